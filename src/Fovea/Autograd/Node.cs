@@ -1,0 +1,30 @@
+namespace Fovea.Autograd;
+
+/// <summary>
+/// One recorded op: its inputs and a closure that maps the output's gradient to the inputs' gradients.
+/// The closure is written beside the op's forward (see Ops/) and holds whatever the forward saved; the engine
+/// drops it after use, which frees those saved buffers.
+/// </summary>
+internal sealed class Node
+{
+    public Node(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        Op = op;
+        Inputs = inputs;
+        BackwardFn = backward;
+    }
+
+    /// <summary>The op's name, for errors and debugging.</summary>
+    public string Op { get; }
+
+    public Tensor[] Inputs { get; private set; }
+
+    public Func<Tensor, Tensor?[]>? BackwardFn { get; private set; }
+
+    /// <summary>Forgets inputs and saved state so the graph can be collected.</summary>
+    public void Release()
+    {
+        Inputs = [];
+        BackwardFn = null;
+    }
+}

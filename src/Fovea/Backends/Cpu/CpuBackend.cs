@@ -1,0 +1,82 @@
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// The managed CPU backend: unwraps storages to spans and calls the kernels in the folders beside this file.
+/// Split by family (this file: memory, element-wise, reductions, optimisers; the others: convolution, pooling
+/// and normalisation).
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static CpuBackend Instance { get; } = new();
+
+    private CpuBackend() { }
+
+    public string Name => "cpu";
+
+    internal static float[] F(Storage s) => ((CpuStorage)s).Floats;
+    internal static long[] L(Storage s) => ((CpuStorage)s).Longs;
+
+    public Storage Allocate(DType dtype, int length) =>
+        dtype == DType.Float32 ? new CpuStorage(new float[length]) : new CpuStorage(new long[length]);
+
+    public Storage FromHost(float[] data) => new CpuStorage(data);
+    public Storage FromHost(long[] data) => new CpuStorage(data);
+
+    public void ToHost(Storage source, int offset, Span<float> destination) => F(source).AsSpan(offset, destination.Length).CopyTo(destination);
+    public void ToHost(Storage source, int offset, Span<long> destination) => L(source).AsSpan(offset, destination.Length).CopyTo(destination);
+
+    public void Fill(Storage destination, float value)
+    {
+        if (destination.DType == DType.Float32) F(destination).AsSpan().Fill(value);
+        else L(destination).AsSpan().Fill((long)value);
+    }
+
+    public void CopyStrided(Storage source, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, Storage destination, int destinationOffset)
+    {
+        if (source.DType == DType.Float32) StridedCopy.Run<float>(F(source), offset, shape, strides, F(destination).AsSpan(destinationOffset));
+        else StridedCopy.Run<long>(L(source), offset, shape, strides, L(destination).AsSpan(destinationOffset));
+    }
+
+    public void ScatterStrided(Storage source, ReadOnlySpan<int> shape, Storage destination, int offset, ReadOnlySpan<int> strides) =>
+        StridedCopy.Scatter(F(source), shape, F(destination), offset, strides);
+
+    public void Unary(UnaryOp op, Storage x, Storage y, int n, float alpha) =>
+        UnaryKernels.Forward(op, F(x).AsSpan(0, n), F(y).AsSpan(0, n), alpha);
+
+    public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha) =>
+        UnaryKernels.Backward(op, F(x).AsSpan(0, n), F(y).AsSpan(0, n), F(dy).AsSpan(0, n), F(dx).AsSpan(0, n), alpha);
+
+    public void Binary(BinaryOp op, Storage a, int aOffset, ReadOnlySpan<int> aStrides, Storage b, int bOffset, ReadOnlySpan<int> bStrides,
+        ReadOnlySpan<int> shape, Storage y) =>
+        BinaryKernels.Run(op, F(a), aOffset, aStrides, F(b), bOffset, bStrides, shape, F(y));
+
+    public void Axpy(float alpha, Storage x, Storage y, int n)
+    {
+        var ys = F(y).AsSpan(0, n);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(F(x).AsSpan(0, n), alpha, ys, ys);
+    }
+
+    public void Reduce(ReduceOp op, Storage x, int outer, int dim, int inner, Storage y) =>
+        Reductions.Reduce(op, F(x), outer, dim, inner, F(y));
+
+    public void ArgMax(Storage x, int outer, int dim, int inner, Storage indices) =>
+        Reductions.ArgMax(F(x), outer, dim, inner, L(indices));
+
+    public void Gather(Storage x, int outer, int dim, int inner, Storage index, int count, Storage y) =>
+        Reductions.Gather(F(x), outer, dim, inner, L(index), count, F(y));
+
+    public void ScatterAddAccumulate(Storage dy, int outer, int dim, int inner, Storage index, int count, Storage dx) =>
+        Reductions.ScatterAdd(F(dy), outer, dim, inner, L(index), count, F(dx));
+
+    public void DropoutMask(Storage mask, int n, float p, ulong seed) => OptimizerKernels.DropoutMask(F(mask).AsSpan(0, n), p, seed);
+
+    public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum, float dampening,
+        bool nesterov, float weightDecay, bool firstStep) =>
+        OptimizerKernels.Sgd(F(param).AsSpan(0, n), F(grad).AsSpan(0, n), momentumBuffer is null ? default : F(momentumBuffer).AsSpan(0, n),
+            lr, momentum, dampening, nesterov, weightDecay, firstStep);
+
+    public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2, float eps,
+        float weightDecay, bool decoupled, int step) =>
+        OptimizerKernels.Adam(F(param).AsSpan(0, n), F(grad).AsSpan(0, n), F(m).AsSpan(0, n), F(v).AsSpan(0, n),
+            lr, beta1, beta2, eps, weightDecay, decoupled, step);
+}

@@ -1,0 +1,52 @@
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// The one thread pool every CPU kernel uses, sized by <see cref="Threads"/>. Small work is not split:
+/// callers pass the work per item so that loops too short to repay a hand-off run on the calling thread.
+/// </summary>
+public static class CpuParallel
+{
+    private static int _threads = Environment.ProcessorCount;
+
+    /// <summary>How many threads kernels may use (default: all cores).</summary>
+    public static int Threads
+    {
+        get => _threads;
+        set
+        {
+            if (value < 1) throw new ArgumentException($"thread count must be at least 1, got {value}");
+            _threads = value;
+        }
+    }
+
+    /// <summary>Below this many multiply-adds (or element touches) a loop runs on one thread.</summary>
+    public const long MinWorkPerThread = 1 << 15;
+
+    /// <summary>Runs body(i) for i in [0, count), split over threads when count · workPerItem is large enough.</summary>
+    public static void For(int count, long workPerItem, Action<int> body)
+    {
+        int threads = Math.Min(_threads, count);
+        if (threads <= 1 || count * workPerItem < 2 * MinWorkPerThread)
+        {
+            for (int i = 0; i < count; i++) body(i);
+            return;
+        }
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    /// <summary>Splits [0, count) into at most Threads contiguous chunks and runs body(start, end) on each.</summary>
+    public static void ForChunks(int count, long workPerItem, Action<int, int> body)
+    {
+        int threads = Math.Min(_threads, count);
+        if (threads <= 1 || count * workPerItem < 2 * MinWorkPerThread)
+        {
+            body(0, count);
+            return;
+        }
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            int start = (int)((long)count * t / threads), end = (int)((long)count * (t + 1) / threads);
+            if (end > start) body(start, end);
+        });
+    }
+}

@@ -1,0 +1,54 @@
+using System.Numerics.Tensors;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>Element-wise functions of one input and their derivatives, over spans with SIMD (TensorPrimitives).</summary>
+internal static class UnaryKernels
+{
+    public static void Forward(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float alpha)
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
+            case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
+            case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(x, 0f, y); break;
+            case UnaryOp.LeakyRelu:
+                for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : alpha * x[i];
+                break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
+            case UnaryOp.Reciprocal: TensorPrimitives.Divide(1f, x, y); break;
+            case UnaryOp.AddScalar: TensorPrimitives.Add(x, alpha, y); break;
+            case UnaryOp.MulScalar: TensorPrimitives.Multiply(x, alpha, y); break;
+            case UnaryOp.PowScalar: TensorPrimitives.Pow(x, alpha, y); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    public static void Backward(UnaryOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, float alpha)
+    {
+        int n = dx.Length;
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(dy, dx); break;
+            case UnaryOp.Exp: TensorPrimitives.Multiply(dy, y, dx); break;
+            case UnaryOp.Log: TensorPrimitives.Divide(dy, x, dx); break;
+            case UnaryOp.Sqrt: for (int i = 0; i < n; i++) dx[i] = dy[i] * 0.5f / y[i]; break;
+            case UnaryOp.Abs: for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : x[i] < 0 ? -dy[i] : 0f; break;
+            case UnaryOp.Relu: for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0f; break;
+            case UnaryOp.LeakyRelu: for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : alpha * dy[i]; break;
+            case UnaryOp.Sigmoid: for (int i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1f - y[i]); break;
+            case UnaryOp.Tanh: for (int i = 0; i < n; i++) dx[i] = dy[i] * (1f - y[i] * y[i]); break;
+            case UnaryOp.Square: for (int i = 0; i < n; i++) dx[i] = 2f * x[i] * dy[i]; break;
+            case UnaryOp.Reciprocal: for (int i = 0; i < n; i++) dx[i] = -dy[i] * y[i] * y[i]; break;
+            case UnaryOp.AddScalar: dy.CopyTo(dx); break;
+            case UnaryOp.MulScalar: TensorPrimitives.Multiply(dy, alpha, dx); break;
+            case UnaryOp.PowScalar: for (int i = 0; i < n; i++) dx[i] = dy[i] * alpha * MathF.Pow(x[i], alpha - 1f); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using Fovea.Autograd;
+
+namespace Fovea;
+
+/// <summary>
+/// An n-dimensional array over a <see cref="Storage"/> on a <see cref="Device"/>: shape, strides and an
+/// offset make it a view, so reshape, transpose and slice share storage without copying. Row-major; images
+/// are NCHW. Float32 for maths, int64 for labels.
+/// </summary>
+public partial class Tensor
+{
+    private readonly int[] _shape;
+    private readonly int[] _strides;
+
+    /// <summary>The storage this tensor views.</summary>
+    public Storage Storage { get; }
+
+    /// <summary>Index in <see cref="Storage"/> of the first element.</summary>
+    public int Offset { get; }
+
+    internal Tensor(Storage storage, int[] shape, int[] strides, int offset)
+    {
+        Storage = storage;
+        _shape = shape;
+        _strides = strides;
+        Offset = offset;
+        NumEl = Shapes.Count(shape);
+    }
+
+    internal Tensor(Storage storage, int[] shape) : this(storage, shape, Shapes.ContiguousStrides(shape), 0) { }
+
+    /// <summary>A copy of the shape.</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
+    /// <summary>A copy of the strides, in elements.</summary>
+    public int[] Strides => (int[])_strides.Clone();
+
+    internal ReadOnlySpan<int> ShapeSpan => _shape;
+    internal ReadOnlySpan<int> StridesSpan => _strides;
+
+    /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
+    public int Size(int dim) => _shape[Shapes.NormalizeDim(dim, Rank)];
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public int NumEl { get; }
+
+    /// <summary>Element type.</summary>
+    public DType DType => Storage.DType;
+
+    /// <summary>The device holding the data.</summary>
+    public Device Device => Storage.Device;
+
+    internal IBackend Backend => Storage.Device.Backend;
+
+    /// <summary>True when elements are laid out densely in row-major order from <see cref="Offset"/>.</summary>
+    public bool IsContiguous => Shapes.IsContiguous(_shape, _strides);
+
+    /// <summary>Whether ops on this tensor are recorded for <see cref="Backward"/>.</summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The accumulated gradient, after <see cref="Backward"/>.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that made this tensor, or null for a leaf.</summary>
+    internal Node? GradFn { get; set; }
+
+    /// <summary>True for tensors made by the user rather than by a recorded op.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>A tensor that shares storage but is cut from the graph.</summary>
+    public Tensor Detach() => new(Storage, _shape, _strides, Offset);
+
+    /// <summary>Back-propagates from this scalar (or from <paramref name="gradient"/> for a non-scalar).</summary>
+    public void Backward(Tensor? gradient = null) => Engine.Backward(this, gradient);
+
+    /// <summary>Human-readable shape, e.g. [8, 3, 32, 32].</summary>
+    public string ShapeString => Shapes.Format(_shape);
+
+    public override string ToString() => $"Tensor({ShapeString}, {DType}, {Device})";
+}
