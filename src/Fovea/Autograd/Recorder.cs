@@ -13,6 +13,9 @@ internal static class Recorder
         return false;
     }
 
+    /// <summary>Inside a backward closure: whether this input's gradient is used by anything.</summary>
+    public static bool WantsGrad(Tensor t) => t.RequiresGrad || t.GradFn is not null;
+
     /// <summary>Records <paramref name="backward"/> on <paramref name="output"/>; returns the output for chaining.</summary>
     public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
