@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Fovea.IO;
+using Spectre.Console;
+
+namespace Fovea.Cli.Commands;
+
+/// <summary><c>fovea predict</c>: runs a checkpoint on an image or a .npy batch and prints the top-5 classes.</summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "Checkpoint folder (or .safetensors file) written by 'fovea train'", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "A PNG/JPEG image of the model's input size, or a .npy batch [N, C, H, W] of raw pixels in [0, 1]", Required = true };
+        var output = new Option<string?>("--output") { Description = "Write the raw outputs (logits) [N, classes] as float32 .npy" };
+        var cmd = new Command("predict", "Classify an image or a .npy batch with a trained checkpoint; prints the top-5 classes with probabilities.")
+        {
+            checkpoint, input, output,
+        };
+        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint)!, r.GetValue(input)!, r.GetValue(output))));
+        return cmd;
+    }
+
+    private static int Run(string checkpointPath, string inputPath, string? outputPath)
+    {
+        var (model, ck) = EvalCommand.LoadModel(checkpointPath);
+        var shape = ck.GetInts("input_shape")!;
+        if (!File.Exists(inputPath)) throw new FileNotFoundException($"no such input file: '{inputPath}'", inputPath);
+        Tensor x;
+        if (inputPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            x = Npy.Load(inputPath);
+            if (x.Rank == shape.Length) x = x.Unsqueeze(0);
+            if (x.Rank != 4 || x.Size(1) != shape[0] || x.Size(2) != shape[1] || x.Size(3) != shape[2])
+                throw new ArgumentException($"input '{inputPath}' has shape {x.ShapeString}, the model expects [N, {string.Join(", ", shape)}]");
+        }
+        else x = ImageInput.Load(inputPath, shape);
+
+        // The same normalisation the model was trained with.
+        var mean = ck.Config["mean"].EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        var std = ck.Config["std"].EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        var norm = (x - Tensor.FromArray(mean, [1, mean.Length, 1, 1])) / Tensor.FromArray(std, [1, std.Length, 1, 1]);
+        Tensor logits;
+        using (GradMode.NoGrad()) logits = model.Forward(norm);
+        var names = ck.Config.TryGetValue("class_names", out var cn) ? cn.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : null;
+        var probs = Functional.Softmax(logits, 1);
+        int k = Math.Min(5, logits.Size(1));
+        var (values, indices) = probs.TopK(k, 1);
+        var v = values.ToArray();
+        var ix = indices.ToLongArray();
+        for (int n = 0; n < logits.Size(0); n++)
+        {
+            var table = new Table().Title(logits.Size(0) > 1 ? $"sample {n}" : Markup.Escape(Path.GetFileName(inputPath)))
+                .AddColumn("rank").AddColumn("class").AddColumn(new TableColumn("probability").RightAligned());
+            for (int j = 0; j < k; j++)
+            {
+                long c = ix[n * k + j];
+                table.AddRow($"{j + 1}", Markup.Escape(names is null ? $"{c}" : $"{c} {names[c]}"), $"{v[n * k + j]:P2}");
+            }
+            AnsiConsole.Write(table);
+        }
+        if (outputPath is not null)
+        {
+            Npy.Save(outputPath, logits);
+            CliErrors.Line($"wrote outputs {logits.ShapeString} to {outputPath}");
+        }
+        return 0;
+    }
+}

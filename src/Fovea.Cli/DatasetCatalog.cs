@@ -1,0 +1,37 @@
+using Fovea.Data;
+using Fovea.Data.Transforms;
+
+namespace Fovea.Cli;
+
+/// <summary>What the CLI knows of each data set: shape, classes, normalisation and the default recipe.</summary>
+internal sealed record DatasetInfo(string Name, int[] InputShape, float[] Mean, float[] Std, int DefaultEpochs, bool FlipAugment)
+{
+    public int Classes => DataSources.ClassNames(Name).Count;
+    public IReadOnlyList<string> ClassNames => DataSources.ClassNames(Name);
+
+    /// <summary>Light augmentation for training: random 2-pixel shifts (and flips for clothing), then normalisation.</summary>
+    public IEnumerable<ITransform> TrainTransforms(bool augment)
+    {
+        if (augment)
+        {
+            yield return new RandomCrop(InputShape[1], InputShape[2], 2);
+            if (FlipAugment) yield return new RandomHorizontalFlip();
+        }
+        yield return new Normalize(Mean, Std);
+    }
+
+    public IEnumerable<ITransform> EvalTransforms() => [new Normalize(Mean, Std)];
+}
+
+internal static class DatasetCatalog
+{
+    public static IReadOnlyList<DatasetInfo> All { get; } =
+    [
+        new("mnist", [1, 28, 28], [0.1307f], [0.3081f], DefaultEpochs: 20, FlipAugment: false),
+        new("fashion-mnist", [1, 28, 28], [0.2860f], [0.3530f], DefaultEpochs: 10, FlipAugment: true),
+    ];
+
+    public static DatasetInfo Get(string name) =>
+        All.FirstOrDefault(d => d.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown data set '{name}' (known: {string.Join(", ", All.Select(d => d.Name))})");
+}

@@ -1,0 +1,19 @@
+using System.CommandLine;
+using Fovea.Cli.Commands;
+
+namespace Fovea.Cli;
+
+/// <summary>The fovea tool: one sub-command per file under Commands/.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Fovea: train, evaluate, inspect and run convolutional neural networks on the CPU, in pure .NET.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
