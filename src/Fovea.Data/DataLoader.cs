@@ -106,7 +106,7 @@ public sealed class DataLoader : IDisposable
         for (int b = 0; b < batches; b++)
         {
             token.ThrowIfCancellationRequested();
-            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            _disposed.Token.ThrowIfCancellationRequested();
             yield return ToBatch(work.Prepare(order, epoch, b));
         }
     }
@@ -138,7 +138,7 @@ public sealed class DataLoader : IDisposable
         private readonly float[] _a = new float[loader._transform.MaxLength(loader.Dataset.SampleShape)];
         private readonly float[] _b = new float[loader._transform.MaxLength(loader.Dataset.SampleShape)];
 
-        public Prepared Prepare(int[] order, int epoch, int number)
+        public Prepared Prepare(int[] order, int epoch, int number, CancellationToken token = default)
         {
             int start = number * loader.BatchSize;
             int n = Math.Min(loader.BatchSize, order.Length - start);
@@ -149,6 +149,8 @@ public sealed class DataLoader : IDisposable
             var inShape = loader.Dataset.SampleShape;
             for (int i = 0; i < n; i++)
             {
+                // Checked per sample, so stopping waits for one sample read at most, not a whole batch.
+                token.ThrowIfCancellationRequested();
                 int index = indices[i];
                 long label = loader.Dataset.GetLabel(index);
                 if (label < 0 || label >= loader.Dataset.ClassCount)
@@ -212,7 +214,7 @@ public sealed class DataLoader : IDisposable
                     _slots.Wait(token);
                     int b = Interlocked.Increment(ref _next);
                     if (b >= Count) return;
-                    var p = worker.Prepare(_order, _epoch, b);
+                    var p = worker.Prepare(_order, _epoch, b, token);
                     lock (_gate)
                     {
                         _ready[b] = p;

@@ -72,8 +72,9 @@ public class IdxDataset : IDataset
         var src = _pixels.AsSpan(index * _pixelsPerImage, _pixelsPerImage);
         if (destination.Length < src.Length)
             throw new ArgumentException($"destination holds {destination.Length} floats, a sample needs {src.Length}", nameof(destination));
-        // ToTensor: bytes 0..255 → [0, 1].
-        for (int i = 0; i < src.Length; i++) destination[i] = src[i] * (1f / 255f);
+        // ToTensor: bytes 0..255 → [0, 1], exactly b / 255f as torchvision computes it.
+        var table = ByteToUnit;
+        for (int i = 0; i < src.Length; i++) destination[i] = table[src[i]];
     }
 
     /// <summary>The raw bytes of image <paramref name="index"/> (rows×cols, row-major).</summary>
@@ -82,6 +83,8 @@ public class IdxDataset : IDataset
         CheckIndex(index);
         return _pixels.AsSpan(index * _pixelsPerImage, _pixelsPerImage);
     }
+
+    private static readonly float[] ByteToUnit = Enumerable.Range(0, 256).Select(b => b / 255f).ToArray();
 
     private void CheckIndex(int index)
     {
