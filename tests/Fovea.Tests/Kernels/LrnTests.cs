@@ -1,0 +1,54 @@
+using static Fovea.Tests.Kernels.PoolNormGradCheck;
+
+namespace Fovea.Tests.Kernels;
+
+public class LrnTests
+{
+    private static (float[] Y, float[] Scale) Lrn(float[] x, int n, int c, int s, int size, float alpha, float beta, float k)
+    {
+        float[] y = new float[x.Length], scale = new float[x.Length];
+        B.LocalResponseNorm(S(x), n, c, s, size, alpha, beta, k, S(y), S(scale));
+        return (y, scale);
+    }
+
+    private static float[] LrnBackward(float[] x, float[] dy, int n, int c, int s, int size, float alpha, float beta, float k)
+    {
+        var (y, scale) = Lrn(x, n, c, s, size, alpha, beta, k);
+        var dx = Enumerable.Repeat(99f, x.Length).ToArray();
+        B.LocalResponseNormBackward(S(x), S(y), S(scale), S(dy), n, c, s, size, alpha, beta, S(dx));
+        return dx;
+    }
+
+    // torch.nn.LocalResponseNorm(size, alpha=0.5, beta=0.75, k=2.)(torch.arange(10.).reshape(1, 5, 2, 1)).flatten()
+    [Theory]
+    [InlineData(4, new[] { 0f, 0.4131307005882263f, 0.6473223567008972f, 0.7477580308914185f, 0.7698003649711609f,
+        0.7521206140518188f, 0.7166623473167419f, 0.6775808930397034f, 0.9771854877471924f, 0.9053425788879395f })]
+    [InlineData(3, new[] { 0f, 0.37739524245262146f, 0.5698767900466919f, 0.6407096982002258f, 0.6475774645805359f,
+        0.6299277544021606f, 0.6044455766677856f, 0.577662467956543f, 0.8908199071884155f, 0.8387637734413147f })]
+    public void MatchesPyTorchOnAHandfulOfChannels(int size, float[] expected) =>
+        Close(expected, Lrn(Enumerable.Range(0, 10).Select(i => (float)i).ToArray(), 1, 5, 2, size, 0.5f, 0.75f, 2f).Y);
+
+    [Fact]
+    public void ScaleIsKPlusAlphaOverSizeTimesTheWindowSumOfSquares()
+    {
+        // size 4: channel c sums channels c−2 .. c+1.
+        float[] x = [1f, 2, 3, 4, 5];
+        var (_, scale) = Lrn(x, 1, 5, 1, 4, 0.5f, 0.75f, 2f);
+        float[] sums = [1 + 4, 1 + 4 + 9, 1 + 4 + 9 + 16, 4 + 9 + 16 + 25, 9 + 16 + 25];
+        Close(sums.Select(q => 2f + 0.5f / 4 * q).ToArray(), scale);
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(4)]
+    [InlineData(3)]
+    [InlineData(1)]
+    [InlineData(9)] // wider than the channels
+    public void BackwardMatchesFiniteDifferences(int size)
+    {
+        // alpha is much larger than AlexNet's 1e-4 so that the cross-channel term is tested, not drowned.
+        int n = 2, c = 6, s = 3;
+        var x = Random(n * c * s, 15, -2f, 2f);
+        Check(x, v => Lrn(v, n, c, s, size, 0.8f, 0.75f, 1.5f).Y, dy => LrnBackward(x, dy, n, c, s, size, 0.8f, 0.75f, 1.5f));
+    }
+}
