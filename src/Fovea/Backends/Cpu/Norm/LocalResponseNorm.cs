@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Fovea.Backends.Cpu;
@@ -45,16 +46,18 @@ internal static class LocalResponseNorm
         CpuParallel.For(n, (long)c * s * (size + 6), b =>
         {
             // t[c'] = dy[c']·y[c']/scale[c'] for the whole sample, computed once and read by up to size channels.
-            var t = new float[c * s];
+            // Pooled: for AlexNet's first LRN this is over a megabyte per sample.
+            float[] tBuffer = ArrayPool<float>.Shared.Rent(c * s), accBuffer = ArrayPool<float>.Shared.Rent(s);
+            var t = tBuffer.AsSpan(0, c * s);
+            var acc = accBuffer.AsSpan(0, s);
             int at = b * c * s;
             TensorPrimitives.Multiply(dy.AsSpan(at, c * s), y.AsSpan(at, c * s), t);
             TensorPrimitives.Divide(t, scale.AsSpan(at, c * s), t);
-            var acc = new float[s];
             for (int ch = 0; ch < c; ch++)
             {
-                acc.AsSpan().Clear();
+                acc.Clear();
                 for (int j = Math.Max(0, ch - before); j <= Math.Min(c - 1, ch + after); j++)
-                    TensorPrimitives.Add(acc, t.AsSpan(j * s, s), acc);
+                    TensorPrimitives.Add(acc, t.Slice(j * s, s), acc);
                 int row = at + ch * s;
                 var dxr = dx.AsSpan(row, s);
                 TensorPrimitives.Multiply(x.AsSpan(row, s), acc, acc);
@@ -62,6 +65,8 @@ internal static class LocalResponseNorm
                 TensorPrimitives.Multiply(dxr, dy.AsSpan(row, s), dxr);
                 TensorPrimitives.MultiplyAdd(acc, factor, dxr, dxr);
             }
+            ArrayPool<float>.Shared.Return(tBuffer);
+            ArrayPool<float>.Shared.Return(accBuffer);
         });
     }
 

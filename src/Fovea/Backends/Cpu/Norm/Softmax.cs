@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Fovea.Backends.Cpu;
@@ -49,7 +50,9 @@ internal static class Softmax
                 return;
             }
             // s[i] = Σ_d dy·y (softmax) or Σ_d dy (log-softmax), for each inner position at once.
-            var s = new float[inner];
+            var buffer = ArrayPool<float>.Shared.Rent(inner);
+            var s = buffer.AsSpan(0, inner);
+            s.Clear();
             for (int d = 0; d < dim; d++)
             {
                 var dyr = dyo.Slice(d * inner, inner);
@@ -73,6 +76,7 @@ internal static class Softmax
                     TensorPrimitives.Multiply(dxr, yr, dxr);
                 }
             }
+            ArrayPool<float>.Shared.Return(buffer);
         });
     }
 
@@ -109,16 +113,18 @@ internal static class Softmax
 
     private static void Planes(bool log, ReadOnlySpan<float> x, int dim, int inner, Span<float> y)
     {
-        var max = new float[inner];
-        var sum = new float[inner];
-        var exp = log ? new float[inner] : null;
+        var buffer = ArrayPool<float>.Shared.Rent(3 * inner);
+        var max = buffer.AsSpan(0, inner);
+        var sum = buffer.AsSpan(inner, inner);
+        var exp = buffer.AsSpan(2 * inner, inner);
+        sum.Clear();
         x[..inner].CopyTo(max);
         for (int d = 1; d < dim; d++) TensorPrimitives.Max(max, x.Slice(d * inner, inner), max);
         for (int d = 0; d < dim; d++)
         {
             var yr = y.Slice(d * inner, inner);
             TensorPrimitives.Subtract(x.Slice(d * inner, inner), max, yr);
-            if (exp is not null)
+            if (log)
             {
                 // y keeps x − max; the exponentials only feed the sum.
                 TensorPrimitives.Exp(yr, exp);
@@ -140,5 +146,6 @@ internal static class Softmax
             TensorPrimitives.Reciprocal(sum, sum);
             for (int d = 0; d < dim; d++) TensorPrimitives.Multiply(y.Slice(d * inner, inner), sum, y.Slice(d * inner, inner));
         }
+        ArrayPool<float>.Shared.Return(buffer);
     }
 }

@@ -79,7 +79,11 @@ internal static class Pool2d
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(float v, int index, ref float max, ref int at)
     {
-        if (v > max || float.IsNaN(v)) { max = v; at = index; }
+        // Written as selects, not a branch: on real activations "v > max" is a coin toss, and mispredictions cost
+        // more than the compares (the JIT turns these into conditional moves).
+        bool take = (v > max) | float.IsNaN(v);
+        max = take ? v : max;
+        at = take ? index : at;
     }
 
     private static void MaxPlane(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<long> argmax)
