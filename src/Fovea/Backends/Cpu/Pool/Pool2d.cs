@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Fovea.Backends.Cpu;
 
@@ -6,7 +7,7 @@ namespace Fovea.Backends.Cpu;
 /// Max, average and sum pooling over x [N, C, H, W] with PyTorch's windows (<see cref="PoolGeometry"/>), and their
 /// backwards, plane by plane over the N·C planes. <see cref="ForwardReference"/> is the plain loop for every case;
 /// <see cref="Forward"/> sends the common unpadded max pools (2x2 stride 2, 3x3 stride 2) to tight loops and all
-/// else to the reference.
+/// else to the reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins).
 /// </summary>
 internal static class Pool2d
 {
@@ -32,8 +33,7 @@ internal static class Pool2d
             var ap = argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane);
             switch (fastKernel)
             {
-                case 2: Max2x2Stride2(xp, w, oh, ow, yp, ap); break;
-                case 3: Max3x3Stride2(xp, w, oh, ow, yp, ap); break;
+                case 2 or 3: MaxStride2(xp, w, fastKernel, oh, ow, yp, ap); break;
                 default:
                     if (kind == PoolKind.Max) MaxPlane(g, xp, yp, ap);
                     else AveragePlane(g, kind == PoolKind.Sum, xp, yp);
@@ -79,11 +79,7 @@ internal static class Pool2d
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(float v, int index, ref float max, ref int at)
     {
-        // Written as selects, not a branch: on real activations "v > max" is a coin toss, and mispredictions cost
-        // more than the compares (the JIT turns these into conditional moves).
-        bool take = (v > max) | float.IsNaN(v);
-        max = take ? v : max;
-        at = take ? index : at;
+        if (v > max || float.IsNaN(v)) { max = v; at = index; }
     }
 
     private static void MaxPlane(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<long> argmax)
@@ -107,58 +103,61 @@ internal static class Pool2d
             }
     }
 
-    private static void Max2x2Stride2(ReadOnlySpan<float> x, int w, int oh, int ow, Span<float> y, Span<long> argmax)
+    /// <summary>
+    /// Unpadded k x k max pooling with stride 2 (k = 2 or 3, every window whole): four outputs at a time in SIMD lanes.
+    /// For output column j, tap kw reads column 2j + kw, so the tap's values for four outputs are the even lanes of the
+    /// 8 floats from column 2j + kw; the update rule is <see cref="Take"/>'s, as lane-wise selects.
+    /// </summary>
+    private static void MaxStride2(ReadOnlySpan<float> x, int w, int k, int oh, int ow, Span<float> y, Span<long> argmax)
     {
         bool keep = !argmax.IsEmpty;
+        bool simd = Vector256.IsHardwareAccelerated;
+        var lanes = Vector128.Create(0, 2, 4, 6);
         for (int i = 0; i < oh; i++)
         {
-            int r0 = 2 * i * w, r1 = r0 + w;
-            var row0 = x.Slice(r0, w);
-            var row1 = x.Slice(r1, w);
-            var yr = y.Slice(i * ow, ow);
-            for (int j = 0; j < ow; j++)
+            int top = 2 * i * w, o = i * ow, j = 0;
+            // A group of four outputs reads 8 floats from column 2j + kw for kw up to k − 1.
+            for (; simd && j + 4 <= ow && 2 * j + k + 7 <= w; j += 4)
             {
-                int c = 2 * j;
+                int start = top + 2 * j;
+                var max = Evens(x.Slice(start, 8));
+                var at = Vector128.Create(start) + lanes;
+                for (int kh = 0; kh < k; kh++)
+                    for (int kw = kh == 0 ? 1 : 0; kw < k; kw++)
+                    {
+                        int tap = start + kh * w + kw;
+                        var v = Evens(x.Slice(tap, 8));
+                        var take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+                        max = Vector128.ConditionalSelect(take, v, max);
+                        at = Vector128.ConditionalSelect(take.AsInt32(), Vector128.Create(tap) + lanes, at);
+                    }
+                max.CopyTo(y.Slice(o + j, 4));
+                if (keep)
+                {
+                    var (low, high) = Vector128.Widen(at);
+                    low.CopyTo(argmax.Slice(o + j, 2));
+                    high.CopyTo(argmax.Slice(o + j + 2, 2));
+                }
+            }
+            for (; j < ow; j++)
+            {
+                int start = top + 2 * j;
                 // Starting from the first cell is the same as starting from −∞ (a −∞ first cell keeps its index either way).
-                float max = row0[c];
-                int at = r0 + c;
-                Take(row0[c + 1], r0 + c + 1, ref max, ref at);
-                Take(row1[c], r1 + c, ref max, ref at);
-                Take(row1[c + 1], r1 + c + 1, ref max, ref at);
-                yr[j] = max;
-                if (keep) argmax[i * ow + j] = at;
+                float max = x[start];
+                int at = start;
+                for (int kh = 0; kh < k; kh++)
+                    for (int kw = kh == 0 ? 1 : 0; kw < k; kw++)
+                        Take(x[start + kh * w + kw], start + kh * w + kw, ref max, ref at);
+                y[o + j] = max;
+                if (keep) argmax[o + j] = at;
             }
         }
     }
 
-    private static void Max3x3Stride2(ReadOnlySpan<float> x, int w, int oh, int ow, Span<float> y, Span<long> argmax)
-    {
-        bool keep = !argmax.IsEmpty;
-        for (int i = 0; i < oh; i++)
-        {
-            int r0 = 2 * i * w, r1 = r0 + w, r2 = r1 + w;
-            var row0 = x.Slice(r0, w);
-            var row1 = x.Slice(r1, w);
-            var row2 = x.Slice(r2, w);
-            var yr = y.Slice(i * ow, ow);
-            for (int j = 0; j < ow; j++)
-            {
-                int c = 2 * j;
-                float max = row0[c];
-                int at = r0 + c;
-                Take(row0[c + 1], r0 + c + 1, ref max, ref at);
-                Take(row0[c + 2], r0 + c + 2, ref max, ref at);
-                Take(row1[c], r1 + c, ref max, ref at);
-                Take(row1[c + 1], r1 + c + 1, ref max, ref at);
-                Take(row1[c + 2], r1 + c + 2, ref max, ref at);
-                Take(row2[c], r2 + c, ref max, ref at);
-                Take(row2[c + 1], r2 + c + 1, ref max, ref at);
-                Take(row2[c + 2], r2 + c + 2, ref max, ref at);
-                yr[j] = max;
-                if (keep) argmax[i * ow + j] = at;
-            }
-        }
-    }
+    /// <summary>Lanes 0, 2, 4, 6 of the 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Evens(ReadOnlySpan<float> eight) =>
+        Vector256.Shuffle(Vector256.Create(eight), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7)).GetLower();
 
     /// <summary>
     /// One window of an average or sum pool: the real cells [h0, h1) x [w0, w1) (stepping by the dilation) and
