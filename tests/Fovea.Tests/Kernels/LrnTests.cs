@@ -39,6 +39,17 @@ public class LrnTests
     }
 
     [Theory]
+    [InlineData(0.75f)] // AlexNet's, through square roots
+    [InlineData(0.6f)]
+    public void PowerMatchesDoublePrecision(float beta)
+    {
+        var v = Random(1000, 16, 1f, 50f);
+        var result = new float[v.Length];
+        Fovea.Backends.Cpu.LocalResponseNorm.PowNegative(v, beta, result);
+        Close(v.Select(q => (float)Math.Pow(q, -beta)).ToArray(), result, 1e-6f);
+    }
+
+    [Theory]
     [InlineData(5)]
     [InlineData(4)]
     [InlineData(3)]
@@ -50,5 +61,6 @@ public class LrnTests
         int n = 2, c = 6, s = 3;
         var x = Random(n * c * s, 15, -2f, 2f);
         Check(x, v => Lrn(v, n, c, s, size, 0.8f, 0.75f, 1.5f).Y, dy => LrnBackward(x, dy, n, c, s, size, 0.8f, 0.75f, 1.5f));
+        Check(x, v => Lrn(v, n, c, s, size, 0.8f, 0.6f, 1.5f).Y, dy => LrnBackward(x, dy, n, c, s, size, 0.8f, 0.6f, 1.5f));
     }
 }

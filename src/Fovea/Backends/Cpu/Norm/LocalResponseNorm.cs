@@ -29,7 +29,7 @@ internal static class LocalResponseNorm
             TensorPrimitives.Multiply(sr, alpha / size, sr);
             TensorPrimitives.Add(sr, k, sr);
             var yr = y.AsSpan(row * s, s);
-            TensorPrimitives.Pow(sr, -beta, yr);
+            PowNegative(sr, beta, yr);
             TensorPrimitives.Multiply(x.AsSpan(row * s, s), yr, yr);
         });
     }
@@ -61,13 +61,26 @@ internal static class LocalResponseNorm
                 int row = at + ch * s;
                 var dxr = dx.AsSpan(row, s);
                 TensorPrimitives.Multiply(x.AsSpan(row, s), acc, acc);
-                TensorPrimitives.Pow(scale.AsSpan(row, s), -beta, dxr);
+                PowNegative(scale.AsSpan(row, s), beta, dxr);
                 TensorPrimitives.Multiply(dxr, dy.AsSpan(row, s), dxr);
                 TensorPrimitives.MultiplyAdd(acc, factor, dxr, dxr);
             }
             ArrayPool<float>.Shared.Return(tBuffer);
             ArrayPool<float>.Shared.Return(accBuffer);
         });
+    }
+
+    /// <summary>result = v^(−beta), with AlexNet's beta = 0.75 as 1/√(v·√v): square roots are SIMD instructions, a general power is not.</summary>
+    internal static void PowNegative(ReadOnlySpan<float> v, float beta, Span<float> result)
+    {
+        if (beta == 0.75f)
+        {
+            TensorPrimitives.Sqrt(v, result);
+            TensorPrimitives.Multiply(v, result, result);
+            TensorPrimitives.Sqrt(result, result);
+            TensorPrimitives.Divide(1f, result, result);
+        }
+        else TensorPrimitives.Pow(v, -beta, result);
     }
 
     private static void Check(int size)
