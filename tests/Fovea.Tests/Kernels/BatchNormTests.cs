@@ -45,7 +45,7 @@ public class BatchNormTests
     public void StatisticsStayAccurateFarFromZero()
     {
         // A large offset with a small spread: E[x²] − mean² in float would lose the variance entirely.
-        int n = 3, c = 2, s = 1001;
+        int n = 3, c = 2, s = 20001; // large enough to split channels over threads
         var x = Random(n * c * s, 8).Select(v => 10000f + v).ToArray();
         var (mean, variance) = Statistics(x, n, c, s);
         for (int ch = 0; ch < c; ch++)

@@ -38,6 +38,53 @@ public class LrnTests
         Close(sums.Select(q => 2f + 0.5f / 4 * q).ToArray(), scale);
     }
 
+    /// <summary>Forward and backward by their definitions, in double, cell by cell.</summary>
+    private static (double[] Y, double[] Dx) Reference(float[] x, float[] dy, int n, int c, int s, int size, double alpha, double beta, double k)
+    {
+        double[] scale = new double[x.Length], y = new double[x.Length], dx = new double[x.Length];
+        int Lo(int ch) => Math.Max(0, ch - size / 2);
+        int Hi(int ch) => Math.Min(c - 1, ch + (size - 1) / 2);
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < s; i++)
+                {
+                    double sum = 0;
+                    for (int j = Lo(ch); j <= Hi(ch); j++) sum += (double)x[(b * c + j) * s + i] * x[(b * c + j) * s + i];
+                    int at = (b * c + ch) * s + i;
+                    scale[at] = k + alpha / size * sum;
+                    y[at] = x[at] * Math.Pow(scale[at], -beta);
+                }
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < s; i++)
+                {
+                    int at = (b * c + ch) * s + i;
+                    double cross = 0;
+                    for (int o = 0; o < c; o++) // every channel whose window holds ch
+                        if (Lo(o) <= ch && ch <= Hi(o))
+                        {
+                            int ao = (b * c + o) * s + i;
+                            cross += dy[ao] * x[ao] * Math.Pow(scale[ao], -beta - 1);
+                        }
+                    dx[at] = dy[at] * Math.Pow(scale[at], -beta) - 2 * alpha * beta / size * x[at] * cross;
+                }
+        return (y, dx);
+    }
+
+    [Theory]
+    [InlineData(5, 0.75f)]
+    [InlineData(4, 0.6f)]
+    public void LargeInputsMatchTheDefinitionInDouble(int size, float beta)
+    {
+        // Large enough that forward and backward split over threads.
+        int n = 4, c = 16, s = 1024;
+        var x = Random(n * c * s, 17, -3f, 3f);
+        var dy = Random(n * c * s, 18);
+        var (y, dx) = Reference(x, dy, n, c, s, size, 0.3, beta, 1.0);
+        Close(y.Select(v => (float)v).ToArray(), Lrn(x, n, c, s, size, 0.3f, beta, 1f).Y, 1e-5f);
+        Close(dx.Select(v => (float)v).ToArray(), LrnBackward(x, dy, n, c, s, size, 0.3f, beta, 1f), 1e-5f);
+    }
+
     [Theory]
     [InlineData(0.75f)] // AlexNet's, through square roots
     [InlineData(0.6f)]

@@ -60,6 +60,8 @@ public class SoftmaxTests
     [InlineData(true, 2, 5, 7)]
     [InlineData(false, 1, 10, 200)]
     [InlineData(true, 1, 10, 200)]
+    [InlineData(false, 100, 300, 1)] // large enough to split over threads
+    [InlineData(true, 8, 16, 1000)]
     public void MatchesTheDefinitionInDouble(bool log, int outer, int dim, int inner)
     {
         var x = Random(outer * dim * inner, 4, -8f, 8f);

@@ -6,8 +6,9 @@ namespace Fovea.Backends.Cpu;
 /// <summary>
 /// Max, average and sum pooling over x [N, C, H, W] with PyTorch's windows (<see cref="PoolGeometry"/>), and their
 /// backwards, plane by plane over the N·C planes. <see cref="ForwardReference"/> is the plain loop for every case;
-/// <see cref="Forward"/> sends the common unpadded max pools (2x2 stride 2, 3x3 stride 2) to tight loops and all
-/// else to the reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins).
+/// <see cref="Forward"/> sends the common unpadded max pools (2x2 stride 2, 3x3 stride 2) to a SIMD loop and all
+/// else to the reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins); a
+/// window with no input cell in it (possible only with dilation) gives −∞ and argmax −1, which the backward skips.
 /// </summary>
 internal static class Pool2d
 {
@@ -49,7 +50,8 @@ internal static class Pool2d
         if (kind == PoolKind.Max && argmax is null) throw new ArgumentException("max pooling's backward needs the argmax of its forward");
         var geometry = g;
         int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
-        CpuParallel.For(g.Batch * g.Channels, (long)outPlane * g.KernelHeight * g.KernelWidth, p =>
+        long work = inPlane + (kind == PoolKind.Max ? outPlane : (long)outPlane * g.KernelHeight * g.KernelWidth);
+        CpuParallel.For(g.Batch * g.Channels, work, p =>
         {
             var dxp = dx.AsSpan(p * inPlane, inPlane);
             var dyp = dy.AsSpan(p * outPlane, outPlane);
