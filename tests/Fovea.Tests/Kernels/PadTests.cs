@@ -65,6 +65,47 @@ public class PadTests
         Check(Random(2 * 4 * 5, 1), x => Pad(g, x), dy => PadBackward(g, dy));
     }
 
+    /// <summary>The source of padded index o by each mode's definition, independent of the kernel's map.</summary>
+    private static int Source(PadMode mode, int o, int before, int size)
+    {
+        int i = o - before;
+        if (i >= 0 && i < size) return i;
+        return mode switch
+        {
+            PadMode.Reflect => i < 0 ? Math.Abs(i) : size - 1 - (i - (size - 1)),
+            PadMode.Replicate => i < 0 ? 0 : size - 1,
+            PadMode.Circular => i < 0 ? size + i : i - size,
+            _ => -1,
+        };
+    }
+
+    [Theory]
+    [InlineData(PadMode.Zeros)]
+    [InlineData(PadMode.Reflect)]
+    [InlineData(PadMode.Replicate)]
+    [InlineData(PadMode.Circular)]
+    public void LargeInputsMatchTheDefinition(PadMode mode)
+    {
+        // Enough planes to split over threads.
+        var g = new PadGeometry(64, 20, 30, 3, 2, 4, 5, mode, -7f);
+        var x = Random(64 * 20 * 30, 21);
+        var y = Pad(g, x);
+        var expected = new float[y.Length];
+        var dxExpected = new float[x.Length];
+        for (int p = 0; p < g.Planes; p++)
+            for (int r = 0; r < g.OutHeight; r++)
+                for (int c = 0; c < g.OutWidth; c++)
+                {
+                    int sr = Source(mode, r, g.Top, g.InHeight), sc = Source(mode, c, g.Left, g.InWidth);
+                    int at = (p * g.OutHeight + r) * g.OutWidth + c;
+                    if (sr < 0 || sc < 0) { expected[at] = -7f; continue; }
+                    expected[at] = x[(p * g.InHeight + sr) * g.InWidth + sc];
+                    dxExpected[(p * g.InHeight + sr) * g.InWidth + sc] += y[at];
+                }
+        Assert.Equal(expected, y);
+        Close(dxExpected, PadBackward(g, y));
+    }
+
     [Fact]
     public void RejectsReflectPaddingAsLargeAsTheInput() =>
         Assert.Throws<ArgumentException>(() => Pad(new PadGeometry(1, 1, 3, 0, 0, 3, 0, PadMode.Reflect), [1f, 2, 3]));
