@@ -1,0 +1,217 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Max, average and sum pooling over x [N, C, H, W] with PyTorch's windows (<see cref="PoolGeometry"/>), and their
+/// backwards, plane by plane over the N·C planes. <see cref="ForwardReference"/> is the plain loop for every case;
+/// <see cref="Forward"/> sends the common unpadded max pools (2x2 stride 2, 3x3 stride 2) to a SIMD loop and all
+/// else to the reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins); a
+/// window with no input cell in it (possible only with dilation) gives −∞ and argmax −1, which the backward skips.
+/// </summary>
+internal static class Pool2d
+{
+    // x [N, C, H, W] → y [N, C, OutH, OutW]; argmax (max only, may be null) [N, C, OutH, OutW] as h·W + w within the input plane.
+    public static void Forward(in PoolGeometry g, PoolKind kind, float[] x, float[] y, long[]? argmax) =>
+        Run(g, kind, x, y, argmax, fast: true);
+
+    /// <summary>The plain loop for every case: the oracle the fast paths are tested against.</summary>
+    public static void ForwardReference(in PoolGeometry g, PoolKind kind, float[] x, float[] y, long[]? argmax) =>
+        Run(g, kind, x, y, argmax, fast: false);
+
+    private static void Run(PoolGeometry g, PoolKind kind, float[] x, float[] y, long[]? argmax, bool fast)
+    {
+        g.Validate();
+        int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
+        int inPlane = h * w, outPlane = oh * ow;
+        if (kind != PoolKind.Max) argmax = null;
+        int fastKernel = fast && kind == PoolKind.Max ? FastMaxKernel(g) : 0;
+        CpuParallel.For(g.Batch * g.Channels, (long)outPlane * g.KernelHeight * g.KernelWidth, p =>
+        {
+            var xp = x.AsSpan(p * inPlane, inPlane);
+            var yp = y.AsSpan(p * outPlane, outPlane);
+            var ap = argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane);
+            switch (fastKernel)
+            {
+                case 2 or 3: MaxStride2(xp, w, fastKernel, oh, ow, yp, ap); break;
+                default:
+                    if (kind == PoolKind.Max) MaxPlane(g, xp, yp, ap);
+                    else AveragePlane(g, kind == PoolKind.Sum, xp, yp);
+                    break;
+            }
+        });
+    }
+
+    // dy [N, C, OutH, OutW] → dx [N, C, H, W], overwritten. Windows may overlap (kernel 3 stride 2), so every route adds.
+    public static void Backward(in PoolGeometry g, PoolKind kind, float[] dy, long[]? argmax, float[] dx)
+    {
+        g.Validate();
+        if (kind == PoolKind.Max && argmax is null) throw new ArgumentException("max pooling's backward needs the argmax of its forward");
+        var geometry = g;
+        int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
+        long work = inPlane + (kind == PoolKind.Max ? outPlane : (long)outPlane * g.KernelHeight * g.KernelWidth);
+        CpuParallel.For(g.Batch * g.Channels, work, p =>
+        {
+            var dxp = dx.AsSpan(p * inPlane, inPlane);
+            var dyp = dy.AsSpan(p * outPlane, outPlane);
+            dxp.Clear();
+            if (kind == PoolKind.Max)
+            {
+                var ap = argmax.AsSpan(p * outPlane, outPlane);
+                for (int o = 0; o < outPlane; o++)
+                    if (ap[o] >= 0) dxp[(int)ap[o]] += dyp[o]; // −1 marks a window with no input cell in it
+            }
+            else AveragePlaneBackward(geometry, kind == PoolKind.Sum, dyp, dxp);
+        });
+    }
+
+    /// <summary>2 or 3 when the fast max loop for that square kernel applies (stride 2, no padding or dilation, every window whole), else 0.</summary>
+    internal static int FastMaxKernel(in PoolGeometry g)
+    {
+        int k = g.KernelHeight;
+        bool shape = (k == 2 || k == 3) && g.KernelWidth == k && g.StrideH == 2 && g.StrideW == 2
+            && g.PadH == 0 && g.PadW == 0 && g.DilationH == 1 && g.DilationW == 1;
+        // Ceil mode can add a last window that hangs past the input: those go to the reference loop.
+        bool whole = (g.OutHeight - 1) * 2 + k <= g.InHeight && (g.OutWidth - 1) * 2 + k <= g.InWidth;
+        return shape && whole ? k : 0;
+    }
+
+    /// <summary>PyTorch's update: the first maximum in row-major window order wins ties; a NaN always takes over.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(float v, int index, ref float max, ref int at)
+    {
+        if (v > max || float.IsNaN(v)) { max = v; at = index; }
+    }
+
+    private static void MaxPlane(in PoolGeometry g, ReadOnlySpan<float> x, Span<float> y, Span<long> argmax)
+    {
+        int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, dh = g.DilationH, dw = g.DilationW;
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                // Padding cells are −∞, so only real cells are visited: skip the taps before 0, stop at the input's end.
+                int h0 = i * g.StrideH - g.PadH, w0 = j * g.StrideW - g.PadW;
+                int h1 = Math.Min(h0 + (g.KernelHeight - 1) * dh + 1, h), w1 = Math.Min(w0 + (g.KernelWidth - 1) * dw + 1, w);
+                while (h0 < 0) h0 += dh;
+                while (w0 < 0) w0 += dw;
+                float max = float.NegativeInfinity;
+                int at = h0 < h1 && w0 < w1 ? h0 * w + w0 : -1;
+                for (int r = h0; r < h1; r += dh)
+                    for (int c = w0; c < w1; c += dw)
+                        Take(x[r * w + c], r * w + c, ref max, ref at);
+                y[i * ow + j] = max;
+                if (!argmax.IsEmpty) argmax[i * ow + j] = at;
+            }
+    }
+
+    /// <summary>
+    /// Unpadded k x k max pooling with stride 2 (k = 2 or 3, every window whole): four outputs at a time in SIMD lanes.
+    /// For output column j, tap kw reads column 2j + kw, so the tap's values for four outputs are the even lanes of the
+    /// 8 floats from column 2j + kw; the update rule is <see cref="Take"/>'s, as lane-wise selects.
+    /// </summary>
+    private static void MaxStride2(ReadOnlySpan<float> x, int w, int k, int oh, int ow, Span<float> y, Span<long> argmax)
+    {
+        bool keep = !argmax.IsEmpty;
+        bool simd = Vector256.IsHardwareAccelerated;
+        var lanes = Vector128.Create(0, 2, 4, 6);
+        for (int i = 0; i < oh; i++)
+        {
+            int top = 2 * i * w, o = i * ow, j = 0;
+            // A group of four outputs reads 8 floats from column 2j + kw for kw up to k − 1.
+            for (; simd && j + 4 <= ow && 2 * j + k + 7 <= w; j += 4)
+            {
+                int start = top + 2 * j;
+                var max = Evens(x.Slice(start, 8));
+                var at = Vector128.Create(start) + lanes;
+                for (int kh = 0; kh < k; kh++)
+                    for (int kw = kh == 0 ? 1 : 0; kw < k; kw++)
+                    {
+                        int tap = start + kh * w + kw;
+                        var v = Evens(x.Slice(tap, 8));
+                        var take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+                        max = Vector128.ConditionalSelect(take, v, max);
+                        at = Vector128.ConditionalSelect(take.AsInt32(), Vector128.Create(tap) + lanes, at);
+                    }
+                max.CopyTo(y.Slice(o + j, 4));
+                if (keep)
+                {
+                    var (low, high) = Vector128.Widen(at);
+                    low.CopyTo(argmax.Slice(o + j, 2));
+                    high.CopyTo(argmax.Slice(o + j + 2, 2));
+                }
+            }
+            for (; j < ow; j++)
+            {
+                int start = top + 2 * j;
+                // Starting from the first cell is the same as starting from −∞ (a −∞ first cell keeps its index either way).
+                float max = x[start];
+                int at = start;
+                for (int kh = 0; kh < k; kh++)
+                    for (int kw = kh == 0 ? 1 : 0; kw < k; kw++)
+                        Take(x[start + kh * w + kw], start + kh * w + kw, ref max, ref at);
+                y[o + j] = max;
+                if (keep) argmax[o + j] = at;
+            }
+        }
+    }
+
+    /// <summary>Lanes 0, 2, 4, 6 of the 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Evens(ReadOnlySpan<float> eight) =>
+        Vector256.Shuffle(Vector256.Create(eight), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7)).GetLower();
+
+    /// <summary>
+    /// One window of an average or sum pool: the real cells [h0, h1) x [w0, w1) (stepping by the dilation) and
+    /// avg_pool2d's divisor. With count_include_pad the divisor is the window clipped to the padded input
+    /// (H + pad), taken before clipping to the real input, so a ceil-mode window that runs past the padding
+    /// counts only the part inside it.
+    /// </summary>
+    private static (int H0, int H1, int W0, int W1, int Divisor) Window(in PoolGeometry g, int i, int j)
+    {
+        int dh = g.DilationH, dw = g.DilationW;
+        int h0 = i * g.StrideH - g.PadH, w0 = j * g.StrideW - g.PadW;
+        int h1 = Math.Min(h0 + (g.KernelHeight - 1) * dh + 1, g.InHeight + g.PadH);
+        int w1 = Math.Min(w0 + (g.KernelWidth - 1) * dw + 1, g.InWidth + g.PadW);
+        int padded = Taps(h0, h1, dh) * Taps(w0, w1, dw);
+        while (h0 < 0) h0 += dh;
+        while (w0 < 0) w0 += dw;
+        h1 = Math.Min(h1, g.InHeight);
+        w1 = Math.Min(w1, g.InWidth);
+        int real = Taps(h0, h1, dh) * Taps(w0, w1, dw);
+        return (h0, h1, w0, w1, g.CountIncludePad ? padded : real);
+    }
+
+    private static int Taps(int start, int end, int step) => start < end ? (end - start + step - 1) / step : 0;
+
+    private static void AveragePlane(in PoolGeometry g, bool sum, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int w = g.InWidth, ow = g.OutWidth, dh = g.DilationH, dw = g.DilationW;
+        for (int i = 0; i < g.OutHeight; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                var (h0, h1, w0, w1, divisor) = Window(g, i, j);
+                float acc = 0f;
+                for (int r = h0; r < h1; r += dh)
+                    for (int c = w0; c < w1; c += dw)
+                        acc += x[r * w + c];
+                // A window with no real cell gives 0, as avg_pool2d does.
+                y[i * ow + j] = sum || divisor == 0 ? acc : acc / divisor;
+            }
+    }
+
+    private static void AveragePlaneBackward(in PoolGeometry g, bool sum, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int w = g.InWidth, ow = g.OutWidth, dh = g.DilationH, dw = g.DilationW;
+        for (int i = 0; i < g.OutHeight; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                var (h0, h1, w0, w1, divisor) = Window(g, i, j);
+                if (divisor == 0) continue;
+                float grad = sum ? dy[i * ow + j] : dy[i * ow + j] / divisor;
+                for (int r = h0; r < h1; r += dh)
+                    for (int c = w0; c < w1; c += dw)
+                        dx[r * w + c] += grad;
+            }
+    }
+}

@@ -1,0 +1,171 @@
+using Fovea.Backends.Cpu;
+using static Fovea.Tests.Kernels.PoolNormGradCheck;
+
+namespace Fovea.Tests.Kernels;
+
+public class PoolTests
+{
+    private static (float[] Y, long[] Argmax) Pool(PoolGeometry g, PoolKind kind, float[] x)
+    {
+        var y = new float[g.Batch * g.Channels * g.OutHeight * g.OutWidth];
+        var argmax = new long[y.Length];
+        B.Pool2d(g, kind, S(x), S(y), new CpuStorage(argmax));
+        return (y, argmax);
+    }
+
+    private static float[] PoolBackward(PoolGeometry g, PoolKind kind, float[] x, float[] dy)
+    {
+        var (_, argmax) = Pool(g, kind, x);
+        var dx = Enumerable.Repeat(99f, x.Length).ToArray(); // overwritten, not added to
+        B.Pool2dBackward(g, kind, S(dy), new CpuStorage(argmax), S(dx));
+        return dx;
+    }
+
+    private static float[] Arange(int n, float start = 0f) => Enumerable.Range(0, n).Select(i => start + i).ToArray();
+
+    // x = [[1,3,3,2],[3,0,1,3],[5,5,nan,1],[0,5,2,2]]; max_pool2d(x, 2, 2, return_indices=True)
+    [Fact]
+    public void MaxPoolTakesTheFirstOfTiedMaximaAndPropagatesNaN()
+    {
+        var g = PoolGeometry.Create(1, 1, 4, 4, 2, 2, 2, 2);
+        Assert.Equal(2, Pool2d.FastMaxKernel(g));
+        var x = new[] { 1f, 3, 3, 2, 3, 0, 1, 3, 5, 5, float.NaN, 1, 0, 5, 2, 2 };
+        var (y, argmax) = Pool(g, PoolKind.Max, x);
+        Assert.Equal(new[] { 3f, 3, 5, float.NaN }, y);
+        Assert.Equal(new long[] { 1, 2, 8, 10 }, argmax);
+        var yRef = new float[4];
+        var argRef = new long[4];
+        Pool2d.ForwardReference(g, PoolKind.Max, x, yRef, argRef);
+        Assert.Equal(y, yRef);
+        Assert.Equal(argmax, argRef);
+    }
+
+    // Padding counts as −∞: max_pool2d(x, 3, 1, padding=1, return_indices=True) with the NaN replaced by 0.
+    [Fact]
+    public void PaddedMaxPoolRecordsFlatIndicesWithinThePlane()
+    {
+        var g = PoolGeometry.Create(1, 1, 4, 4, 3, 3, 1, 1, 1, 1);
+        var (y, argmax) = Pool(g, PoolKind.Max, [1f, 3, 3, 2, 3, 0, 1, 3, 5, 5, 0, 1, 0, 5, 2, 2]);
+        Assert.Equal(new[] { 3f, 3, 3, 3, 5, 5, 5, 3, 5, 5, 5, 3, 5, 5, 5, 2 }, y);
+        Assert.Equal(new long[] { 1, 1, 1, 2, 8, 8, 9, 2, 8, 8, 9, 7, 8, 8, 9, 14 }, argmax);
+    }
+
+    [Fact]
+    public void MaxPoolOfAllNegativeInfinityPointsAtTheFirstCell()
+    {
+        var g = PoolGeometry.Create(1, 1, 3, 3, 2, 2, 1, 1, 1, 1);
+        var (y, argmax) = Pool(g, PoolKind.Max, Enumerable.Repeat(float.NegativeInfinity, 9).ToArray());
+        Assert.All(y, v => Assert.Equal(float.NegativeInfinity, v));
+        Assert.Equal(new long[] { 0, 0, 1, 2, 0, 0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8 }, argmax);
+    }
+
+    // avg_pool2d(arange(25).reshape(5, 5), 2, 2, ceil_mode=True): the last row and column of windows hang past the
+    // input; with no padding their divisor is the clipped window whether or not padding is counted.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AveragePoolInCeilModeDividesByTheClippedWindow(bool countIncludePad)
+    {
+        var g = PoolGeometry.Create(1, 1, 5, 5, 2, 2, 2, 2, ceilMode: true, countIncludePad: countIncludePad);
+        Assert.Equal(3, g.OutHeight);
+        Assert.Equal(3, g.OutWidth);
+        Close([3f, 5, 6.5f, 13, 15, 16.5f, 20.5f, 22.5f, 24], Pool(g, PoolKind.Average, Arange(25)).Y);
+    }
+
+    // avg_pool2d(arange(1, 26).reshape(5, 5), 2, 2, padding=1, ceil_mode=True, count_include_pad=...)
+    [Theory]
+    [InlineData(true, new[] { 0.25f, 1.25f, 2.25f, 4.25f, 10, 12, 9.25f, 20, 22 })]
+    [InlineData(false, new[] { 1f, 2.5f, 4.5f, 8.5f, 10, 12, 18.5f, 20, 22 })]
+    public void AveragePoolCountsPaddingOnlyWhenAsked(bool countIncludePad, float[] expected)
+    {
+        var g = PoolGeometry.Create(1, 1, 5, 5, 2, 2, 2, 2, 1, 1, ceilMode: true, countIncludePad: countIncludePad);
+        Close(expected, Pool(g, PoolKind.Average, Arange(25, 1)).Y);
+    }
+
+    // avg_pool2d(arange(1, 37).reshape(6, 6), 3, 2, padding=1, ceil_mode=True, count_include_pad=...): the last
+    // window covers padded rows 5..7 of a padded extent that ends at 7, so its divisor is 2 per side, not 3.
+    [Theory]
+    [InlineData(true, new[] { 2f, 4, 16f / 3, 3, 9, 15, 17, 9, 17, 27, 29, 15, 10.5f, 16.5f, 17.5f, 9 })]
+    [InlineData(false, new[] { 4.5f, 6, 8, 9, 13.5f, 15, 17, 18, 25.5f, 27, 29, 30, 31.5f, 33, 35, 36 })]
+    public void AveragePoolInCeilModeClipsTheDivisorToThePaddedInput(bool countIncludePad, float[] expected)
+    {
+        var g = PoolGeometry.Create(1, 1, 6, 6, 3, 3, 2, 2, 1, 1, ceilMode: true, countIncludePad: countIncludePad);
+        Close(expected, Pool(g, PoolKind.Average, Arange(36, 1)).Y);
+    }
+
+    [Fact]
+    public void SumPoolAddsTheRealCellsOfEachWindow()
+    {
+        var g = PoolGeometry.Create(1, 1, 5, 5, 2, 2, 2, 2, ceilMode: true);
+        Close([12f, 20, 13, 52, 60, 33, 41, 45, 24], Pool(g, PoolKind.Sum, Arange(25)).Y);
+    }
+
+    [Fact]
+    public void MaxPoolBackwardAccumulatesOverOverlappingWindows()
+    {
+        // The centre is the maximum of all four 2x2 windows.
+        var g = PoolGeometry.Create(1, 1, 3, 3, 2, 2, 1, 1);
+        var dx = PoolBackward(g, PoolKind.Max, [0f, 1, 0, 2, 9, 3, 0, 4, 0], [1f, 2, 3, 4]);
+        Assert.Equal(new[] { 0f, 0, 0, 0, 10, 0, 0, 0, 0 }, dx);
+    }
+
+    [Theory]
+    [InlineData(2, 8, 10)]
+    [InlineData(2, 56, 56)]
+    [InlineData(3, 13, 11)]
+    [InlineData(3, 55, 55)]
+    public void FastMaxPoolsMatchTheReferenceLoop(int k, int h, int w)
+    {
+        var g = PoolGeometry.Create(3, 5, h, w, k, k, 2, 2);
+        Assert.Equal(k, Pool2d.FastMaxKernel(g));
+        // Few distinct values make many ties; a few NaNs and −∞ test the update rule.
+        var x = Random(3 * 5 * h * w, 3).Select(v => MathF.Round(v * 3)).ToArray();
+        for (int i = 0; i < x.Length; i += 97) x[i] = i % 2 == 0 ? float.NaN : float.NegativeInfinity;
+        int outLength = 3 * 5 * g.OutHeight * g.OutWidth;
+        float[] y = new float[outLength], yRef = new float[outLength];
+        long[] argmax = new long[outLength], argRef = new long[outLength];
+        Pool2d.Forward(g, PoolKind.Max, x, y, argmax);
+        Pool2d.ForwardReference(g, PoolKind.Max, x, yRef, argRef);
+        Assert.Equal(yRef, y);
+        Assert.Equal(argRef, argmax);
+        // Without an argmax buffer (inference) the values are the same.
+        var yNoArg = new float[outLength];
+        Pool2d.Forward(g, PoolKind.Max, x, yNoArg, null);
+        Assert.Equal(yRef, yNoArg);
+    }
+
+    [Fact]
+    public void CeilModeWindowsPastTheEdgeLeaveTheFastPath() =>
+        Assert.Equal(0, Pool2d.FastMaxKernel(PoolGeometry.Create(1, 1, 6, 6, 3, 3, 2, 2, ceilMode: true)));
+
+    public static TheoryData<PoolKind, PoolGeometry> GradientCases => new()
+    {
+        { PoolKind.Max, PoolGeometry.Create(2, 3, 6, 8, 2, 2, 2, 2) },                       // fast 2x2/2
+        { PoolKind.Max, PoolGeometry.Create(2, 2, 7, 9, 3, 3, 2, 2) },                       // fast 3x3/2, overlapping
+        { PoolKind.Max, PoolGeometry.Create(1, 2, 6, 7, 3, 3, 2, 2, 1, 1, ceilMode: true) }, // padding, ceil mode
+        { PoolKind.Max, PoolGeometry.Create(1, 2, 7, 7, 2, 3, 1, 2, 1, 1, dilationH: 2, dilationW: 2) },
+        { PoolKind.Average, PoolGeometry.Create(1, 2, 6, 6, 3, 3, 2, 2, 1, 1, ceilMode: true, countIncludePad: true) },
+        { PoolKind.Average, PoolGeometry.Create(1, 2, 6, 6, 3, 3, 2, 2, 1, 1, ceilMode: true, countIncludePad: false) },
+        { PoolKind.Average, PoolGeometry.Create(2, 1, 5, 5, 2, 2, 2, 2, ceilMode: true) },
+        { PoolKind.Average, PoolGeometry.Create(1, 2, 7, 6, 3, 2, 2, 1, 1, 1, countIncludePad: false) },
+        { PoolKind.Sum, PoolGeometry.Create(1, 2, 7, 7, 3, 3, 2, 2, 1, 1) },
+        { PoolKind.Sum, PoolGeometry.Create(1, 1, 5, 6, 2, 2, 2, 2, ceilMode: true) },
+    };
+
+    [Theory]
+    [MemberData(nameof(GradientCases))]
+    public void BackwardMatchesFiniteDifferences(PoolKind kind, PoolGeometry g)
+    {
+        int n = g.Batch * g.Channels * g.InHeight * g.InWidth;
+        // Max pooling gets values 0.1 apart so a nudge of 0.01 never moves an argmax.
+        var x = kind == PoolKind.Max ? Distinct(n, 11) : Random(n, 11);
+        Check(x, v => Pool(g, kind, v).Y, dy => PoolBackward(g, kind, x, dy));
+    }
+
+    [Fact]
+    public void MaxPoolBackwardWithoutArgmaxIsRefused()
+    {
+        var g = PoolGeometry.Create(1, 1, 2, 2, 2, 2, 2, 2);
+        Assert.Throws<ArgumentException>(() => B.Pool2dBackward(g, PoolKind.Max, S([1f]), null, S(new float[4])));
+    }
+}
