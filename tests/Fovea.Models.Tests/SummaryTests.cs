@@ -51,6 +51,19 @@ public class SummaryTests
     }
 
     [Fact]
+    public void AdaptivePoolKeepsTheClassifierForOtherSizes()
+    {
+        var alex = ModelSummary.Compute(SharedModels.AlexNet, [3, 256, 256]);
+        Assert.Equal([1, 256, 7, 7], alex["features.12"].OutputShape); // 256 → 63 → 31 → 31 → 15 → 15 → 7
+        Assert.Equal([1, 256, 6, 6], alex["avgpool"].OutputShape);
+        Assert.Equal([1, 1000], alex.OutputShape);
+        var vgg = ModelSummary.Compute(SharedModels.Vgg16, [3, 32, 32]);
+        Assert.Equal([1, 512, 1, 1], vgg["features.30"].OutputShape);
+        Assert.Equal([1, 512, 7, 7], vgg["avgpool"].OutputShape);
+        Assert.Equal(new Size2(212, 212), vgg["avgpool"].ReceptiveField); // 1 → 7 copies one cell: no wider field
+    }
+
+    [Fact]
     public void FirstDenseComparisonForLeNet()
     {
         var s = ModelSummary.Compute(new LeNet5(10), [1, 28, 28]);

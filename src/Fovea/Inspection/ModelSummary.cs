@@ -16,7 +16,8 @@ namespace Fovea.Inspection;
 /// <para><b>Flatten in Forward.</b> Models usually flatten inside Forward rather than through a
 /// <see cref="Flatten"/> layer. So a <see cref="Linear"/> that meets a shape of rank above 2 whose trailing
 /// size is not its in-features, but whose [C, H, W, …] product is, is taken as applied to the flattened
-/// shape [N, C·H·W·…].</para>
+/// shape [N, C·H·W·…]. A trailing size equal to the in-features wins, as in PyTorch, where Linear acts on the last
+/// dimension.</para>
 /// <para><b>MACs.</b> Only convolutions (<see cref="ConvGeometry.Macs"/>: N·M·E·F·(C/groups)·R·S) and linear
 /// layers (in·out per row, times every leading dimension) are counted, biases excluded: the convention of
 /// torchinfo's "Mult-Adds". Pools, activations, normalisations and dropout count 0; ptflops adds one
