@@ -22,11 +22,17 @@ public static class Init
         _ => throw new ArgumentException($"unknown non-linearity '{nonlinearity}' (known: linear, conv1d, conv2d, sigmoid, tanh, relu, leaky_relu)"),
     };
 
-    public static void Uniform(Tensor t, float low, float high, Generator? g = null) =>
-        t.CopyFrom(Tensor.Uniform(t.Shape, low, high, g, t.Device));
+    public static void Uniform(Tensor t, float low, float high, Generator? g = null) => Fill(t, v => (g ?? Generator.Default).FillUniform(v, low, high));
 
-    public static void Normal(Tensor t, float mean = 0f, float std = 1f, Generator? g = null) =>
-        t.CopyFrom(Tensor.Randn(t.Shape, g, t.Device) * std + mean);
+    public static void Normal(Tensor t, float mean = 0f, float std = 1f, Generator? g = null) => Fill(t, v => (g ?? Generator.Default).FillNormal(v, mean, std));
+
+    // Values are drawn on the host into one buffer and copied once, with no temporaries per op.
+    private static void Fill(Tensor t, Action<float[]> draw)
+    {
+        var v = new float[t.NumEl];
+        draw(v);
+        t.CopyFrom(Tensor.FromArray(v, t.Shape, t.Device));
+    }
 
     public static void Constant(Tensor t, float value) => t.CopyFrom(Tensor.Full(t.Shape, value, t.Device));
 

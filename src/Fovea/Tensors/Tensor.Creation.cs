@@ -60,18 +60,16 @@ public partial class Tensor
     /// <summary>Standard normal values from <paramref name="generator"/> (the default generator when null).</summary>
     public static Tensor Randn(int[] shape, Generator? generator = null, Device? device = null)
     {
-        var g = generator ?? Generator.Default;
         var data = new float[Shapes.Count(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)g.NextNormal();
+        (generator ?? Generator.Default).FillNormal(data);
         return FromArray(data, shape, device);
     }
 
     /// <summary>Uniform values in [low, high).</summary>
     public static Tensor Uniform(int[] shape, float low = 0f, float high = 1f, Generator? generator = null, Device? device = null)
     {
-        var g = generator ?? Generator.Default;
         var data = new float[Shapes.Count(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(low + (high - low) * g.NextDouble());
+        (generator ?? Generator.Default).FillUniform(data, low, high);
         return FromArray(data, shape, device);
     }
 }

@@ -1,0 +1,57 @@
+namespace Fovea.Cli.Tests;
+
+/// <summary>Bad input gets one clear line on stderr and a non-zero exit, never a stack trace.</summary>
+public class CliErrorTests
+{
+    private static void AssertOneLineError((int Exit, string Out, string Err) r, params string[] mentions)
+    {
+        Assert.NotEqual(0, r.Exit);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.DoesNotContain("Exception", r.Err);
+        foreach (var m in mentions) Assert.Contains(m, r.Err + r.Out);
+    }
+
+    [Fact]
+    public void HelpListsEverySubCommandAndTheirOptions()
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "--help");
+        Assert.Equal(0, r.Exit);
+        foreach (var c in new[] { "train", "eval", "predict", "summary", "data" }) Assert.Contains(c, r.Out);
+        var t = FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--help");
+        Assert.Equal(0, t.Exit);
+        foreach (var o in new[] { "--model", "--dataset", "--epochs", "--batch-size", "--optimizer", "--lr", "--schedule", "--weight-decay", "--seed", "--threads", "--output", "--resume" })
+            Assert.Contains(o, t.Out);
+    }
+
+    [Fact]
+    public void UnknownModelListsTheKnownOnes() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--model", "resnet50"), "unknown model 'resnet50'", "lenet5", "vgg16");
+
+    [Fact]
+    public void UnknownDatasetListsTheKnownOnes() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--dataset", "cifar10"), "unknown data set 'cifar10'", "mnist", "fashion-mnist");
+
+    [Fact]
+    public void UnknownOptionIsRejected() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--epochz", "3"), "--epochz");
+
+    [Fact]
+    public void MissingCheckpointSaysWhatWasExpected() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "eval", "--checkpoint", "/nonexistent/run"), "no checkpoint at");
+
+    [Fact]
+    public void TruncatedCheckpointIsAOneLineError()
+    {
+        var dir = FoveaProcess.TempDir();
+        File.WriteAllBytes(Path.Combine(dir, "checkpoint.safetensors"), [1, 2, 3]);
+        AssertOneLineError(FoveaProcess.Run(dir, "eval", "--checkpoint", dir), "not a valid safetensors file");
+    }
+
+    [Fact]
+    public void SummaryRejectsABadInputSize() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "summary", "--model", "lenet5", "--input", "28x28"), "CxHxW");
+
+    [Fact]
+    public void SummaryOfAnInputTooSmallNamesTheLayer() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "summary", "--model", "alexnet", "--input", "3x32x32"));
+}

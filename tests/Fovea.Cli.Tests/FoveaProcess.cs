@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Fovea.Cli.Tests;
+
+/// <summary>Runs the built fovea tool as a user would: a separate process, output captured, CI-style (no terminal).</summary>
+internal static class FoveaProcess
+{
+    public static (int Exit, string Out, string Err) Run(string workDir, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "fovea.dll");
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CI"] = "true";
+        psi.Environment["FOVEA_DATA"] = SharedData;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"fovea {string.Join(' ', args)} did not finish in 10 minutes");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>One data folder for every test in the run, so MNIST is converted once.</summary>
+    public static string SharedData { get; } = Directory.CreateTempSubdirectory("fovea-cli-data").FullName;
+
+    public static string TempDir() => Directory.CreateTempSubdirectory("fovea-cli").FullName;
+}
