@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Fovea.Backends.Cpu;
+
+public static partial class Gemm
+{
+    // 6×32 tile: 12 zmm accumulators + 2 B vectors + 1 broadcast = 15 of the 32 zmm registers, so nothing
+    // spills. Per k step it issues 12 FMAs against 2 vector loads and 6 scalar broadcasts; Zen 4 retires one
+    // 512-bit FMA per cycle (two 256-bit pipes), so the 12 independent chains hide the 4-cycle FMA latency
+    // three times over and the loads stay well under the two-per-cycle load limit. Row-major C means the
+    // 32 columns are two contiguous vectors per row: full-tile stores need no shuffles.
+    private const int Avx512Mr = 6, Avx512Nr = 32;
+
+    // a: MR-tall sliver, k-major (a[p·6 + i]); b: NR-wide sliver, k-major (b[p·32 + j]).
+    // beta == 0 overwrites C without reading it (old contents may be NaN); otherwise C = acc + beta·C.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void KernelAvx512(int kc, float* a, float* b, float* c, nint ldc, float beta)
+    {
+        // C sits in L3 or memory with rows a whole leading dimension apart, where the hardware prefetcher does
+        // not follow; ask for its lines now so they arrive while the k loop runs, not when the tile is stored.
+        // Three lines per row because a 128-byte row of an unaligned C straddles three.
+        for (int i = 0; i < Avx512Mr; i++)
+        {
+            float* row = c + i * ldc;
+            Sse.Prefetch0(row);
+            Sse.Prefetch0(row + 16);
+            Sse.Prefetch0(row + 31);
+        }
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var av = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(av, b0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(av, b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(av, b0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(av, b0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(av, b0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(av, b0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
+            a += Avx512Mr;
+            b += Avx512Nr;
+        }
+        if (beta == 0f)
+        {
+            c00.Store(c); c01.Store(c + 16); c += ldc;
+            c10.Store(c); c11.Store(c + 16); c += ldc;
+            c20.Store(c); c21.Store(c + 16); c += ldc;
+            c30.Store(c); c31.Store(c + 16); c += ldc;
+            c40.Store(c); c41.Store(c + 16); c += ldc;
+            c50.Store(c); c51.Store(c + 16);
+        }
+        else
+        {
+            var bv = Vector512.Create(beta);
+            Update(c, c00, c01, bv); c += ldc;
+            Update(c, c10, c11, bv); c += ldc;
+            Update(c, c20, c21, bv); c += ldc;
+            Update(c, c30, c31, bv); c += ldc;
+            Update(c, c40, c41, bv); c += ldc;
+            Update(c, c50, c51, bv);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Update(float* row, Vector512<float> x0, Vector512<float> x1, Vector512<float> bv)
+        {
+            Avx512F.FusedMultiplyAdd(bv, Vector512.Load(row), x0).Store(row);
+            Avx512F.FusedMultiplyAdd(bv, Vector512.Load(row + 16), x1).Store(row + 16);
+        }
+    }
+}
