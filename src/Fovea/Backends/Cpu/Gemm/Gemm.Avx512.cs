@@ -6,14 +6,16 @@ namespace Fovea.Backends.Cpu;
 
 public static partial class Gemm
 {
-    // 6×32 tile: 12 zmm accumulators + 2 B vectors + 1 broadcast = 15 of the 32 zmm registers, so nothing
-    // spills. Per k step it issues 12 FMAs against 2 vector loads and 6 scalar broadcasts; Zen 4 retires one
-    // 512-bit FMA per cycle (two 256-bit pipes), so the 12 independent chains hide the 4-cycle FMA latency
-    // three times over and the loads stay well under the two-per-cycle load limit. Row-major C means the
-    // 32 columns are two contiguous vectors per row: full-tile stores need no shuffles.
-    private const int Avx512Mr = 6, Avx512Nr = 32;
+    // 8×32 tile: 16 zmm accumulators + 2 B vectors + 1 broadcast = 19 of the 32 zmm registers, so nothing
+    // spills. Per k step it issues 16 FMAs against 2 vector loads and 8 scalar broadcasts; Zen 4 retires one
+    // 512-bit FMA per cycle (two 256-bit pipes), so 16 independent chains hide the 4-cycle FMA latency
+    // four times over and the 10 loads stay well under the load ports' limit. Eight rows rather than the
+    // classic six: CNN channel counts (m in the im2col products) are multiples of 8, so m = 128 fills 16
+    // tiles exactly where 6 rows would leave a 2-row edge tile (measured ~5% faster on 128×3136×1152, equal
+    // on 2048³). Row-major C means the 32 columns are two contiguous vectors per row: no shuffles to store.
+    private const int Avx512Mr = 8, Avx512Nr = 32;
 
-    // a: MR-tall sliver, k-major (a[p·6 + i]); b: NR-wide sliver, k-major (b[p·32 + j]).
+    // a: MR-tall sliver, k-major (a[p·8 + i]); b: NR-wide sliver, k-major (b[p·32 + j]).
     // beta == 0 overwrites C without reading it (old contents may be NaN); otherwise C = acc + beta·C.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void KernelAvx512(int kc, float* a, float* b, float* c, nint ldc, float beta)
@@ -28,8 +30,8 @@ public static partial class Gemm
             Sse.Prefetch0(row + 16);
             Sse.Prefetch0(row + 31);
         }
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -52,6 +54,12 @@ public static partial class Gemm
             av = Vector512.Create(a[5]);
             c50 = Avx512F.FusedMultiplyAdd(av, b0, c50);
             c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a[6]);
+            c60 = Avx512F.FusedMultiplyAdd(av, b0, c60);
+            c61 = Avx512F.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a[7]);
+            c70 = Avx512F.FusedMultiplyAdd(av, b0, c70);
+            c71 = Avx512F.FusedMultiplyAdd(av, b1, c71);
             a += Avx512Mr;
             b += Avx512Nr;
         }
@@ -62,7 +70,9 @@ public static partial class Gemm
             c20.Store(c); c21.Store(c + 16); c += ldc;
             c30.Store(c); c31.Store(c + 16); c += ldc;
             c40.Store(c); c41.Store(c + 16); c += ldc;
-            c50.Store(c); c51.Store(c + 16);
+            c50.Store(c); c51.Store(c + 16); c += ldc;
+            c60.Store(c); c61.Store(c + 16); c += ldc;
+            c70.Store(c); c71.Store(c + 16);
         }
         else
         {
@@ -72,7 +82,9 @@ public static partial class Gemm
             Update(c, c20, c21, bv); c += ldc;
             Update(c, c30, c31, bv); c += ldc;
             Update(c, c40, c41, bv); c += ldc;
-            Update(c, c50, c51, bv);
+            Update(c, c50, c51, bv); c += ldc;
+            Update(c, c60, c61, bv); c += ldc;
+            Update(c, c70, c71, bv);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -5,7 +5,7 @@ namespace Fovea.Backends.Cpu;
 /// <summary>Single-precision matrix product on the CPU: the entry point every kernel uses.</summary>
 /// <remarks>
 /// Products big enough to repay packing go through a BLIS-style blocked loop nest (Gemm.Blocked.cs) around a
-/// register-tile micro-kernel chosen once for the machine: AVX-512 (6×32), AVX2+FMA (6×16) or portable
+/// register-tile micro-kernel chosen once for the machine: AVX-512 (8×32), AVX2+FMA (6×16) or portable
 /// <see cref="System.Numerics.Vector{T}"/> (4×2V). Small ones take a direct vectorised path (Gemm.Small.cs).
 /// <see cref="GemmReference"/> is the oracle the tests hold every path to.
 /// </remarks>
