@@ -15,6 +15,13 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void KernelAvx2(int kc, float* a, float* b, float* c, nint ldc, float beta)
     {
+        // As in KernelAvx512: fetch the C tile's lines (two or three per 64-byte row) while the k loop runs.
+        for (int i = 0; i < Avx2Mr; i++)
+        {
+            float* row = c + i * ldc;
+            Sse.Prefetch0(row);
+            Sse.Prefetch0(row + 15);
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)

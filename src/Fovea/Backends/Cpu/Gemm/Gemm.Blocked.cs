@@ -62,7 +62,7 @@ public static partial class Gemm
         int tile = splitRows ? cfg.Mr : cfg.Nr;
         int tiles = ((splitRows ? m : n) + tile - 1) / tile;
         long workPerTile = (long)tile * (splitRows ? n : m) * k;
-        if (CpuParallel.Threads <= 1 || tiles < 2 || tiles * workPerTile < 2 * CpuParallel.MinWorkPerThread)
+        if (CpuParallel.Threads <= 1 || tiles < 2 || tiles * workPerTile < ParallelWork)
         {
             Blocked(cfg, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -78,6 +78,13 @@ public static partial class Gemm
             job.Clear();
         }
     }
+
+    // Going parallel costs a Parallel.For hand-off (several µs, more when the other core is busy) while the
+    // single-thread kernel does ~50 multiply-adds per ns, so below about a million multiply-adds (≈100³,
+    // ~20 µs on one thread) the second thread cannot repay its start. CpuParallel's generic threshold
+    // (2^16 element touches) is tuned for element-wise loops and would split 40³ products, which measured
+    // slower on two threads than on one.
+    private const long ParallelWork = 1 << 20;
 
     [ThreadStatic] private static ParallelJob? t_job;
 
