@@ -33,6 +33,9 @@ public class GemmTests
         Add(130, 257, 1);
         Add(65, 65, 65);
         Add(31, 17, 257);
+        // Column tails of exactly half a 32-wide tile (and a lone half tile), over whole 8-row tiles.
+        Add(64, 48, 40);
+        Add(40, 16, 64);
         return data;
     }
 

@@ -6,11 +6,19 @@ namespace Fovea.Backends.Cpu;
 public static partial class Gemm
 {
     /// <summary>A micro-kernel with its tile shape and the cache blocking that suits it.</summary>
+    /// <remarks>
+    /// <c>HalfKernel</c>, where present, is an MR×(NR/2) tile for the last B sliver when at most NR/2
+    /// columns remain; that sliver is then packed NR/2 wide.
+    /// </remarks>
     private sealed unsafe class KernelConfig(int mr, int nr, int kc, int mc, int nc,
-        delegate*<int, float*, float*, float*, nint, float, void> kernel)
+        delegate*<int, float*, float*, float*, nint, float, void> kernel,
+        delegate*<int, float*, float*, float*, nint, float, void> halfKernel = null)
     {
         public readonly int Mr = mr, Nr = nr, Kc = kc, Mc = mc, Nc = nc;
-        public readonly delegate*<int, float*, float*, float*, nint, float, void> Kernel = kernel;
+        public readonly delegate*<int, float*, float*, float*, nint, float, void> Kernel = kernel, HalfKernel = halfKernel;
+
+        // Width of the packed sliver that starts at column jr of an nc-wide panel.
+        public int SliverWidth(int jr, int nc) => HalfKernel != null && nc - jr <= Nr / 2 ? Nr / 2 : Nr;
     }
 
     // Blocking for Zen 4 (32 KB L1d and 1 MB L2 per core, L3 shared), following the BLIS analysis:
@@ -23,7 +31,7 @@ public static partial class Gemm
     //   480 KB, half the 1 MB L2, leaving room for the B slivers streaming through.
     // - nc: the packed kc×nc B panel is re-read for every A block and lives in L3: 256×4096×4 B = 4 MB per
     //   thread, well inside the shared 32 MB.
-    private static readonly unsafe KernelConfig Avx512Config = new(Avx512Mr, Avx512Nr, 256, 480, 4096, &KernelAvx512);
+    private static readonly unsafe KernelConfig Avx512Config = new(Avx512Mr, Avx512Nr, 256, 480, 4096, &KernelAvx512, &KernelAvx512Half);
     // Same reasoning on a 16-wide sliver (12 KB of B at kc = 256); typical AVX2 parts have 32 KB L1d, ≥ 256 KB L2.
     private static readonly unsafe KernelConfig Avx2Config = new(Avx2Mr, Avx2Nr, 256, 120, 4096, &KernelAvx2);
     private static readonly unsafe KernelConfig VectorConfig = new(VectorMr, VectorNr, 256, 96, 4096, &KernelVector);
@@ -149,7 +157,6 @@ public static partial class Gemm
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
         int mr = cfg.Mr, nr = cfg.Nr;
-        var kernel = cfg.Kernel;
         // Equal-sized blocks rather than full blocks plus a sliver: k = 200 with kc = 192 runs as 2×100
         // instead of 192 + 8, which would pay a full C load/store for 8 steps of work.
         int kcB = EvenBlock(k, cfg.Kc, 1), mcB = EvenBlock(m, cfg.Mc, mr), ncB = EvenBlock(n, cfg.Nc, nr);
@@ -165,26 +172,27 @@ public static partial class Gemm
                 int kc = Math.Min(kcB, k - pc);
                 // The first k slice applies beta; later slices accumulate onto what it wrote.
                 float betaK = pc == 0 ? beta : 1f;
-                PackB(transB, b, ldb, pc, jc, kc, nc, nr, packB);
+                PackB(cfg, transB, b, ldb, pc, jc, kc, nc, packB);
                 for (int ic = 0; ic < m; ic += mcB)
                 {
                     int mc = Math.Min(mcB, m - ic);
                     PackA(transA, a, lda, ic, pc, mc, kc, mr, packA);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
-                        int cols = Math.Min(nr, nc - jr);
+                        int cols = Math.Min(nr, nc - jr), width = cfg.SliverWidth(jr, nc);
+                        var kernel = width == nr ? cfg.Kernel : cfg.HalfKernel;
                         float* bs = packB + (nint)jr * kc;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int rows = Math.Min(mr, mc - ir);
                             float* cs = c + (ic + ir) * ldc + jc + jr;
-                            if (rows == mr && cols == nr)
+                            if (rows == mr && cols == width)
                                 kernel(kc, packA + (nint)ir * kc, bs, cs, ldc, betaK);
                             else
                             {
                                 // Edge tile: compute the full (zero-padded) tile aside, write back the valid part.
-                                kernel(kc, packA + (nint)ir * kc, bs, edge, nr, 0f);
-                                WriteBack(edge, nr, cs, ldc, rows, cols, betaK);
+                                kernel(kc, packA + (nint)ir * kc, bs, edge, width, 0f);
+                                WriteBack(edge, width, cs, ldc, rows, cols, betaK);
                             }
                         }
                     }

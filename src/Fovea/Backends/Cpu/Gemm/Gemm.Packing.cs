@@ -20,22 +20,33 @@ public static partial class Gemm
             {
                 // A is stored k×m: the mr values of one k step are contiguous.
                 float* src = a + (nint)p0 * lda + i0 + ir;
-                for (int p = 0; p < kc; p++, src += lda, dst += mr)
-                {
-                    int i = 0;
-                    for (; i < rows; i++) dst[i] = src[i];
-                    for (; i < mr; i++) dst[i] = 0f;
-                }
+                if (rows == mr)
+                    for (int p = 0; p < kc; p++, src += lda, dst += mr)
+                        Unsafe.CopyBlockUnaligned(dst, src, (uint)(mr * sizeof(float)));
+                else
+                    for (int p = 0; p < kc; p++, src += lda, dst += mr)
+                    {
+                        int i = 0;
+                        for (; i < rows; i++) dst[i] = src[i];
+                        for (; i < mr; i++) dst[i] = 0f;
+                    }
             }
             else
             {
-                // A is stored m×k: read each row contiguously and scatter it with stride mr (the sliver is
-                // mr·kc floats, small enough to sit in L1 while it is written).
+                // A is stored m×k, so packing is a transpose. With 8-row slivers it goes 8×8 blocks at a time
+                // in registers: when n is small (512×49×4608, a late conv layer) packing A is as much work as
+                // the product, and the scalar scatter was the bottleneck. Otherwise (and for the ragged end of
+                // k) read each row contiguously and scatter it with stride mr; the mr·kc-float sliver sits in
+                // L1 while it is written.
+                int p8 = rows == 8 && mr == 8 && Avx.IsSupported ? kc & ~7 : 0;
+                float* src0 = a + (nint)(i0 + ir) * lda + p0;
+                for (int p = 0; p < p8; p += 8)
+                    Transpose8x8(src0 + p, lda, dst + (nint)p * 8, 8);
                 for (int i = 0; i < rows; i++)
                 {
-                    float* src = a + (nint)(i0 + ir + i) * lda + p0;
-                    float* d = dst + i;
-                    for (int p = 0; p < kc; p++, d += mr) *d = src[p];
+                    float* src = src0 + i * lda;
+                    float* d = dst + (nint)p8 * mr + i;
+                    for (int p = p8; p < kc; p++, d += mr) *d = src[p];
                 }
                 for (int i = rows; i < mr; i++)
                 {
@@ -47,16 +58,19 @@ public static partial class Gemm
         }
     }
 
-    // op(B)[p0.., j0..] (kc×nc) → ceil(nc/nr) slivers, each kc steps of nr consecutive columns.
-    private static unsafe void PackB(bool transB, float* b, nint ldb, int p0, int j0, int kc, int nc, int nr, float* dst)
+    // op(B)[p0.., j0..] (kc×nc) → ceil(nc/nr) slivers, each kc steps of nr consecutive columns; the last
+    // sliver is cfg.SliverWidth wide (nr/2 when the config has a half-width kernel and the rest fits it).
+    private static unsafe void PackB(KernelConfig cfg, bool transB, float* b, nint ldb, int p0, int j0, int kc, int nc, float* dst)
     {
+        int nr = cfg.Nr;
         if (!transB)
         {
             // B is stored k×n: walk it row by row so the source streams sequentially (the hardware
             // prefetcher follows one long run per row, not kc short runs a whole row apart), handing each
             // nr-wide piece of the row to its sliver.
-            int full = nc / nr, rest = nc - full * nr;
+            int full = nc / nr, rest = nc - full * nr, tailWidth = cfg.SliverWidth(full * nr, nc);
             nint sliver = (nint)nr * kc;
+            float* tail = dst + full * sliver;
             for (int p = 0; p < kc; p++)
             {
                 float* src = b + (nint)(p0 + p) * ldb + j0;
@@ -65,8 +79,9 @@ public static partial class Gemm
                     Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(float)));
                 if (rest > 0)
                 {
+                    d = tail + (nint)p * tailWidth;
                     Unsafe.CopyBlockUnaligned(d, src, (uint)(rest * sizeof(float)));
-                    new Span<float>(d + rest, nr - rest).Clear();
+                    new Span<float>(d + rest, tailWidth - rest).Clear();
                 }
             }
             return;
@@ -75,24 +90,25 @@ public static partial class Gemm
         // registers (the scalar loop costs about as much as a tenth of the product when m is ~128, as in a
         // convolution's filter gradient); the ragged remainders and the zero padding are scalar.
         int kc8 = Avx.IsSupported ? kc & ~7 : 0;
-        for (int jr = 0; jr < nc; jr += nr, dst += (nint)nr * kc)
+        for (int jr = 0; jr < nc; jr += nr)
         {
-            int cols = Math.Min(nr, nc - jr);
+            int cols = Math.Min(nr, nc - jr), width = cfg.SliverWidth(jr, nc);
             int cols8 = Avx.IsSupported ? cols & ~7 : 0;
             float* src = b + (nint)(j0 + jr) * ldb + p0;
             for (int p = 0; p < kc8; p += 8)
                 for (int j = 0; j < cols8; j += 8)
-                    Transpose8x8(src + j * ldb + p, ldb, dst + (nint)p * nr + j, nr);
-            for (int j = 0; j < nr; j++)
+                    Transpose8x8(src + j * ldb + p, ldb, dst + (nint)p * width + j, width);
+            for (int j = 0; j < width; j++)
             {
                 float* d = dst + j;
                 float* s = src + j * ldb;
                 int p = j < cols8 ? kc8 : 0;
                 if (j < cols)
-                    for (; p < kc; p++) d[(nint)p * nr] = s[p];
+                    for (; p < kc; p++) d[(nint)p * width] = s[p];
                 else
-                    for (; p < kc; p++) d[(nint)p * nr] = 0f;
+                    for (; p < kc; p++) d[(nint)p * width] = 0f;
             }
+            dst += (nint)width * kc;
         }
     }
 
