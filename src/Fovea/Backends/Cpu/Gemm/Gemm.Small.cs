@@ -4,8 +4,9 @@ namespace Fovea.Backends.Cpu;
 
 public static partial class Gemm
 {
-    // Products under SmallWork multiply-adds: packing both operands would cost about as much as the product,
-    // so work straight from the caller's layout with TensorPrimitives' vector loops.
+    // Products with at most DirectMaxRows rows of C (vector-matrix products: a batch-of-one linear layer):
+    // packing B for an 8-row tile would waste most of the kernel's FMAs, so work straight from the caller's
+    // layout with TensorPrimitives' vector loops.
     // op(B) not transposed: C row i accumulates a(i,p)·B row p (axpy along n, unit stride).
     // op(B) transposed: C(i,j) is the dot product of A row i and B row j (both along k, unit stride once A's
     // row is gathered when A is stored transposed).
