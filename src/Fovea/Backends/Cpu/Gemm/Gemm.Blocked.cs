@@ -1,0 +1,226 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Fovea.Backends.Cpu;
+
+public static partial class Gemm
+{
+    /// <summary>A micro-kernel with its tile shape and the cache blocking that suits it.</summary>
+    /// <remarks>
+    /// <c>HalfKernel</c>, where present, is an MR×(NR/2) tile for the last B sliver when at most NR/2
+    /// columns remain; that sliver is then packed NR/2 wide.
+    /// </remarks>
+    private sealed unsafe class KernelConfig(int mr, int nr, int kc, int mc, int nc,
+        delegate*<int, float*, float*, float*, nint, float, void> kernel,
+        delegate*<int, float*, float*, float*, nint, float, void> halfKernel = null)
+    {
+        public readonly int Mr = mr, Nr = nr, Kc = kc, Mc = mc, Nc = nc;
+        public readonly delegate*<int, float*, float*, float*, nint, float, void> Kernel = kernel, HalfKernel = halfKernel;
+
+        // Width of the packed sliver that starts at column jr of an nc-wide panel.
+        public int SliverWidth(int jr, int nc) => HalfKernel != null && nc - jr <= Nr / 2 ? Nr / 2 : Nr;
+    }
+
+    // Blocking for Zen 4 (32 KB L1d and 1 MB L2 per core, L3 shared), following the BLIS analysis:
+    // - kc: the kernel re-reads one kc×NR B sliver for every MR-row sliver of A, so BLIS sizes it for L1.
+    //   At kc = 256 the sliver is 32 KB, the whole L1d, so part of it comes back from L2 each pass; but the
+    //   kernel needs only 2 vector loads per 16 FMAs, which Zen 4's L2 sustains (the kernel alone ran at
+    //   peak with kc = 256), while a deeper slice halves the C tile loads and stores per FMA against
+    //   kc = 128. Measured on 2048³ with the first 6×32 tile (before C prefetching): 256 beat 128 by ~15%
+    //   and 192 by ~5%; with the 8×32 tile and prefetching, kc from 128 to 512 came out within the shared
+    //   machine's noise (±3%), so 256 stayed.
+    // - mc: the packed mc×kc A block is re-read for every B sliver, so it should stay in L2: 480×256×4 B =
+    //   480 KB, half the 1 MB L2, leaving room for the B slivers streaming through.
+    // - nc: the packed kc×nc B panel is re-read for every A block and lives in L3: 256×4096×4 B = 4 MB per
+    //   thread, well inside the shared 32 MB.
+    private static readonly unsafe KernelConfig Avx512Config = new(Avx512Mr, Avx512Nr, 256, 480, 4096, &KernelAvx512, &KernelAvx512Half);
+    // Same reasoning on a 16-wide sliver (16 KB of B at kc = 256) for AVX2 parts with 32 KB L1d and 256 KB+
+    // L2 (120×256×4 B = 120 KB of A). Not tuned on such a machine: the AVX2 and Vector kernels are checked
+    // and timed here only by forcing them on this Zen 4.
+    private static readonly unsafe KernelConfig Avx2Config = new(Avx2Mr, Avx2Nr, 256, 120, 4096, &KernelAvx2);
+    private static readonly unsafe KernelConfig VectorConfig = new(VectorMr, VectorNr, 256, 96, 4096, &KernelVector);
+
+    private static KernelConfig Config(Isa isa) => isa switch
+    {
+        Isa.Avx512 => Avx512Config,
+        Isa.Avx2 => Avx2Config,
+        _ => VectorConfig,
+    };
+
+    // Packing buffers, one pair per thread, grown on demand and kept for the thread's lifetime: the
+    // steady-state training loop packs into the same memory every step and allocates nothing.
+    // Allocated on the pinned heap so their addresses can be used without fixed, and aligned to 64 bytes
+    // so every packed vector load is a single cache line.
+    [ThreadStatic] private static float[]? t_packA;
+    [ThreadStatic] private static float[]? t_packB;
+
+    private static unsafe float* PackBuffer(ref float[]? buffer, long floats)
+    {
+        if (buffer == null || buffer.Length < floats + 16)
+            buffer = GC.AllocateUninitializedArray<float>(checked((int)floats + 16), pinned: true);
+        nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (float*)((p + 63) & ~(nint)63);
+    }
+
+    // Splits C between the pool's threads along its larger dimension, in whole tiles. Each thread runs the
+    // whole blocked loop nest on its part with its own packing buffers, so there is one hand-off per call
+    // and no barrier inside. The price is that both threads pack the operand they share (B when m is split,
+    // A when n is), which is why the split goes along the larger dimension: that shared operand is the
+    // smaller one, and packing it is O(1/extent) of the work.
+    private static unsafe void BlockedParallel(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    {
+        bool splitRows = m >= n;
+        int tile = splitRows ? cfg.Mr : cfg.Nr;
+        int tiles = ((splitRows ? m : n) + tile - 1) / tile;
+        long workPerTile = (long)tile * (splitRows ? n : m) * k;
+        if (CpuParallel.Threads <= 1 || tiles < 2 || tiles * workPerTile < ParallelWork)
+        {
+            Blocked(cfg, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        var job = t_job ??= new ParallelJob();
+        job.Set(cfg, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        try
+        {
+            CpuParallel.ForChunks(tiles, workPerTile, splitRows ? job.RowChunk : job.ColumnChunk);
+        }
+        finally
+        {
+            job.Clear();
+        }
+    }
+
+    // Going parallel costs a Parallel.For hand-off (several µs, more when the other core is busy) while the
+    // single-thread kernel does ~50 multiply-adds per ns, so below about a million multiply-adds (≈100³,
+    // ~20 µs on one thread) the second thread cannot repay its start. CpuParallel's generic threshold
+    // (2^16 element touches) is tuned for element-wise loops and would split 40³ products, which measured
+    // slower on two threads than on one.
+    private const long ParallelWork = 1 << 20;
+
+    [ThreadStatic] private static ParallelJob? t_job;
+
+    /// <summary>
+    /// The arguments of one parallel call, with delegates bound once per thread so that going parallel does
+    /// not allocate a closure per call.
+    /// </summary>
+    /// <remarks>CpuParallel.ForChunks and Parallel.For under it still allocate about 1.7 KB per parallel call.</remarks>
+    private sealed unsafe class ParallelJob
+    {
+        public readonly Action<int, int> RowChunk, ColumnChunk;
+        private KernelConfig? _cfg;
+        private bool _transA, _transB;
+        private int _m, _n, _k;
+        private float* _a, _b, _c;
+        private nint _lda, _ldb, _ldc;
+        private float _beta;
+
+        public ParallelJob()
+        {
+            RowChunk = RunRows;
+            ColumnChunk = RunColumns;
+        }
+
+        public void Set(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
+            float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+        {
+            (_cfg, _transA, _transB, _m, _n, _k) = (cfg, transA, transB, m, n, k);
+            _a = a;
+            _b = b;
+            _c = c;
+            (_lda, _ldb, _ldc, _beta) = (lda, ldb, ldc, beta);
+        }
+
+        public void Clear()
+        {
+            _cfg = null;
+            _a = _b = _c = null;
+        }
+
+        // Tiles [start, end) of MR rows: rows of op(A) and of C.
+        private void RunRows(int start, int end)
+        {
+            var cfg = _cfg!;
+            int r0 = start * cfg.Mr, r1 = Math.Min(end * cfg.Mr, _m);
+            float* a = _transA ? _a + r0 : _a + r0 * _lda;
+            Blocked(cfg, _transA, _transB, r1 - r0, _n, _k, a, _lda, _b, _ldb, _beta, _c + r0 * _ldc, _ldc);
+        }
+
+        // Tiles [start, end) of NR columns: columns of op(B) and of C.
+        private void RunColumns(int start, int end)
+        {
+            var cfg = _cfg!;
+            int j0 = start * cfg.Nr, j1 = Math.Min(end * cfg.Nr, _n);
+            float* b = _transB ? _b + j0 * _ldb : _b + j0;
+            Blocked(cfg, _transA, _transB, _m, j1 - j0, _k, _a, _lda, b, _ldb, _beta, _c + j0, _ldc);
+        }
+    }
+
+    // The five BLIS loops on one thread: jc over nc-wide panels of B, pc over kc-deep slices (pack B),
+    // ic over mc-tall blocks of A (pack A), then jr/ir over NR×MR register tiles.
+    private static unsafe void Blocked(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    {
+        int mr = cfg.Mr, nr = cfg.Nr;
+        // Equal-sized blocks rather than full blocks plus a sliver: k = 300 with kc = 256 runs as 2×150
+        // instead of 256 + 44, which would pay a full C load/store for 44 steps of work.
+        int kcB = EvenBlock(k, cfg.Kc, 1), mcB = EvenBlock(m, cfg.Mc, mr), ncB = EvenBlock(n, cfg.Nc, nr);
+        float* packA = PackBuffer(ref t_packA, (long)mcB * kcB);
+        float* packB = PackBuffer(ref t_packB, (long)ncB * kcB);
+        float* edge = stackalloc float[mr * nr];
+
+        for (int jc = 0; jc < n; jc += ncB)
+        {
+            int nc = Math.Min(ncB, n - jc);
+            for (int pc = 0; pc < k; pc += kcB)
+            {
+                int kc = Math.Min(kcB, k - pc);
+                // The first k slice applies beta; later slices accumulate onto what it wrote.
+                float betaK = pc == 0 ? beta : 1f;
+                PackB(cfg, transB, b, ldb, pc, jc, kc, nc, packB);
+                for (int ic = 0; ic < m; ic += mcB)
+                {
+                    int mc = Math.Min(mcB, m - ic);
+                    PackA(transA, a, lda, ic, pc, mc, kc, mr, packA);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int cols = Math.Min(nr, nc - jr), width = cfg.SliverWidth(jr, nc);
+                        var kernel = width == nr ? cfg.Kernel : cfg.HalfKernel;
+                        float* bs = packB + (nint)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mc - ir);
+                            float* cs = c + (ic + ir) * ldc + jc + jr;
+                            if (rows == mr && cols == width)
+                                kernel(kc, packA + (nint)ir * kc, bs, cs, ldc, betaK);
+                            else
+                            {
+                                // Edge tile: compute the full (zero-padded) tile aside, write back the valid part.
+                                kernel(kc, packA + (nint)ir * kc, bs, edge, width, 0f);
+                                WriteBack(edge, width, cs, ldc, rows, cols, betaK);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int EvenBlock(int extent, int block, int multiple)
+    {
+        int blocks = (extent + block - 1) / block;
+        int size = (extent + blocks - 1) / blocks;
+        return (size + multiple - 1) / multiple * multiple;
+    }
+
+    private static unsafe void WriteBack(float* tile, int ldt, float* c, nint ldc, int rows, int cols, float beta)
+    {
+        for (int i = 0; i < rows; i++, tile += ldt, c += ldc)
+        {
+            if (beta == 0f)
+                for (int j = 0; j < cols; j++) c[j] = tile[j];
+            else
+                for (int j = 0; j < cols; j++) c[j] = tile[j] + beta * c[j];
+        }
+    }
+}
