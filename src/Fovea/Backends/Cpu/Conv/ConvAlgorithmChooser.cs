@@ -1,0 +1,37 @@
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Picks the CPU convolution algorithm per shape (what <see cref="ConvAlgorithm.Auto"/> means) and says why an
+/// explicitly requested one cannot run.
+/// </summary>
+internal static class ConvAlgorithmChooser
+{
+    /// <summary>Channels (in and out) from which Winograd's transforms are repaid by its 2.25x fewer multiplies.</summary>
+    internal const int WinogradMinChannels = 16;
+
+    public static ConvAlgorithm Choose(in ConvGeometry g)
+    {
+        // 1x1 at unit stride reads no window (unpadded, it is one GEMM as it lies); depthwise has no channel sum
+        // for a GEMM to exploit, so unfolding would only copy.
+        if (g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1) return ConvAlgorithm.Direct;
+        if (g.Groups > 1 && g.Groups == g.InChannels) return ConvAlgorithm.Direct;
+        if (ConvWinograd.Unsupported(g) is null && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels)
+            return ConvAlgorithm.Winograd;
+        if (ConvFft.Unsupported(g) is null && Math.Min(g.KernelHeight, g.KernelWidth) >= 7 && ConvFft.EstimatedMacs(g) < g.Macs)
+            return ConvAlgorithm.Fft;
+        return ConvAlgorithm.Im2colGemm;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the algorithm when it cannot compute this geometry.</summary>
+    public static void EnsureSupported(ConvAlgorithm algorithm, in ConvGeometry g)
+    {
+        string? why = algorithm switch
+        {
+            ConvAlgorithm.Fft => ConvFft.Unsupported(g),
+            ConvAlgorithm.Winograd => ConvWinograd.Unsupported(g),
+            ConvAlgorithm.Direct or ConvAlgorithm.Im2colGemm or ConvAlgorithm.Auto => null,
+            _ => $"unknown convolution algorithm {(int)algorithm}",
+        };
+        if (why is not null) throw new ArgumentException($"ConvAlgorithm.{algorithm} cannot run this convolution: {why}", nameof(algorithm));
+    }
+}
