@@ -226,6 +226,21 @@ public class ConvAlgorithmTests
     }
 
     [Fact]
+    public void EmptyBatchWritesNothingAndDoesNotThrow()
+    {
+        var g = ConvGeometry.Create(0, 16, 6, 6, 16, 3, 3, padH: 1, padW: 1);
+        var cpu = CpuBackend.Instance;
+        Storage x = cpu.Allocate(DType.Float32, 0), w = cpu.Allocate(DType.Float32, (int)g.WeightCount), y = cpu.Allocate(DType.Float32, 0);
+        foreach (var a in ConvCases.Algorithms) cpu.Conv2d(g, a, x, w, null, y);
+        var dw = cpu.FromHost([.. Enumerable.Repeat(1f, (int)g.WeightCount)]);
+        var db = cpu.FromHost([.. Enumerable.Repeat(1f, 16)]);
+        cpu.Conv2dBackwardFilter(g, x, y, dw, db);
+        cpu.Conv2dBackwardData(g, y, w, x);
+        Assert.All(((CpuStorage)dw).Floats, v => Assert.Equal(0f, v));
+        Assert.All(((CpuStorage)db).Floats, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void AutoPicksPerShape()
     {
         var cpu = CpuBackend.Instance;
