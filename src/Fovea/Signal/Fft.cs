@@ -31,12 +31,19 @@ public static class Fft
 
     /// <summary>In-place forward transform of a row-major [rows, cols] plane (both powers of two).</summary>
     public static void Forward2D<T>(Span<T> re, Span<T> im, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Transform2D(re, im, rows, cols, inverse: false);
+        Transform2D(re, im, rows, cols, inverse: false, cols);
+
+    /// <summary>
+    /// <see cref="Forward2D{T}(Span{T}, Span{T}, int, int)"/> for a plane known to be zero from column
+    /// <paramref name="activeCols"/> on (a zero-padded image or kernel): the first pass skips those columns.
+    /// </summary>
+    internal static void Forward2D<T>(Span<T> re, Span<T> im, int rows, int cols, int activeCols) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Transform2D(re, im, rows, cols, inverse: false, Math.Clamp(activeCols, 1, cols));
 
     /// <summary>In-place inverse transform of a row-major [rows, cols] plane, scaled by 1/(rows·cols).</summary>
     public static void Inverse2D<T>(Span<T> re, Span<T> im, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Transform2D(re, im, rows, cols, inverse: true);
+        Transform2D(re, im, rows, cols, inverse: true, cols);
         Scale(re[..(rows * cols)], im[..(rows * cols)], T.One / T.CreateChecked(rows * cols));
     }
 
@@ -97,17 +104,56 @@ public static class Fft
         }
     }
 
-    // Rows one by one, then the columns all at once: a column butterfly combines two whole rows, so the
-    // column pass runs along contiguous memory and vectorises.
-    private static void Transform2D<T>(Span<T> re, Span<T> im, int rows, int cols, bool inverse) where T : unmanaged, IFloatingPointIeee754<T>
+    // The columns all at once: a column butterfly combines two whole rows, so the pass runs along contiguous
+    // memory and vectorises. The rows get the same treatment through a transpose (when there are enough of them
+    // to fill a vector); few rows are transformed one by one.
+    private static void Transform2D<T>(Span<T> re, Span<T> im, int rows, int cols, bool inverse, int activeCols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLength(rows, rows);
         CheckLength(cols, cols);
-        if (re.Length < rows * cols || im.Length < rows * cols)
+        int size = rows * cols;
+        if (re.Length < size || im.Length < size)
             throw new ArgumentException($"plane {rows}x{cols} does not fit in buffers of {re.Length} and {im.Length}");
-        for (int r = 0; r < rows; r++) Transform(re.Slice(r * cols, cols), im.Slice(r * cols, cols), inverse);
-        if (rows == 1) return;
+        ColumnPass(re, im, rows, cols, activeCols, inverse); // zero columns transform to zero columns
+        if (rows < Vector<T>.Count || cols == 1)
+        {
+            for (int r = 0; r < rows; r++) Transform(re.Slice(r * cols, cols), im.Slice(r * cols, cols), inverse);
+            return;
+        }
+        var scratch = System.Buffers.ArrayPool<T>.Shared.Rent(2 * size);
+        try
+        {
+            Span<T> tr = scratch.AsSpan(0, size), ti = scratch.AsSpan(size, size);
+            Transpose(re, tr, rows, cols);
+            Transpose(im, ti, rows, cols);
+            ColumnPass(tr, ti, cols, rows, rows, inverse);
+            Transpose(tr, re, cols, rows);
+            Transpose(ti, im, cols, rows);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(scratch);
+        }
+    }
 
+    // dst [cols, rows] = srcᵀ, in 16x16 blocks so both sides stay in cache.
+    private static void Transpose<T>(ReadOnlySpan<T> src, Span<T> dst, int rows, int cols)
+    {
+        const int block = 16;
+        for (int r0 = 0; r0 < rows; r0 += block)
+            for (int c0 = 0; c0 < cols; c0 += block)
+            {
+                int r1 = Math.Min(rows, r0 + block), c1 = Math.Min(cols, c0 + block);
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
+            }
+    }
+
+    // The 1-D transform down each of the first `width` columns of a [rows, cols] plane, with (those columns of)
+    // whole rows as the butterflies' operands.
+    private static void ColumnPass<T>(Span<T> re, Span<T> im, int rows, int cols, int width, bool inverse) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (rows == 1) return;
         for (int i = 1, j = 0; i < rows; i++)
         {
             int bit = rows >> 1;
@@ -115,8 +161,8 @@ public static class Fft
             j |= bit;
             if (i < j)
             {
-                SwapRows(re.Slice(i * cols, cols), re.Slice(j * cols, cols));
-                SwapRows(im.Slice(i * cols, cols), im.Slice(j * cols, cols));
+                SwapRows(re.Slice(i * cols, width), re.Slice(j * cols, width));
+                SwapRows(im.Slice(i * cols, width), im.Slice(j * cols, width));
             }
         }
         var tw = Twiddles<T>.Get(rows);
@@ -129,7 +175,7 @@ public static class Fft
                     T wr = tw[2 * k * step], wi = tw[2 * k * step + 1];
                     if (inverse) wi = -wi;
                     int a = (i + k) * cols, b = (i + k + half) * cols;
-                    Butterfly(re.Slice(a, cols), im.Slice(a, cols), re.Slice(b, cols), im.Slice(b, cols), wr, wi);
+                    Butterfly(re.Slice(a, width), im.Slice(a, width), re.Slice(b, width), im.Slice(b, width), wr, wi);
                 }
         }
     }

@@ -45,11 +45,15 @@ public class FftTests
         }
     }
 
-    [Fact]
-    public void TwoDimensionalIsRowsThenColumnsOfTheDefinition()
+    [Theory]
+    [InlineData(8, 16)]
+    [InlineData(32, 16)]
+    [InlineData(64, 32)]
+    [InlineData(1, 32)]
+    [InlineData(32, 1)]
+    public void TwoDimensionalIsRowsThenColumnsOfTheDefinition(int rows, int cols)
     {
-        const int rows = 8, cols = 16;
-        var rng = new Random(3);
+        var rng = new Random(rows * 100 + cols);
         double[] re = Random(rows * cols, rng), im = Random(rows * cols, rng);
         // Expected: 1-D DFT of every row, then of every column.
         double[] er = (double[])re.Clone(), ei = (double[])im.Clone();
@@ -77,6 +81,22 @@ public class FftTests
         }
         Fft.Inverse2D<float>(fr, fi, rows, cols);
         for (int k = 0; k < re.Length; k++) Assert.Equal(re[k], fr[k], 1e-5);
+    }
+
+    [Theory]
+    [InlineData(32, 64, 9)]
+    [InlineData(4, 16, 3)]
+    public void SkippingKnownZeroColumnsChangesNothing(int rows, int cols, int active)
+    {
+        var rng = new Random(7);
+        float[] re = new float[rows * cols], im = new float[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < active; c++) re[r * cols + c] = rng.NextSingle() - 0.5f;
+        float[] r2 = (float[])re.Clone(), i2 = (float[])im.Clone();
+        Fft.Forward2D<float>(re, im, rows, cols);
+        Fft.Forward2D<float>(r2, i2, rows, cols, active);
+        Assert.Equal(re, r2);
+        Assert.Equal(im, i2);
     }
 
     [Fact]

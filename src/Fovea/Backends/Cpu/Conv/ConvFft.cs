@@ -25,13 +25,14 @@ internal static class ConvFft
     internal static (int Ph, int Pw) PlaneSize(in ConvGeometry g) =>
         (Fft.NextPowerOfTwo(g.InHeight + g.PadTop + g.PadBottom), Fft.NextPowerOfTwo(g.InWidth + g.PadLeft + g.PadRight));
 
-    /// <summary>Rough multiply-adds: the transforms (≈ 2.5·S·log2 S each) plus the spectral products (4 per complex MAC).</summary>
+    /// <summary>Rough multiply-adds: the transforms (≈ 2.5·S·log2 S each) plus the spectral products (4 per complex MAC); outputs are inverted two at a time.</summary>
     internal static double EstimatedMacs(in ConvGeometry g)
     {
         var (ph, pw) = PlaneSize(g);
         double s = (double)ph * pw, transform = 2.5 * s * Math.Log2(Math.Max(2, s));
         double n = g.Batch, c = g.InChannels, o = g.OutChannels;
-        return (n * c + o * c + n * o) * transform + 4 * n * o * c * s;
+        // A kernel plane's first pass only covers its KW nonzero columns: about half a transform.
+        return (n * c + o * c * (0.5 + 0.5 * g.KernelWidth / pw) + n * o / 2) * transform + 4 * n * o * c * s;
     }
 
     // x [N, C, H, W], w [O, C, KH, KW], bias [O] or null → y [N, O, OH, OW]
@@ -61,7 +62,7 @@ internal static class ConvFft
                     im.Clear();
                     var src = x.AsSpan((n0 * geo.InChannels + item) * h * wd, h * wd);
                     for (int r = 0; r < h; r++) src.Slice(r * wd, wd).CopyTo(re.Slice((r + geo.PadTop) * pw + geo.PadLeft, wd));
-                    Fft.Forward2D(re, im, ph, pw);
+                    Fft.Forward2D(re, im, ph, pw, geo.PadLeft + wd);
                 });
                 for (int o0 = 0; o0 < g.OutChannels; o0 += outBlock)
                 {
@@ -74,26 +75,35 @@ internal static class ConvFft
                         im.Clear();
                         var src = w.AsSpan((o0 * c + item) * kh * kw, kh * kw);
                         for (int r = 0; r < kh; r++) src.Slice(r * kw, kw).CopyTo(re.Slice(r * pw, kw));
-                        Fft.Forward2D(re, im, ph, pw);
+                        Fft.Forward2D(re, im, ph, pw, kw);
                     });
-                    CpuParallel.For(nb * ob, 4L * c * s + transformWork, item =>
+                    // Two output planes per inverse transform: both are real, so the inverse of A + i·B has A's
+                    // plane as its real part and B's as its imaginary part.
+                    int pairs = (ob + 1) / 2;
+                    CpuParallel.For(nb * pairs, 8L * c * s + transformWork, item =>
                     {
-                        int n = item / ob, o = item % ob;
-                        var acc = ArrayPool<float>.Shared.Rent(2 * s);
-                        var ar = acc.AsSpan(0, s);
-                        var ai = acc.AsSpan(s, s);
-                        ar.Clear();
-                        ai.Clear();
+                        int n = item / pairs, oa = 2 * (item % pairs), obb = oa + 1;
+                        bool two = obb < ob;
+                        var acc = ArrayPool<float>.Shared.Rent(4 * s);
+                        Span<float> ar = acc.AsSpan(0, s), ai = acc.AsSpan(s, s), br = acc.AsSpan(2 * s, s), bi = acc.AsSpan(3 * s, s);
+                        acc.AsSpan(0, 4 * s).Clear();
                         for (int ci = 0; ci < c; ci++)
                         {
-                            MultiplyConjugateAdd(Re(xs, n * c + ci, s), Im(xs, n * c + ci, s),
-                                Re(ws, o * c + ci, s), Im(ws, o * c + ci, s), ar, ai);
+                            Span<float> xr = Re(xs, n * c + ci, s), xi = Im(xs, n * c + ci, s);
+                            MultiplyConjugateAdd(xr, xi, Re(ws, oa * c + ci, s), Im(ws, oa * c + ci, s), ar, ai);
+                            if (two) MultiplyConjugateAdd(xr, xi, Re(ws, obb * c + ci, s), Im(ws, obb * c + ci, s), br, bi);
                         }
+                        if (two)
+                            for (int k = 0; k < s; k++)
+                            {
+                                float zr = ar[k] - bi[k], zi = ai[k] + br[k];
+                                ar[k] = zr;
+                                ai[k] = zi;
+                            }
                         Fft.Inverse2D(ar, ai, ph, pw);
-                        float b = bias is null ? 0f : bias[o0 + o];
-                        var dst = y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + o) * oh * ow, oh * ow);
-                        for (int r = 0; r < oh; r++)
-                            for (int q = 0; q < ow; q++) dst[r * ow + q] = ar[r * pw + q] + b;
+                        Crop(ar, pw, oh, ow, bias is null ? 0f : bias[o0 + oa], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + oa) * oh * ow, oh * ow));
+                        if (two)
+                            Crop(ai, pw, oh, ow, bias is null ? 0f : bias[o0 + obb], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + obb) * oh * ow, oh * ow));
                         ArrayPool<float>.Shared.Return(acc);
                     });
                 }
@@ -104,6 +114,13 @@ internal static class ConvFft
             ArrayPool<float>.Shared.Return(xs);
             ArrayPool<float>.Shared.Return(ws);
         }
+    }
+
+    // dst [oh, ow] = the top-left corner of a plane of width pw, plus the bias.
+    private static void Crop(ReadOnlySpan<float> plane, int pw, int oh, int ow, float bias, Span<float> dst)
+    {
+        for (int r = 0; r < oh; r++)
+            System.Numerics.Tensors.TensorPrimitives.Add(plane.Slice(r * pw, ow), bias, dst.Slice(r * ow, ow));
     }
 
     // Plane i of a spectrum buffer: its real part, then its imaginary part.
