@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace Fovea.Backends.Cpu;
 
@@ -86,68 +87,101 @@ internal static class ConvWinograd
     }
 
     // V_ξ[c, tile] = (Bᵀ d B)_ξ with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]; d is the 4x4 padded input
-    // tile whose top-left corner is (2·ty − PadTop, 2·tx − PadLeft).
+    // tile whose top-left corner is (2·ty − PadTop, 2·tx − PadLeft). Tiles overlap by two columns, so the padded
+    // plane is first split into its even and odd columns: then tile tx's four columns are E[tx], O[tx],
+    // E[tx+1], O[tx+1], and both halves of the transform run along a whole row of tiles with vector ops.
     private static void TransformInput(in ConvGeometry g, float[] x, int planeOffset, int ci, int th, int tw, float[] v)
     {
-        int h = g.InHeight, wd = g.InWidth, c = g.InChannels, t = th * tw, stride = c * t;
-        Span<float> d = stackalloc float[16];
-        Span<float> s = stackalloc float[16];
+        int h = g.InHeight, wd = g.InWidth, t = th * tw, stride = g.InChannels * t;
+        int rows = 2 * th + 2, half = tw + 1;
+        var buffer = ArrayPool<float>.Shared.Rent(2 * rows * half + 8 * half);
+        Span<float> even = buffer.AsSpan(0, rows * half), odd = buffer.AsSpan(rows * half, rows * half);
+        Span<float> s = buffer.AsSpan(2 * rows * half, 8 * half);
         var plane = x.AsSpan(planeOffset, h * wd);
-        for (int ty = 0; ty < th; ty++)
-            for (int tx = 0; tx < tw; tx++)
+        for (int pr = 0; pr < rows; pr++)
+        {
+            int r = pr - g.PadTop;
+            var e = even.Slice(pr * half, half);
+            var o = odd.Slice(pr * half, half);
+            if ((uint)r >= (uint)h)
             {
-                int r0 = 2 * ty - g.PadTop, c0 = 2 * tx - g.PadLeft;
-                bool inside = r0 >= 0 && c0 >= 0 && r0 + 4 <= h && c0 + 4 <= wd;
-                for (int i = 0; i < 4; i++)
-                {
-                    int r = r0 + i;
-                    for (int j = 0; j < 4; j++)
-                    {
-                        int q = c0 + j;
-                        d[i * 4 + j] = inside || ((uint)r < (uint)h && (uint)q < (uint)wd) ? plane[r * wd + q] : 0f;
-                    }
-                }
-                for (int j = 0; j < 4; j++) // s = Bᵀ d
-                {
-                    float d0 = d[j], d1 = d[4 + j], d2 = d[8 + j], d3 = d[12 + j];
-                    s[j] = d0 - d2;
-                    s[4 + j] = d1 + d2;
-                    s[8 + j] = d2 - d1;
-                    s[12 + j] = d1 - d3;
-                }
-                int at = ci * t + ty * tw + tx;
-                for (int i = 0; i < 4; i++) // V = s B
-                {
-                    float s0 = s[i * 4], s1 = s[i * 4 + 1], s2 = s[i * 4 + 2], s3 = s[i * 4 + 3];
-                    v[(i * 4 + 0) * stride + at] = s0 - s2;
-                    v[(i * 4 + 1) * stride + at] = s1 + s2;
-                    v[(i * 4 + 2) * stride + at] = s2 - s1;
-                    v[(i * 4 + 3) * stride + at] = s1 - s3;
-                }
+                e.Clear();
+                o.Clear();
+                continue;
             }
+            var src = plane.Slice(r * wd, wd);
+            for (int k = 0; k < half; k++)
+            {
+                int q = 2 * k - g.PadLeft;
+                e[k] = (uint)q < (uint)wd ? src[q] : 0f;
+                o[k] = (uint)(q + 1) < (uint)wd ? src[q + 1] : 0f;
+            }
+        }
+        for (int ty = 0; ty < th; ty++)
+        {
+            // s = Bᵀ d down the four input rows of this row of tiles, for the even (s[0..3]) and odd (s[4..7]) columns.
+            for (int side = 0; side < 2; side++)
+            {
+                var src = side == 0 ? even : odd;
+                ReadOnlySpan<float> d0 = src.Slice((2 * ty) * half, half), d1 = src.Slice((2 * ty + 1) * half, half);
+                ReadOnlySpan<float> d2 = src.Slice((2 * ty + 2) * half, half), d3 = src.Slice((2 * ty + 3) * half, half);
+                var dst = s.Slice(side * 4 * half, 4 * half);
+                TensorPrimitives.Subtract(d0, d2, dst[..half]);
+                TensorPrimitives.Add(d1, d2, dst.Slice(half, half));
+                TensorPrimitives.Subtract(d2, d1, dst.Slice(2 * half, half));
+                TensorPrimitives.Subtract(d1, d3, dst.Slice(3 * half, half));
+            }
+            // V = s B along the row: columns a, b, c, d of tile tx are E[tx], O[tx], E[tx+1], O[tx+1].
+            int at = ci * t + ty * tw;
+            for (int i = 0; i < 4; i++)
+            {
+                ReadOnlySpan<float> e = s.Slice(i * half, half), o = s.Slice((4 + i) * half, half);
+                ReadOnlySpan<float> a = e[..tw], b = o[..tw], c = e[1..], d = o[1..];
+                TensorPrimitives.Subtract(a, c, v.AsSpan((i * 4 + 0) * stride + at, tw));
+                TensorPrimitives.Add(b, c, v.AsSpan((i * 4 + 1) * stride + at, tw));
+                TensorPrimitives.Subtract(c, b, v.AsSpan((i * 4 + 2) * stride + at, tw));
+                TensorPrimitives.Subtract(b, d, v.AsSpan((i * 4 + 3) * stride + at, tw));
+            }
+        }
+        ArrayPool<float>.Shared.Return(buffer);
     }
 
-    // y tile = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,−1,−1]], cropped at the bottom and right edges, plus the bias.
+    // y tile = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,−1,−1]], cropped at the bottom and right edges, plus the bias;
+    // computed for a whole row of tiles at once, then interleaved into the two output rows.
     private static void TransformOutput(in ConvGeometry g, float[] m, int oi, int th, int tw, float bias, Span<float> y)
     {
-        int o = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth, t = th * tw, stride = o * t;
-        Span<float> mm = stackalloc float[16];
+        int oh = g.OutHeight, ow = g.OutWidth, t = th * tw, stride = g.OutChannels * t;
+        var buffer = ArrayPool<float>.Shared.Rent(10 * tw);
+        var r = buffer.AsSpan(0, 8 * tw);
+        Span<float> even = buffer.AsSpan(8 * tw, tw), odd = buffer.AsSpan(9 * tw, tw);
         for (int ty = 0; ty < th; ty++)
-            for (int tx = 0; tx < tw; tx++)
+        {
+            int at = oi * t + ty * tw;
+            for (int j = 0; j < 4; j++) // r = Aᵀ m: row 0 = m0 + m1 + m2, row 1 = m1 − m2 − m3
             {
-                int at = oi * t + ty * tw + tx;
-                for (int xi = 0; xi < 16; xi++) mm[xi] = m[xi * stride + at];
-                // r = Aᵀ m (2x4)
-                float r00 = mm[0] + mm[4] + mm[8], r01 = mm[1] + mm[5] + mm[9], r02 = mm[2] + mm[6] + mm[10], r03 = mm[3] + mm[7] + mm[11];
-                float r10 = mm[4] - mm[8] - mm[12], r11 = mm[5] - mm[9] - mm[13], r12 = mm[6] - mm[10] - mm[14], r13 = mm[7] - mm[11] - mm[15];
-                int yr = 2 * ty, yc = 2 * tx;
-                y[yr * ow + yc] = r00 + r01 + r02 + bias;
-                if (yc + 1 < ow) y[yr * ow + yc + 1] = r01 - r02 - r03 + bias;
-                if (yr + 1 < oh)
+                ReadOnlySpan<float> m0 = m.AsSpan(j * stride + at, tw), m1 = m.AsSpan((4 + j) * stride + at, tw);
+                ReadOnlySpan<float> m2 = m.AsSpan((8 + j) * stride + at, tw), m3 = m.AsSpan((12 + j) * stride + at, tw);
+                Span<float> r0 = r.Slice(j * tw, tw), r1 = r.Slice((4 + j) * tw, tw);
+                TensorPrimitives.Add(m0, m1, r0);
+                TensorPrimitives.Add(r0, m2, r0);
+                TensorPrimitives.Subtract(m1, m2, r1);
+                TensorPrimitives.Subtract(r1, m3, r1);
+            }
+            for (int row = 0; row < 2 && 2 * ty + row < oh; row++) // y = r A: even column r0 + r1 + r2, odd r1 − r2 − r3
+            {
+                var rr = r.Slice(row * 4 * tw, 4 * tw);
+                TensorPrimitives.Add(rr[..tw], rr.Slice(tw, tw), even);
+                TensorPrimitives.Add(even, rr.Slice(2 * tw, tw), even);
+                TensorPrimitives.Subtract(rr.Slice(tw, tw), rr.Slice(2 * tw, tw), odd);
+                TensorPrimitives.Subtract(odd, rr.Slice(3 * tw, tw), odd);
+                var dst = y.Slice((2 * ty + row) * ow, ow);
+                for (int tx = 0; tx < tw; tx++)
                 {
-                    y[(yr + 1) * ow + yc] = r10 + r11 + r12 + bias;
-                    if (yc + 1 < ow) y[(yr + 1) * ow + yc + 1] = r11 - r12 - r13 + bias;
+                    dst[2 * tx] = even[tx] + bias;
+                    if (2 * tx + 1 < ow) dst[2 * tx + 1] = odd[tx] + bias;
                 }
             }
+        }
+        ArrayPool<float>.Shared.Return(buffer);
     }
 }
