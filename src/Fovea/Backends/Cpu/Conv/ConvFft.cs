@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -46,8 +45,8 @@ internal static class ConvFft
         long perChannelSet = 2L * c * s;
         int imageBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, Math.Max(1, g.Batch));
         int outBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, g.OutChannels);
-        var xs = ArrayPool<float>.Shared.Rent((int)(imageBlock * perChannelSet));
-        var ws = ArrayPool<float>.Shared.Rent((int)(outBlock * perChannelSet));
+        var xs = ScratchPool.Rent((int)(imageBlock * perChannelSet));
+        var ws = ScratchPool.Rent((int)(outBlock * perChannelSet));
         long transformWork = (long)(2.5 * s * Math.Log2(Math.Max(2, s)));
         try
         {
@@ -84,7 +83,7 @@ internal static class ConvFft
                     {
                         int n = item / pairs, oa = 2 * (item % pairs), obb = oa + 1;
                         bool two = obb < ob;
-                        var acc = ArrayPool<float>.Shared.Rent(4 * s);
+                        var acc = ScratchPool.Rent(4 * s);
                         Span<float> ar = acc.AsSpan(0, s), ai = acc.AsSpan(s, s), br = acc.AsSpan(2 * s, s), bi = acc.AsSpan(3 * s, s);
                         acc.AsSpan(0, 4 * s).Clear();
                         for (int ci = 0; ci < c; ci++)
@@ -104,15 +103,15 @@ internal static class ConvFft
                         Crop(ar, pw, oh, ow, bias is null ? 0f : bias[o0 + oa], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + oa) * oh * ow, oh * ow));
                         if (two)
                             Crop(ai, pw, oh, ow, bias is null ? 0f : bias[o0 + obb], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + obb) * oh * ow, oh * ow));
-                        ArrayPool<float>.Shared.Return(acc);
+                        ScratchPool.Return(acc);
                     });
                 }
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(xs);
-            ArrayPool<float>.Shared.Return(ws);
+            ScratchPool.Return(xs);
+            ScratchPool.Return(ws);
         }
     }
 

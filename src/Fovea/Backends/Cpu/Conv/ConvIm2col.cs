@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Fovea.Backends.Cpu;
@@ -6,7 +5,7 @@ namespace Fovea.Backends.Cpu;
 /// <summary>
 /// Convolution as unfold + matrix product, per image and per group: y_g = w_g [Og, K] · col [K, P] with
 /// K = Cg·KH·KW and P = OH·OW; ∇filter dw_g += dy_g · colᵀ; ∇data col = w_gᵀ · dy_g folded back (col2im).
-/// Images are split over the CPU pool, each worker with its own column buffer (rented from the shared pool,
+/// Images are split over the CPU pool, each worker with its own column buffer (rented from <see cref="ScratchPool"/>,
 /// so steady-state calls allocate nothing); a single image leaves the threading to GEMM.
 /// </summary>
 internal static class ConvIm2col
@@ -88,8 +87,8 @@ internal static class ConvIm2col
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
             int start = (int)((long)geo.Batch * t / chunks), end = (int)((long)geo.Batch * (t + 1) / chunks);
-            float[] part = t == 0 ? dw : ArrayPool<float>.Shared.Rent(weights);
-            float[]? col = colLength > 0 ? ArrayPool<float>.Shared.Rent(colLength) : null;
+            float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
+            float[]? col = colLength > 0 ? ScratchPool.Rent(colLength) : null;
             part.AsSpan(0, weights).Clear();
             for (int n = start; n < end; n++)
                 for (int gi = 0; gi < geo.Groups; gi++)
@@ -104,13 +103,13 @@ internal static class ConvIm2col
                     Gemm.Sgemm(false, true, og, k, p, dy.AsSpan(n * geo.OutputImageSize + gi * og * p), p, b, p, 1f,
                         part.AsSpan(gi * og * k), k);
                 }
-            if (col is not null) ArrayPool<float>.Shared.Return(col);
+            if (col is not null) ScratchPool.Return(col);
             partials[t] = part;
         });
         for (int t = 1; t < chunks; t++)
         {
             TensorPrimitives.Add(dw.AsSpan(0, weights), partials[t]!.AsSpan(0, weights), dw.AsSpan(0, weights));
-            ArrayPool<float>.Shared.Return(partials[t]!);
+            ScratchPool.Return(partials[t]!);
         }
         if (db is not null) BiasGradient(g, dy, db);
     }
@@ -149,9 +148,9 @@ internal static class ConvIm2col
         CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), t =>
         {
             int start = (int)((long)batch * t / chunks), end = (int)((long)batch * (t + 1) / chunks);
-            float[] col = colLength > 0 ? ArrayPool<float>.Shared.Rent(colLength) : [];
+            float[] col = colLength > 0 ? ScratchPool.Rent(colLength) : [];
             for (int n = start; n < end; n++) body(n, col);
-            if (colLength > 0) ArrayPool<float>.Shared.Return(col);
+            if (colLength > 0) ScratchPool.Return(col);
         });
     }
 }

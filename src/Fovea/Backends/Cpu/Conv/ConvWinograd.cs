@@ -23,7 +23,7 @@ internal static class ConvWinograd
         var geo = g;
         int c = g.InChannels, o = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth;
         int th = (oh + 1) / 2, tw = (ow + 1) / 2, t = th * tw;
-        var u = ArrayPool<float>.Shared.Rent(16 * o * c);
+        var u = ScratchPool.Rent(16 * o * c);
         try
         {
             TransformFilters(g, w, u);
@@ -32,8 +32,8 @@ internal static class ConvWinograd
             CpuParallel.For(chunks, g.Macs / chunks, k =>
             {
                 int start = (int)((long)geo.Batch * k / chunks), end = (int)((long)geo.Batch * (k + 1) / chunks);
-                var v = ArrayPool<float>.Shared.Rent(16 * c * t);
-                var m = ArrayPool<float>.Shared.Rent(16 * o * t);
+                var v = ScratchPool.Rent(16 * c * t);
+                var m = ScratchPool.Rent(16 * o * t);
                 for (int n = start; n < end; n++)
                 {
                     Run(inner, c, 16L * t, ci => TransformInput(geo, x, n * geo.InputImageSize + ci * geo.InHeight * geo.InWidth, ci, th, tw, v));
@@ -42,13 +42,13 @@ internal static class ConvWinograd
                     Run(inner, o, 24L * t, oi => TransformOutput(geo, m, oi, th, tw, bias is null ? 0f : bias[oi],
                         y.AsSpan(n * geo.OutputImageSize + oi * oh * ow, oh * ow)));
                 }
-                ArrayPool<float>.Shared.Return(v);
-                ArrayPool<float>.Shared.Return(m);
+                ScratchPool.Return(v);
+                ScratchPool.Return(m);
             });
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(u);
+            ScratchPool.Return(u);
         }
     }
 
@@ -94,7 +94,7 @@ internal static class ConvWinograd
     {
         int h = g.InHeight, wd = g.InWidth, t = th * tw, stride = g.InChannels * t;
         int rows = 2 * th + 2, half = tw + 1;
-        var buffer = ArrayPool<float>.Shared.Rent(2 * rows * half + 8 * half);
+        var buffer = ArrayPool<float>.Shared.Rent(2 * rows * half + 8 * half); // small, rented and returned on this thread
         Span<float> even = buffer.AsSpan(0, rows * half), odd = buffer.AsSpan(rows * half, rows * half);
         Span<float> s = buffer.AsSpan(2 * rows * half, 8 * half);
         var plane = x.AsSpan(planeOffset, h * wd);
