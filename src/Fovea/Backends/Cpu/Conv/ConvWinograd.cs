@@ -27,8 +27,12 @@ internal static class ConvWinograd
         try
         {
             TransformFilters(g, w, u);
-            int chunks = Math.Max(1, Math.Min(CpuParallel.Threads, g.Batch));
-            bool inner = chunks == 1; // one image: split its transforms over the pool, GEMM threads itself
+            // With at least a whole image per thread, images are split over the pool; with fewer, the images run
+            // one after another and each one's transforms and 16 GEMMs are split instead (a single 16-way split
+            // of independent products parallelises better than each product alone).
+            bool perImage = CpuParallel.Threads > 1 && g.Batch >= CpuParallel.Threads;
+            int chunks = perImage ? CpuParallel.Threads : 1;
+            bool inner = !perImage;
             CpuParallel.For(chunks, g.Macs / chunks, k =>
             {
                 int start = (int)((long)geo.Batch * k / chunks), end = (int)((long)geo.Batch * (k + 1) / chunks);
@@ -37,8 +41,8 @@ internal static class ConvWinograd
                 for (int n = start; n < end; n++)
                 {
                     Run(inner, c, 16L * t, ci => TransformInput(geo, x, n * geo.InputImageSize + ci * geo.InHeight * geo.InWidth, ci, th, tw, v));
-                    for (int xi = 0; xi < 16; xi++)
-                        Gemm.Sgemm(false, false, o, t, c, u.AsSpan(xi * o * c), c, v.AsSpan(xi * c * t), t, 0f, m.AsSpan(xi * o * t), t);
+                    Run(inner, 16, (long)o * t * c, xi =>
+                        Gemm.Sgemm(false, false, o, t, c, u.AsSpan(xi * o * c), c, v.AsSpan(xi * c * t), t, 0f, m.AsSpan(xi * o * t), t));
                     Run(inner, o, 24L * t, oi => TransformOutput(geo, m, oi, th, tw, bias is null ? 0f : bias[oi],
                         y.AsSpan(n * geo.OutputImageSize + oi * oh * ow, oh * ow)));
                 }
@@ -62,28 +66,31 @@ internal static class ConvWinograd
     // U_ξ[o, c] = (G g Gᵀ)_ξ with G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]]
     private static void TransformFilters(in ConvGeometry g, float[] w, float[] u)
     {
-        int c = g.InChannels, o = g.OutChannels, oc = o * c;
-        Span<float> t = stackalloc float[12];
-        for (int i = 0; i < oc; i++)
+        int c = g.InChannels, oc = g.OutChannels * c;
+        CpuParallel.For(g.OutChannels, 64L * c, oi =>
         {
-            var f = w.AsSpan(i * 9, 9);
-            for (int col = 0; col < 3; col++) // t = G g  (4x3)
+            Span<float> t = stackalloc float[12];
+            for (int i = oi * c; i < (oi + 1) * c; i++)
             {
-                float g0 = f[col], g1 = f[3 + col], g2 = f[6 + col];
-                t[col] = g0;
-                t[3 + col] = 0.5f * (g0 + g1 + g2);
-                t[6 + col] = 0.5f * (g0 - g1 + g2);
-                t[9 + col] = g2;
+                var f = w.AsSpan(i * 9, 9);
+                for (int col = 0; col < 3; col++) // t = G g  (4x3)
+                {
+                    float g0 = f[col], g1 = f[3 + col], g2 = f[6 + col];
+                    t[col] = g0;
+                    t[3 + col] = 0.5f * (g0 + g1 + g2);
+                    t[6 + col] = 0.5f * (g0 - g1 + g2);
+                    t[9 + col] = g2;
+                }
+                for (int r = 0; r < 4; r++) // u = t Gᵀ  (4x4)
+                {
+                    float a = t[r * 3], b = t[r * 3 + 1], d = t[r * 3 + 2];
+                    u[(r * 4 + 0) * oc + i] = a;
+                    u[(r * 4 + 1) * oc + i] = 0.5f * (a + b + d);
+                    u[(r * 4 + 2) * oc + i] = 0.5f * (a - b + d);
+                    u[(r * 4 + 3) * oc + i] = d;
+                }
             }
-            for (int r = 0; r < 4; r++) // u = t Gᵀ  (4x4)
-            {
-                float a = t[r * 3], b = t[r * 3 + 1], d = t[r * 3 + 2];
-                u[(r * 4 + 0) * oc + i] = a;
-                u[(r * 4 + 1) * oc + i] = 0.5f * (a + b + d);
-                u[(r * 4 + 2) * oc + i] = 0.5f * (a - b + d);
-                u[(r * 4 + 3) * oc + i] = d;
-            }
-        }
+        });
     }
 
     // V_ξ[c, tile] = (Bᵀ d B)_ξ with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]; d is the 4x4 padded input
