@@ -204,6 +204,41 @@ public class ConvAlgorithmTests
         ConvCases.AssertClose(dxRef, dx, 24 * 9, "im2col ∇data");
     }
 
+    [Theory]
+    [InlineData("3x3 stride 2")]
+    [InlineData("asymmetric padding 3x4")]
+    [InlineData("dilation 2")]
+    [InlineData("groups 2")]
+    [InlineData("11x11 stride 4 (AlexNet conv1)")]
+    public void Im2colInBandsOfOutputRowsMatchesReference(string name)
+    {
+        // A budget of one float forces one output row per band (other tests running meanwhile merely band too).
+        var g = ConvCases.All[name];
+        var x = ConvCases.Random(g.Batch * g.InputImageSize, 13);
+        var w = ConvCases.Random((int)g.WeightCount, 14);
+        var dy = ConvCases.Random(g.Batch * g.OutputImageSize, 15);
+        float[] yRef = new float[dy.Length], dxRef = new float[x.Length], dwRef = new float[w.Length];
+        ConvReference.Forward(g, x, w, default, yRef);
+        ConvReference.BackwardData(g, dy, w, dxRef);
+        ConvReference.BackwardFilter(g, x, dy, dwRef, default);
+        float[] y = new float[dy.Length], dx = new float[x.Length], dw = new float[w.Length];
+        int keep = ConvIm2col.ColumnBudget;
+        ConvIm2col.ColumnBudget = 1;
+        try
+        {
+            ConvIm2col.Forward(g, x, w, null, y);
+            ConvIm2col.BackwardData(g, dy, w, dx);
+            ConvIm2col.BackwardFilter(g, x, dy, dw, null);
+        }
+        finally
+        {
+            ConvIm2col.ColumnBudget = keep;
+        }
+        ConvCases.AssertClose(yRef, y, g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, $"banded forward {name}");
+        ConvCases.AssertClose(dxRef, dx, g.OutChannelsPerGroup * g.KernelHeight * g.KernelWidth, $"banded ∇data {name}");
+        ConvCases.AssertClose(dwRef, dw, (long)g.Batch * g.OutHeight * g.OutWidth, $"banded ∇filter {name}");
+    }
+
     [Fact]
     public void UnsupportedExplicitAlgorithmThrowsNamingIt()
     {
@@ -250,7 +285,8 @@ public class ConvAlgorithmTests
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 32, 32, 64, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 224, 224, 64, 11, 11, 4, 4, 2, 2)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 64, 56, 56, 128, 3, 3, 2, 2, 1, 1)));
-        Assert.Equal(ConvAlgorithm.Fft, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 3, 120, 120, 64, 9, 9, padH: 4, padW: 4)));
+        Assert.Equal(ConvAlgorithm.Fft, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 8, 226, 226, 8, 31, 31, padH: 15, padW: 15)));
+        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 3, 120, 120, 64, 9, 9, padH: 4, padW: 4)));
         // A large kernel on a small image: the power-of-two planes cost more than the direct sum.
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 3, 12, 12, 4, 7, 7, padH: 3, padW: 3)));
     }

@@ -15,8 +15,23 @@ internal static class ConvIm2col
         !(g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1
           && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0);
 
-    private static int ColumnLength(in ConvGeometry g) =>
-        NeedsUnfold(g) ? g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth : 0;
+    /// <summary>
+    /// Most floats in one column buffer (16 MB); larger matrices are built a band of output rows at a time, so a
+    /// big image with a big kernel (or many threads) cannot ask for gigabytes. Not a constant so that tests can
+    /// force banding on small shapes; any value gives the same results.
+    /// </summary>
+    internal static int ColumnBudget = 1 << 22;
+
+    /// <summary>Output rows per band: all of them when the matrix fits the budget (or needs no unfolding).</summary>
+    private static int BandRows(in ConvGeometry g)
+    {
+        if (!NeedsUnfold(g)) return g.OutHeight;
+        long rowFloats = (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutWidth;
+        return (int)Math.Clamp(ColumnBudget / rowFloats, 1, Math.Max(1, g.OutHeight));
+    }
+
+    private static int ColumnLength(in ConvGeometry g, int bandRows) =>
+        NeedsUnfold(g) ? g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * bandRows * g.OutWidth : 0;
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
@@ -25,19 +40,25 @@ internal static class ConvIm2col
         int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
         int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
         bool unfold = NeedsUnfold(g);
-        ForEachImage(g, ColumnLength(g), (n, col) =>
+        int band = BandRows(g), ow = g.OutWidth;
+        ForEachImage(g, ColumnLength(g, band), (n, col) =>
         {
             for (int gi = 0; gi < geo.Groups; gi++)
             {
                 var xg = x.AsSpan(n * geo.InputImageSize + gi * inGroup, inGroup);
-                ReadOnlySpan<float> b = xg;
-                if (unfold)
+                var yg = y.AsSpan(n * geo.OutputImageSize + gi * og * p);
+                if (!unfold)
                 {
-                    Im2Col.Unfold(geo, xg, col);
-                    b = col.AsSpan(0, k * p);
+                    Gemm.Sgemm(false, false, og, p, k, w.AsSpan(gi * og * k), k, xg, p, 0f, yg, p);
+                    continue;
                 }
-                Gemm.Sgemm(false, false, og, p, k, w.AsSpan(gi * og * k), k, b, p, 0f,
-                    y.AsSpan(n * geo.OutputImageSize + gi * og * p), p);
+                // y_g[:, band] = w_g · col(band): the band's output cells are columns r0·OW.. of each plane (ldc = P).
+                for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                {
+                    int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                    Im2Col.Unfold(geo, xg, col, r0, rows);
+                    Gemm.Sgemm(false, false, og, cols, k, w.AsSpan(gi * og * k), k, col.AsSpan(0, k * cols), cols, 0f, yg[(r0 * ow)..], p);
+                }
             }
             if (bias is not null) AddBias(bias, y.AsSpan(n * geo.OutputImageSize, geo.OutputImageSize), p);
         });
@@ -50,7 +71,8 @@ internal static class ConvIm2col
         int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
         int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
         bool unfold = NeedsUnfold(g);
-        ForEachImage(g, ColumnLength(g), (n, col) =>
+        int band = BandRows(g), ow = g.OutWidth;
+        ForEachImage(g, ColumnLength(g, band), (n, col) =>
         {
             var dxn = dx.AsSpan(n * geo.InputImageSize, geo.InputImageSize);
             if (unfold) dxn.Clear();
@@ -64,8 +86,12 @@ internal static class ConvIm2col
                     Gemm.Sgemm(true, false, k, p, og, w.AsSpan(gi * og * k), k, dyg, p, 0f, dxg, p);
                     continue;
                 }
-                Gemm.Sgemm(true, false, k, p, og, w.AsSpan(gi * og * k), k, dyg, p, 0f, col, p);
-                Im2Col.FoldAccumulate(geo, col, dxg);
+                for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                {
+                    int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                    Gemm.Sgemm(true, false, k, cols, og, w.AsSpan(gi * og * k), k, dyg[(r0 * ow)..], p, 0f, col, cols);
+                    Im2Col.FoldAccumulate(geo, col, dxg, r0, rows);
+                }
             }
         });
     }
@@ -76,7 +102,8 @@ internal static class ConvIm2col
         var geo = g;
         int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
         int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
-        int weights = (int)g.WeightCount, colLength = ColumnLength(g);
+        int band = BandRows(g), ow = g.OutWidth;
+        int weights = (int)g.WeightCount, colLength = ColumnLength(g, band);
         bool unfold = NeedsUnfold(g);
 
         // Each chunk of images sums into its own partial dw; the partials are then added in chunk order, so the
@@ -94,14 +121,19 @@ internal static class ConvIm2col
                 for (int gi = 0; gi < geo.Groups; gi++)
                 {
                     var xg = x.AsSpan(n * geo.InputImageSize + gi * inGroup, inGroup);
-                    ReadOnlySpan<float> b = xg;
-                    if (unfold)
+                    var dyg = dy.AsSpan(n * geo.OutputImageSize + gi * og * p);
+                    if (!unfold)
                     {
-                        Im2Col.Unfold(geo, xg, col!);
-                        b = col.AsSpan(0, k * p);
+                        Gemm.Sgemm(false, true, og, k, p, dyg, p, xg, p, 1f, part.AsSpan(gi * og * k), k);
+                        continue;
                     }
-                    Gemm.Sgemm(false, true, og, k, p, dy.AsSpan(n * geo.OutputImageSize + gi * og * p), p, b, p, 1f,
-                        part.AsSpan(gi * og * k), k);
+                    // dw_g += dy_g[:, band] · col(band)ᵀ, band by band.
+                    for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                    {
+                        int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                        Im2Col.Unfold(geo, xg, col!, r0, rows);
+                        Gemm.Sgemm(false, true, og, k, cols, dyg[(r0 * ow)..], p, col.AsSpan(0, k * cols), cols, 1f, part.AsSpan(gi * og * k), k);
+                    }
                 }
             if (col is not null) ScratchPool.Return(col);
             partials[t] = part;

@@ -4,6 +4,8 @@ namespace Fovea.Backends.Cpu;
 /// Unfolds the receptive fields of one image (one group's channels) into the columns of a matrix, and folds
 /// such a matrix back by accumulation (col2im, the adjoint). The column matrix is [Cg·KH·KW, OH·OW]: row
 /// (c, kh, kw) holds, for every output cell, the input value that tap reads (zero where it reads padding).
+/// Both work on a band of output rows [row0, row0 + rows), so that a large image's matrix can be built a band at
+/// a time: the matrix is then [Cg·KH·KW, rows·OW].
 /// </summary>
 internal static class Im2Col
 {
@@ -20,26 +22,35 @@ internal static class Im2Col
         return (lo, Math.Max(lo, hi));
     }
 
-    // x: one image's Cg channels [Cg, H, W] → col [Cg·KH·KW, OH·OW]
-    public static void Unfold(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col)
+    // The output rows of the band [row0, row0 + rows) where kernel row offset offH reads real input.
+    private static (int Lo, int Hi) BandRange(in ConvGeometry g, int offH, int row0, int rows)
     {
-        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutHeight, ow = g.OutWidth;
+        var (lo, hi) = ValidRange(g.OutHeight, g.InHeight, offH, g.StrideH);
+        lo = Math.Clamp(lo, row0, row0 + rows);
+        hi = Math.Clamp(hi, lo, row0 + rows);
+        return (lo, hi);
+    }
+
+    // x: one image's Cg channels [Cg, H, W] → col [Cg·KH·KW, rows·OW] for output rows [row0, row0 + rows)
+    public static void Unfold(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col, int row0, int rows)
+    {
+        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, ow = g.OutWidth;
         int h = g.InHeight, w = g.InWidth, sw = g.StrideW, plane = h * w;
         for (int c = 0; c < cg; c++)
             for (int i = 0; i < kh; i++)
             {
                 int offH = i * g.DilationH - g.PadTop;
-                var (rowLo, rowHi) = ValidRange(oh, h, offH, g.StrideH);
+                var (rowLo, rowHi) = BandRange(g, offH, row0, rows);
                 for (int j = 0; j < kw; j++)
                 {
                     int offW = j * g.DilationW - g.PadLeft;
                     var (lo, hi) = ValidRange(ow, w, offW, sw);
-                    var dst = col.Slice(((c * kh + i) * kw + j) * oh * ow, oh * ow);
-                    dst[..(rowLo * ow)].Clear();
-                    dst[(rowHi * ow)..].Clear();
+                    var dst = col.Slice(((c * kh + i) * kw + j) * rows * ow, rows * ow);
+                    dst[..((rowLo - row0) * ow)].Clear();
+                    dst[((rowHi - row0) * ow)..].Clear();
                     for (int r = rowLo; r < rowHi; r++)
                     {
-                        var drow = dst.Slice(r * ow, ow);
+                        var drow = dst.Slice((r - row0) * ow, ow);
                         var src = x.Slice(c * plane + (r * g.StrideH + offH) * w);
                         drow[..lo].Clear();
                         drow[hi..].Clear();
@@ -51,24 +62,24 @@ internal static class Im2Col
             }
     }
 
-    // col [Cg·KH·KW, OH·OW] → dx [Cg, H, W] += fold(col); dx is not cleared here
-    public static void FoldAccumulate(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> dx)
+    // col [Cg·KH·KW, rows·OW] for output rows [row0, row0 + rows) → dx [Cg, H, W] += fold(col); dx is not cleared here
+    public static void FoldAccumulate(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> dx, int row0, int rows)
     {
-        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutHeight, ow = g.OutWidth;
+        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, ow = g.OutWidth;
         int h = g.InHeight, w = g.InWidth, sw = g.StrideW, plane = h * w;
         for (int c = 0; c < cg; c++)
             for (int i = 0; i < kh; i++)
             {
                 int offH = i * g.DilationH - g.PadTop;
-                var (rowLo, rowHi) = ValidRange(oh, h, offH, g.StrideH);
+                var (rowLo, rowHi) = BandRange(g, offH, row0, rows);
                 for (int j = 0; j < kw; j++)
                 {
                     int offW = j * g.DilationW - g.PadLeft;
                     var (lo, hi) = ValidRange(ow, w, offW, sw);
-                    var src = col.Slice(((c * kh + i) * kw + j) * oh * ow, oh * ow);
+                    var src = col.Slice(((c * kh + i) * kw + j) * rows * ow, rows * ow);
                     for (int r = rowLo; r < rowHi; r++)
                     {
-                        var srow = src.Slice(r * ow, ow);
+                        var srow = src.Slice((r - row0) * ow, ow);
                         var drow = dx.Slice(c * plane + (r * g.StrideH + offH) * w);
                         if (sw == 1)
                         {
