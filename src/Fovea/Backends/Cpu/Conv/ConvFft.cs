@@ -43,6 +43,8 @@ internal static class ConvFft
         int s = ph * pw, c = g.InChannels, h = g.InHeight, wd = g.InWidth, kh = g.KernelHeight, kw = g.KernelWidth;
         int oh = g.OutHeight, ow = g.OutWidth;
         long perChannelSet = 2L * c * s;
+        if (perChannelSet > Array.MaxLength / 2)
+            throw new ArgumentException($"ConvAlgorithm.Fft cannot run this convolution: the spectra of one image ({c} planes of {ph}x{pw}) exceed the largest array");
         int imageBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, Math.Max(1, g.Batch));
         int outBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, g.OutChannels);
         var xs = ScratchPool.Rent((int)(imageBlock * perChannelSet));
