@@ -161,7 +161,7 @@ internal static class ConvIm2col
     /// <summary>y[o, :] += bias[o] over one image's planes of <paramref name="plane"/> cells.</summary>
     internal static void AddBias(float[] bias, Span<float> y, int plane)
     {
-        for (int o = 0; o < bias.Length; o++)
+        for (int o = 0; o < y.Length / plane; o++) // the bias storage may be longer than O
         {
             var row = y.Slice(o * plane, plane);
             TensorPrimitives.Add(row, bias[o], row);
