@@ -1,6 +1,6 @@
 namespace Fovea.Backends.Cpu;
 
-// Convolution and matrix products. (Being written: packed GEMM and the conv algorithms.)
+// Convolution and matrix products: the conv kernels live in Conv/, one algorithm per file.
 public sealed partial class CpuBackend
 {
     public void Gemm(bool transA, bool transB, int batch, int m, int n, int k,
@@ -14,8 +14,50 @@ public sealed partial class CpuBackend
                 beta, fc.AsSpan(cOffset + i * strideC), ldc);
     }
 
-    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y) => throw new NotImplementedException();
-    public void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx) => throw new NotImplementedException();
-    public void Conv2dBackwardFilter(in ConvGeometry g, Storage x, Storage dy, Storage dw, Storage? dbias) => throw new NotImplementedException();
-    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => ConvAlgorithm.Im2colGemm;
+    // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]
+    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y)
+    {
+        var chosen = algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm;
+        ConvAlgorithmChooser.EnsureSupported(chosen, g);
+        float[] fx = F(x), fw = F(w), fy = F(y);
+        float[]? fb = bias is null ? null : F(bias);
+        CheckConvBuffers(g, fx, fw, fb, fy);
+        switch (chosen)
+        {
+            case ConvAlgorithm.Direct: ConvDirect.Forward(g, fx, fw, fb, fy); break;
+            case ConvAlgorithm.Fft: ConvFft.Forward(g, fx, fw, fb, fy); break;
+            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy); break;
+            default: ConvIm2col.Forward(g, fx, fw, fb, fy); break;
+        }
+    }
+
+    // dy [N, O, OH, OW], w [O, C/groups, KH, KW] → dx [N, C, H, W]. FFT and Winograd shapes fall back to im2col:
+    // their transforms are written for the forward pass only.
+    public void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx)
+    {
+        float[] fdy = F(dy), fw = F(w), fdx = F(dx);
+        CheckConvBuffers(g, fdx, fw, null, fdy);
+        if (ConvAlgorithmChooser.Choose(g) == ConvAlgorithm.Direct) ConvDirect.BackwardData(g, fdy, fw, fdx);
+        else ConvIm2col.BackwardData(g, fdy, fw, fdx);
+    }
+
+    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, C/groups, KH, KW], db [O] when given (FFT and Winograd shapes use im2col)
+    public void Conv2dBackwardFilter(in ConvGeometry g, Storage x, Storage dy, Storage dw, Storage? dbias)
+    {
+        float[] fx = F(x), fdy = F(dy), fdw = F(dw);
+        float[]? fdb = dbias is null ? null : F(dbias);
+        CheckConvBuffers(g, fx, fdw, fdb, fdy);
+        if (ConvAlgorithmChooser.Choose(g) == ConvAlgorithm.Direct) ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb);
+        else ConvIm2col.BackwardFilter(g, fx, fdy, fdw, fdb);
+    }
+
+    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => ConvAlgorithmChooser.Choose(g);
+
+    private static void CheckConvBuffers(in ConvGeometry g, float[] x, float[] w, float[]? b, float[] y)
+    {
+        if (x.Length < (long)g.Batch * g.InputImageSize || w.Length < g.WeightCount || y.Length < (long)g.Batch * g.OutputImageSize
+            || (b is not null && b.Length < g.OutChannels))
+            throw new ArgumentException(
+                $"convolution buffers too small for input [{string.Join(",", g.InputShape)}], weight [{string.Join(",", g.WeightShape)}], output [{string.Join(",", g.OutputShape)}]");
+    }
 }

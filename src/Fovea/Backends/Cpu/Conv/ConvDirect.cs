@@ -1,0 +1,155 @@
+using System.Numerics.Tensors;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Convolution as the sum of products, with no unfolding: for each kernel tap, a whole output row is a scaled
+/// input row (an axpy, vectorised along the output width at unit stride). No extra memory, so it suits the
+/// shapes where im2col would mostly copy: depthwise convolutions and 1x1 kernels (which, unpadded at unit
+/// stride, are a matrix product as they lie and go straight to GEMM).
+/// </summary>
+internal static class ConvDirect
+{
+    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    {
+        if (!ConvIm2col.NeedsUnfold(g))
+        {
+            ConvIm2col.Forward(g, x, w, bias, y);
+            return;
+        }
+        var geo = g;
+        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
+        int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
+        // One (image, output channel) plane per work item: each writes only its own plane.
+        CpuParallel.For(g.Batch * g.OutChannels, (long)cg * kh * kw * p, item =>
+        {
+            int n = item / geo.OutChannels, o = item % geo.OutChannels, c0 = o / og * cg;
+            var yp = y.AsSpan(item * p, p);
+            yp.Fill(bias is null ? 0f : bias[o]);
+            for (int c = 0; c < cg; c++)
+            {
+                var xp = x.AsSpan(((n * geo.InChannels) + c0 + c) * h * wd, h * wd);
+                for (int i = 0; i < kh; i++)
+                {
+                    int offH = i * geo.DilationH - geo.PadTop;
+                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, geo.StrideH);
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int offW = j * geo.DilationW - geo.PadLeft;
+                        var (lo, hi) = Im2Col.ValidRange(ow, wd, offW, sw);
+                        if (hi <= lo) continue;
+                        float wv = w[((o * cg + c) * kh + i) * kw + j];
+                        for (int r = rowLo; r < rowHi; r++)
+                        {
+                            var yrow = yp.Slice(r * ow + lo, hi - lo);
+                            var xrow = xp.Slice((r * geo.StrideH + offH) * wd + lo * sw + offW);
+                            if (sw == 1) TensorPrimitives.MultiplyAdd(xrow[..yrow.Length], wv, yrow, yrow);
+                            else
+                                for (int q = 0; q < yrow.Length; q++) yrow[q] += wv * xrow[q * sw];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W]
+    public static void BackwardData(in ConvGeometry g, float[] dy, float[] w, float[] dx)
+    {
+        if (!ConvIm2col.NeedsUnfold(g))
+        {
+            ConvIm2col.BackwardData(g, dy, w, dx);
+            return;
+        }
+        var geo = g;
+        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
+        int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
+        // One (image, input channel) plane per work item: the adjoint scatters each dy row back along the rows
+        // of dx it was read from, and only this item writes this dx plane.
+        CpuParallel.For(g.Batch * g.InChannels, (long)og * kh * kw * p, item =>
+        {
+            int n = item / geo.InChannels, c = item % geo.InChannels, gi = c / cg, cl = c % cg;
+            var dxp = dx.AsSpan(item * h * wd, h * wd);
+            dxp.Clear();
+            for (int o = gi * og; o < (gi + 1) * og; o++)
+            {
+                var dyp = dy.AsSpan((n * geo.OutChannels + o) * p, p);
+                for (int i = 0; i < kh; i++)
+                {
+                    int offH = i * geo.DilationH - geo.PadTop;
+                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, geo.StrideH);
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int offW = j * geo.DilationW - geo.PadLeft;
+                        var (lo, hi) = Im2Col.ValidRange(ow, wd, offW, sw);
+                        if (hi <= lo) continue;
+                        float wv = w[((o * cg + cl) * kh + i) * kw + j];
+                        for (int r = rowLo; r < rowHi; r++)
+                        {
+                            var dyrow = dyp.Slice(r * ow + lo, hi - lo);
+                            var dxrow = dxp.Slice((r * geo.StrideH + offH) * wd + lo * sw + offW);
+                            if (sw == 1)
+                            {
+                                var d = dxrow[..dyrow.Length];
+                                TensorPrimitives.MultiplyAdd(dyrow, wv, d, d);
+                            }
+                            else
+                                for (int q = 0; q < dyrow.Length; q++) dxrow[q * sw] += wv * dyrow[q];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
+    public static void BackwardFilter(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
+    {
+        if (!ConvIm2col.NeedsUnfold(g))
+        {
+            ConvIm2col.BackwardFilter(g, x, dy, dw, db);
+            return;
+        }
+        var geo = g;
+        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
+        int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
+        // One output channel's filter per work item: each tap is a dot product of dy rows with shifted x rows,
+        // rows summed in double.
+        CpuParallel.For(g.OutChannels, (long)g.Batch * cg * kh * kw * p, o =>
+        {
+            int c0 = o / og * cg;
+            for (int c = 0; c < cg; c++)
+                for (int i = 0; i < kh; i++)
+                {
+                    int offH = i * geo.DilationH - geo.PadTop;
+                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, geo.StrideH);
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int offW = j * geo.DilationW - geo.PadLeft;
+                        var (lo, hi) = Im2Col.ValidRange(ow, wd, offW, sw);
+                        double s = 0;
+                        for (int n = 0; n < geo.Batch && hi > lo; n++)
+                        {
+                            var dyp = dy.AsSpan((n * geo.OutChannels + o) * p, p);
+                            var xp = x.AsSpan((n * geo.InChannels + c0 + c) * h * wd, h * wd);
+                            for (int r = rowLo; r < rowHi; r++)
+                            {
+                                var dyrow = dyp.Slice(r * ow + lo, hi - lo);
+                                var xrow = xp.Slice((r * geo.StrideH + offH) * wd + lo * sw + offW);
+                                if (sw == 1) s += TensorPrimitives.Dot(dyrow, xrow[..dyrow.Length]);
+                                else
+                                {
+                                    float t = 0;
+                                    for (int q = 0; q < dyrow.Length; q++) t += dyrow[q] * xrow[q * sw];
+                                    s += t;
+                                }
+                            }
+                        }
+                        dw[((o * cg + c) * kh + i) * kw + j] = (float)s;
+                    }
+                }
+        });
+        if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
+    }
+}

@@ -1,0 +1,157 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Convolution by the convolution theorem, for unit stride and dilation and one group (any kernel size):
+/// every plane is zero-padded to a power-of-two PH×PW ≥ the padded input, transformed, and
+/// Y[n,o] = Σ_c X[n,c]·conj(W[o,c]) (cross-correlation is the product with the conjugate), then inverted and
+/// cropped to OH×OW. A plane of PH ≥ H + pads needs no more: the correlation's circular wrap only reaches
+/// indices past the padded input, which the crop drops. Forward only: the backward passes use im2col.
+/// </summary>
+internal static class ConvFft
+{
+    /// <summary>Floats of spectra held at once (two per complex value); larger problems are done in blocks.</summary>
+    private const long SpectrumBudget = 16L << 20;
+
+    /// <summary>Why FFT cannot compute this geometry, or null when it can.</summary>
+    internal static string? Unsupported(in ConvGeometry g) =>
+        g.IsUnitStrideDense ? null
+            : $"FFT convolution needs stride 1, dilation 1 and groups 1, got stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
+
+    /// <summary>The transform sizes: powers of two covering the padded input.</summary>
+    internal static (int Ph, int Pw) PlaneSize(in ConvGeometry g) =>
+        (Fft.NextPowerOfTwo(g.InHeight + g.PadTop + g.PadBottom), Fft.NextPowerOfTwo(g.InWidth + g.PadLeft + g.PadRight));
+
+    /// <summary>Rough multiply-adds: the transforms (≈ 2.5·S·log2 S each) plus the spectral products (4 per complex MAC); outputs are inverted two at a time.</summary>
+    internal static double EstimatedMacs(in ConvGeometry g)
+    {
+        var (ph, pw) = PlaneSize(g);
+        double s = (double)ph * pw, transform = 2.5 * s * Math.Log2(Math.Max(2, s));
+        double n = g.Batch, c = g.InChannels, o = g.OutChannels;
+        // A kernel plane's first pass only covers its KW nonzero columns: about half a transform.
+        return (n * c + o * c * (0.5 + 0.5 * g.KernelWidth / pw) + n * o / 2) * transform + 4 * n * o * c * s;
+    }
+
+    // x [N, C, H, W], w [O, C, KH, KW], bias [O] or null → y [N, O, OH, OW]
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    {
+        if (Unsupported(g) is { } why) throw new ArgumentException(why);
+        var geo = g;
+        var (ph, pw) = PlaneSize(g);
+        int s = ph * pw, c = g.InChannels, h = g.InHeight, wd = g.InWidth, kh = g.KernelHeight, kw = g.KernelWidth;
+        int oh = g.OutHeight, ow = g.OutWidth;
+        long perChannelSet = 2L * c * s;
+        if (perChannelSet > Array.MaxLength / 2)
+            throw new ArgumentException($"ConvAlgorithm.Fft cannot run this convolution: the spectra of one image ({c} planes of {ph}x{pw}) exceed the largest array");
+        int imageBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, Math.Max(1, g.Batch));
+        int outBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, g.OutChannels);
+        var xs = ScratchPool.Rent((int)(imageBlock * perChannelSet));
+        var ws = ScratchPool.Rent((int)(outBlock * perChannelSet));
+        long transformWork = (long)(2.5 * s * Math.Log2(Math.Max(2, s)));
+        try
+        {
+            for (int n0 = 0; n0 < g.Batch; n0 += imageBlock)
+            {
+                int nb = Math.Min(imageBlock, g.Batch - n0);
+                // Spectra of the padded input planes: the image sits at (PadTop, PadLeft) in a zero plane.
+                CpuParallel.For(nb * c, transformWork, item =>
+                {
+                    Span<float> re = Re(xs, item, s), im = Im(xs, item, s);
+                    re.Clear();
+                    im.Clear();
+                    var src = x.AsSpan((n0 * geo.InChannels + item) * h * wd, h * wd);
+                    for (int r = 0; r < h; r++) src.Slice(r * wd, wd).CopyTo(re.Slice((r + geo.PadTop) * pw + geo.PadLeft, wd));
+                    Fft.Forward2D(re, im, ph, pw, geo.PadLeft + wd);
+                });
+                for (int o0 = 0; o0 < g.OutChannels; o0 += outBlock)
+                {
+                    int ob = Math.Min(outBlock, g.OutChannels - o0);
+                    // Spectra of the filters, each tap at its own offset from the origin.
+                    CpuParallel.For(ob * c, transformWork, item =>
+                    {
+                        Span<float> re = Re(ws, item, s), im = Im(ws, item, s);
+                        re.Clear();
+                        im.Clear();
+                        var src = w.AsSpan((o0 * c + item) * kh * kw, kh * kw);
+                        for (int r = 0; r < kh; r++) src.Slice(r * kw, kw).CopyTo(re.Slice(r * pw, kw));
+                        Fft.Forward2D(re, im, ph, pw, kw);
+                    });
+                    // Two output planes per inverse transform: both are real, so the inverse of A + i·B has A's
+                    // plane as its real part and B's as its imaginary part.
+                    int pairs = (ob + 1) / 2;
+                    CpuParallel.For(nb * pairs, 8L * c * s + transformWork, item =>
+                    {
+                        int n = item / pairs, oa = 2 * (item % pairs), obb = oa + 1;
+                        bool two = obb < ob;
+                        var acc = ScratchPool.Rent(4 * s);
+                        Span<float> ar = acc.AsSpan(0, s), ai = acc.AsSpan(s, s), br = acc.AsSpan(2 * s, s), bi = acc.AsSpan(3 * s, s);
+                        acc.AsSpan(0, 4 * s).Clear();
+                        for (int ci = 0; ci < c; ci++)
+                        {
+                            Span<float> xr = Re(xs, n * c + ci, s), xi = Im(xs, n * c + ci, s);
+                            MultiplyConjugateAdd(xr, xi, Re(ws, oa * c + ci, s), Im(ws, oa * c + ci, s), ar, ai);
+                            if (two) MultiplyConjugateAdd(xr, xi, Re(ws, obb * c + ci, s), Im(ws, obb * c + ci, s), br, bi);
+                        }
+                        if (two)
+                            for (int k = 0; k < s; k++)
+                            {
+                                float zr = ar[k] - bi[k], zi = ai[k] + br[k];
+                                ar[k] = zr;
+                                ai[k] = zi;
+                            }
+                        Fft.Inverse2D(ar, ai, ph, pw);
+                        Crop(ar, pw, oh, ow, bias is null ? 0f : bias[o0 + oa], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + oa) * oh * ow, oh * ow));
+                        if (two)
+                            Crop(ai, pw, oh, ow, bias is null ? 0f : bias[o0 + obb], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + obb) * oh * ow, oh * ow));
+                        ScratchPool.Return(acc);
+                    });
+                }
+            }
+        }
+        finally
+        {
+            ScratchPool.Return(xs);
+            ScratchPool.Return(ws);
+        }
+    }
+
+    // dst [oh, ow] = the top-left corner of a plane of width pw, plus the bias.
+    private static void Crop(ReadOnlySpan<float> plane, int pw, int oh, int ow, float bias, Span<float> dst)
+    {
+        for (int r = 0; r < oh; r++)
+            System.Numerics.Tensors.TensorPrimitives.Add(plane.Slice(r * pw, ow), bias, dst.Slice(r * ow, ow));
+    }
+
+    // Plane i of a spectrum buffer: its real part, then its imaginary part.
+    private static Span<float> Re(float[] buffer, int index, int s) => buffer.AsSpan(2 * index * s, s);
+    private static Span<float> Im(float[] buffer, int index, int s) => buffer.AsSpan((2 * index + 1) * s, s);
+
+    // (ar, ai) += (xr + i·xi)·(wr − i·wi)
+    private static void MultiplyConjugateAdd(ReadOnlySpan<float> xr, ReadOnlySpan<float> xi, ReadOnlySpan<float> wr,
+        ReadOnlySpan<float> wi, Span<float> ar, Span<float> ai)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vxr = MemoryMarshal.Cast<float, Vector<float>>(xr);
+            var vxi = MemoryMarshal.Cast<float, Vector<float>>(xi);
+            var vwr = MemoryMarshal.Cast<float, Vector<float>>(wr);
+            var vwi = MemoryMarshal.Cast<float, Vector<float>>(wi);
+            var var_ = MemoryMarshal.Cast<float, Vector<float>>(ar);
+            var vai = MemoryMarshal.Cast<float, Vector<float>>(ai);
+            for (int v = 0; v < var_.Length; v++)
+            {
+                var_[v] += vxr[v] * vwr[v] + vxi[v] * vwi[v];
+                vai[v] += vxi[v] * vwr[v] - vxr[v] * vwi[v];
+            }
+            i = var_.Length * Vector<float>.Count;
+        }
+        for (; i < ar.Length; i++)
+        {
+            ar[i] += xr[i] * wr[i] + xi[i] * wi[i];
+            ai[i] += xi[i] * wr[i] - xr[i] * wi[i];
+        }
+    }
+}

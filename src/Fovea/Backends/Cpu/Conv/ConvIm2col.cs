@@ -1,0 +1,188 @@
+using System.Numerics.Tensors;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Convolution as unfold + matrix product, per image and per group: y_g = w_g [Og, K] · col [K, P] with
+/// K = Cg·KH·KW and P = OH·OW; ∇filter dw_g += dy_g · colᵀ; ∇data col = w_gᵀ · dy_g folded back (col2im).
+/// Images are split over the CPU pool, each worker with its own column buffer (rented from <see cref="ScratchPool"/>,
+/// so steady-state calls allocate nothing); a single image leaves the threading to GEMM.
+/// </summary>
+internal static class ConvIm2col
+{
+    /// <summary>A 1x1 kernel with unit stride and no padding reads the image as it lies: col is x itself.</summary>
+    internal static bool NeedsUnfold(in ConvGeometry g) =>
+        !(g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1
+          && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0);
+
+    /// <summary>
+    /// Most floats in one column buffer (16 MB); larger matrices are built a band of output rows at a time, so a
+    /// big image with a big kernel (or many threads) cannot ask for gigabytes. Not a constant so that tests can
+    /// force banding on small shapes; any value gives the same results.
+    /// </summary>
+    internal static int ColumnBudget = 1 << 22;
+
+    /// <summary>Output rows per band: all of them when the matrix fits the budget (or needs no unfolding).</summary>
+    private static int BandRows(in ConvGeometry g)
+    {
+        if (!NeedsUnfold(g)) return g.OutHeight;
+        long rowFloats = (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutWidth;
+        return (int)Math.Clamp(ColumnBudget / rowFloats, 1, Math.Max(1, g.OutHeight));
+    }
+
+    private static int ColumnLength(in ConvGeometry g, int bandRows) =>
+        NeedsUnfold(g) ? g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * bandRows * g.OutWidth : 0;
+
+    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    {
+        var geo = g;
+        int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
+        int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
+        bool unfold = NeedsUnfold(g);
+        int band = BandRows(g), ow = g.OutWidth;
+        ForEachImage(g, ColumnLength(g, band), (n, col) =>
+        {
+            for (int gi = 0; gi < geo.Groups; gi++)
+            {
+                var xg = x.AsSpan(n * geo.InputImageSize + gi * inGroup, inGroup);
+                var yg = y.AsSpan(n * geo.OutputImageSize + gi * og * p);
+                if (!unfold)
+                {
+                    Gemm.Sgemm(false, false, og, p, k, w.AsSpan(gi * og * k), k, xg, p, 0f, yg, p);
+                    continue;
+                }
+                // y_g[:, band] = w_g · col(band): the band's output cells are columns r0·OW.. of each plane (ldc = P).
+                for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                {
+                    int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                    Im2Col.Unfold(geo, xg, col, r0, rows);
+                    Gemm.Sgemm(false, false, og, cols, k, w.AsSpan(gi * og * k), k, col.AsSpan(0, k * cols), cols, 0f, yg[(r0 * ow)..], p);
+                }
+            }
+            if (bias is not null) AddBias(bias, y.AsSpan(n * geo.OutputImageSize, geo.OutputImageSize), p);
+        });
+    }
+
+    // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W]
+    public static void BackwardData(in ConvGeometry g, float[] dy, float[] w, float[] dx)
+    {
+        var geo = g;
+        int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
+        int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
+        bool unfold = NeedsUnfold(g);
+        int band = BandRows(g), ow = g.OutWidth;
+        ForEachImage(g, ColumnLength(g, band), (n, col) =>
+        {
+            var dxn = dx.AsSpan(n * geo.InputImageSize, geo.InputImageSize);
+            if (unfold) dxn.Clear();
+            for (int gi = 0; gi < geo.Groups; gi++)
+            {
+                var dyg = dy.AsSpan(n * geo.OutputImageSize + gi * og * p, og * p);
+                var dxg = dxn.Slice(gi * inGroup, inGroup);
+                if (!unfold)
+                {
+                    // 1x1, stride 1, no padding: the fold is the identity, so the product lands in dx directly.
+                    Gemm.Sgemm(true, false, k, p, og, w.AsSpan(gi * og * k), k, dyg, p, 0f, dxg, p);
+                    continue;
+                }
+                for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                {
+                    int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                    Gemm.Sgemm(true, false, k, cols, og, w.AsSpan(gi * og * k), k, dyg[(r0 * ow)..], p, 0f, col, cols);
+                    Im2Col.FoldAccumulate(geo, col, dxg, r0, rows);
+                }
+            }
+        });
+    }
+
+    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
+    public static void BackwardFilter(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
+    {
+        var geo = g;
+        int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
+        int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
+        int band = BandRows(g), ow = g.OutWidth;
+        int weights = (int)g.WeightCount, colLength = ColumnLength(g, band);
+        bool unfold = NeedsUnfold(g);
+
+        // Each chunk of images sums into its own partial dw; the partials are then added in chunk order, so the
+        // result does not depend on thread timing.
+        int chunks = Math.Min(CpuParallel.Threads, g.Batch);
+        if (chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread) chunks = 1;
+        var partials = new float[]?[chunks];
+        CpuParallel.For(chunks, g.Macs / chunks, t =>
+        {
+            int start = (int)((long)geo.Batch * t / chunks), end = (int)((long)geo.Batch * (t + 1) / chunks);
+            float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
+            float[]? col = colLength > 0 ? ScratchPool.Rent(colLength) : null;
+            part.AsSpan(0, weights).Clear();
+            for (int n = start; n < end; n++)
+                for (int gi = 0; gi < geo.Groups; gi++)
+                {
+                    var xg = x.AsSpan(n * geo.InputImageSize + gi * inGroup, inGroup);
+                    var dyg = dy.AsSpan(n * geo.OutputImageSize + gi * og * p);
+                    if (!unfold)
+                    {
+                        Gemm.Sgemm(false, true, og, k, p, dyg, p, xg, p, 1f, part.AsSpan(gi * og * k), k);
+                        continue;
+                    }
+                    // dw_g += dy_g[:, band] · col(band)ᵀ, band by band.
+                    for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                    {
+                        int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                        Im2Col.Unfold(geo, xg, col!, r0, rows);
+                        Gemm.Sgemm(false, true, og, k, cols, dyg[(r0 * ow)..], p, col.AsSpan(0, k * cols), cols, 1f, part.AsSpan(gi * og * k), k);
+                    }
+                }
+            if (col is not null) ScratchPool.Return(col);
+            partials[t] = part;
+        });
+        for (int t = 1; t < chunks; t++)
+        {
+            TensorPrimitives.Add(dw.AsSpan(0, weights), partials[t]!.AsSpan(0, weights), dw.AsSpan(0, weights));
+            ScratchPool.Return(partials[t]!);
+        }
+        if (db is not null) BiasGradient(g, dy, db);
+    }
+
+    /// <summary>db[o] = Σ_{n, oh, ow} dy[n, o, oh, ow], summed in double.</summary>
+    internal static void BiasGradient(in ConvGeometry g, float[] dy, float[] db)
+    {
+        int p = g.OutHeight * g.OutWidth;
+        for (int o = 0; o < g.OutChannels; o++)
+        {
+            double s = 0;
+            for (int n = 0; n < g.Batch; n++) s += TensorPrimitives.Sum(dy.AsSpan((n * g.OutChannels + o) * p, p));
+            db[o] = (float)s;
+        }
+    }
+
+    /// <summary>y[o, :] += bias[o] over one image's planes of <paramref name="plane"/> cells.</summary>
+    internal static void AddBias(float[] bias, Span<float> y, int plane)
+    {
+        for (int o = 0; o < y.Length / plane; o++) // the bias storage may be longer than O
+        {
+            var row = y.Slice(o * plane, plane);
+            TensorPrimitives.Add(row, bias[o], row);
+        }
+    }
+
+    /// <summary>
+    /// Runs body(n, col) for every image: one image runs here (GEMM threads itself); several are split into
+    /// contiguous chunks over the pool, each chunk renting one column buffer.
+    /// </summary>
+    private static void ForEachImage(in ConvGeometry g, int colLength, Action<int, float[]> body)
+    {
+        int batch = g.Batch;
+        int chunks = Math.Min(CpuParallel.Threads, batch);
+        if (chunks <= 1) chunks = 1;
+        CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), t =>
+        {
+            int start = (int)((long)batch * t / chunks), end = (int)((long)batch * (t + 1) / chunks);
+            float[] col = colLength > 0 ? ScratchPool.Rent(colLength) : [];
+            for (int n = start; n < end; n++) body(n, col);
+            if (colLength > 0) ScratchPool.Return(col);
+        });
+    }
+}

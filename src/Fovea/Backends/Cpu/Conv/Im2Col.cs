@@ -1,0 +1,95 @@
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Unfolds the receptive fields of one image (one group's channels) into the columns of a matrix, and folds
+/// such a matrix back by accumulation (col2im, the adjoint). The column matrix is [Cg·KH·KW, OH·OW]: row
+/// (c, kh, kw) holds, for every output cell, the input value that tap reads (zero where it reads padding).
+/// Both work on a band of output rows [row0, row0 + rows), so that a large image's matrix can be built a band at
+/// a time: the matrix is then [Cg·KH·KW, rows·OW].
+/// </summary>
+internal static class Im2Col
+{
+    /// <summary>
+    /// The outputs o in [lo, hi) for which o·stride + offset lies inside [0, inSize): the cells where one kernel
+    /// tap reads real input rather than padding. Computed once per tap so the inner loops carry no bounds tests.
+    /// </summary>
+    internal static (int Lo, int Hi) ValidRange(int outSize, int inSize, int offset, int stride)
+    {
+        int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+        int last = inSize - 1 - offset;
+        int hi = last < 0 ? 0 : Math.Min(outSize, last / stride + 1);
+        lo = Math.Min(lo, outSize);
+        return (lo, Math.Max(lo, hi));
+    }
+
+    // The output rows of the band [row0, row0 + rows) where kernel row offset offH reads real input.
+    private static (int Lo, int Hi) BandRange(in ConvGeometry g, int offH, int row0, int rows)
+    {
+        var (lo, hi) = ValidRange(g.OutHeight, g.InHeight, offH, g.StrideH);
+        lo = Math.Clamp(lo, row0, row0 + rows);
+        hi = Math.Clamp(hi, lo, row0 + rows);
+        return (lo, hi);
+    }
+
+    // x: one image's Cg channels [Cg, H, W] → col [Cg·KH·KW, rows·OW] for output rows [row0, row0 + rows)
+    public static void Unfold(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col, int row0, int rows)
+    {
+        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, ow = g.OutWidth;
+        int h = g.InHeight, w = g.InWidth, sw = g.StrideW, plane = h * w;
+        for (int c = 0; c < cg; c++)
+            for (int i = 0; i < kh; i++)
+            {
+                int offH = i * g.DilationH - g.PadTop;
+                var (rowLo, rowHi) = BandRange(g, offH, row0, rows);
+                for (int j = 0; j < kw; j++)
+                {
+                    int offW = j * g.DilationW - g.PadLeft;
+                    var (lo, hi) = ValidRange(ow, w, offW, sw);
+                    var dst = col.Slice(((c * kh + i) * kw + j) * rows * ow, rows * ow);
+                    dst[..((rowLo - row0) * ow)].Clear();
+                    dst[((rowHi - row0) * ow)..].Clear();
+                    for (int r = rowLo; r < rowHi; r++)
+                    {
+                        var drow = dst.Slice((r - row0) * ow, ow);
+                        var src = x.Slice(c * plane + (r * g.StrideH + offH) * w);
+                        drow[..lo].Clear();
+                        drow[hi..].Clear();
+                        if (sw == 1) src.Slice(lo + offW, hi - lo).CopyTo(drow[lo..hi]);
+                        else
+                            for (int q = lo; q < hi; q++) drow[q] = src[q * sw + offW];
+                    }
+                }
+            }
+    }
+
+    // col [Cg·KH·KW, rows·OW] for output rows [row0, row0 + rows) → dx [Cg, H, W] += fold(col); dx is not cleared here
+    public static void FoldAccumulate(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> dx, int row0, int rows)
+    {
+        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, ow = g.OutWidth;
+        int h = g.InHeight, w = g.InWidth, sw = g.StrideW, plane = h * w;
+        for (int c = 0; c < cg; c++)
+            for (int i = 0; i < kh; i++)
+            {
+                int offH = i * g.DilationH - g.PadTop;
+                var (rowLo, rowHi) = BandRange(g, offH, row0, rows);
+                for (int j = 0; j < kw; j++)
+                {
+                    int offW = j * g.DilationW - g.PadLeft;
+                    var (lo, hi) = ValidRange(ow, w, offW, sw);
+                    var src = col.Slice(((c * kh + i) * kw + j) * rows * ow, rows * ow);
+                    for (int r = rowLo; r < rowHi; r++)
+                    {
+                        var srow = src.Slice((r - row0) * ow, ow);
+                        var drow = dx.Slice(c * plane + (r * g.StrideH + offH) * w);
+                        if (sw == 1)
+                        {
+                            var d = drow.Slice(lo + offW, hi - lo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, srow[lo..hi], d);
+                        }
+                        else
+                            for (int q = lo; q < hi; q++) drow[q * sw + offW] += srow[q];
+                    }
+                }
+            }
+    }
+}
