@@ -4,7 +4,8 @@ using Fovea.Data.Transforms;
 namespace Fovea.Cli;
 
 /// <summary>What the CLI knows of each data set: shape, classes, normalisation and the default recipe.</summary>
-internal sealed record DatasetInfo(string Name, int[] InputShape, float[] Mean, float[] Std, int DefaultEpochs, bool FlipAugment)
+internal sealed record DatasetInfo(string Name, int[] InputShape, float[] Mean, float[] Std, int DefaultEpochs, bool FlipAugment,
+    float DefaultWeightDecay, float DefaultLabelSmoothing)
 {
     public int Classes => DataSources.ClassNames(Name).Count;
     public IReadOnlyList<string> ClassNames => DataSources.ClassNames(Name);
@@ -27,8 +28,10 @@ internal static class DatasetCatalog
 {
     public static IReadOnlyList<DatasetInfo> All { get; } =
     [
-        new("mnist", [1, 28, 28], [0.1307f], [0.3081f], DefaultEpochs: 20, FlipAugment: false),
-        new("fashion-mnist", [1, 28, 28], [0.2860f], [0.3530f], DefaultEpochs: 10, FlipAugment: true),
+        // 8,000 training digits overfit LeNet-5: label smoothing and a stronger weight decay took the test accuracy
+        // from 98.1% to 98.6-99.0% over three seeds (docs/training.md).
+        new("mnist", [1, 28, 28], [0.1307f], [0.3081f], DefaultEpochs: 20, FlipAugment: false, DefaultWeightDecay: 2e-3f, DefaultLabelSmoothing: 0.1f),
+        new("fashion-mnist", [1, 28, 28], [0.2860f], [0.3530f], DefaultEpochs: 10, FlipAugment: true, DefaultWeightDecay: 5e-4f, DefaultLabelSmoothing: 0f),
     ];
 
     public static DatasetInfo Get(string name) =>

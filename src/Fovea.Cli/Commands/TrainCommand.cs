@@ -24,10 +24,10 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw");
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: 0.05 for sgd, 0.001 for adam/adamw)" };
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9f };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "Weight decay", DefaultValueFactory = _ => 5e-4f };
+        var weightDecay = new Option<float?>("--weight-decay") { Description = "Weight decay (default: 2e-3 for mnist, 5e-4 for fashion-mnist)" };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine, step (x0.1 every third of the run), plateau, none", DefaultValueFactory = _ => "cosine" };
         schedule.AcceptOnlyFromAmong("cosine", "step", "plateau", "none");
-        var smoothing = new Option<float>("--label-smoothing") { Description = "Cross-entropy label smoothing", DefaultValueFactory = _ => 0f };
+        var smoothing = new Option<float?>("--label-smoothing") { Description = "Cross-entropy label smoothing (default: 0.1 for mnist, 0 for fashion-mnist)" };
         var augment = new Option<bool>("--no-augment") { Description = "Turn off the light augmentation (random 2-pixel shifts, flips for clothing)" };
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -48,7 +48,7 @@ internal static class TrainCommand
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
-        float Momentum, float WeightDecay, string Schedule, float LabelSmoothing, bool Augment, int Seed, int Threads, int Workers,
+        float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool Augment, int Seed, int Threads, int Workers,
         string? Output, string? DataDir, bool Resume);
 
     internal static int Run(TrainSettings s)
@@ -60,6 +60,8 @@ internal static class TrainCommand
         if (s.Threads < 1) throw new ArgumentException($"--threads must be at least 1, got {s.Threads}");
         int epochs = s.Epochs ?? info.DefaultEpochs;
         float lr = s.LearningRate ?? (s.Optimizer == "sgd" ? 0.05f : 1e-3f);
+        float weightDecay = s.WeightDecay ?? info.DefaultWeightDecay;
+        float smoothing = s.LabelSmoothing ?? info.DefaultLabelSmoothing;
         CpuParallel.Threads = s.Threads;
         var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{info.Name}");
         Directory.CreateDirectory(outDir);
@@ -71,9 +73,9 @@ internal static class TrainCommand
         var net = ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(s.Seed));
         Optimizer opt = s.Optimizer switch
         {
-            "adam" => new Adam(net.Parameters(), lr, weightDecay: s.WeightDecay),
-            "adamw" => new AdamW(net.Parameters(), lr, weightDecay: s.WeightDecay),
-            _ => new SGD(net.Parameters(), lr, s.Momentum, weightDecay: s.WeightDecay),
+            "adam" => new Adam(net.Parameters(), lr, weightDecay: weightDecay),
+            "adamw" => new AdamW(net.Parameters(), lr, weightDecay: weightDecay),
+            _ => new SGD(net.Parameters(), lr, s.Momentum, weightDecay: weightDecay),
         };
         LRScheduler? sched = s.Schedule switch
         {
@@ -103,7 +105,7 @@ internal static class TrainCommand
         using var trainLoader = new DataLoader(train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: false,
             transforms: info.TrainTransforms(s.Augment), numWorkers: s.Workers);
         using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms(), numWorkers: s.Workers);
-        var trainer = new Trainer(net, new CrossEntropyLoss(s.LabelSmoothing), opt);
+        var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -119,7 +121,7 @@ internal static class TrainCommand
         try
         {
             CliErrors.Line($"training {s.Model} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
-                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, {s.Threads} threads");
+                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads");
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 // Re-seed per epoch so dropout and other randomness resume exactly.
@@ -175,6 +177,6 @@ internal static class TrainCommand
     {
         if (!File.Exists(path)) return;
         var keep = File.ReadAllLines(path).Where(l => l.Length > 0).Take(epochsDone).ToList();
-        Fovea.IO.AtomicFile.Write(path, st => { using var w = new StreamWriter(st); foreach (var l in keep) w.WriteLine(l); });
+        Fovea.IO.AtomicFile.Write(path, st => st.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(keep.Select(l => l + "\n")))));
     }
 }

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SkiaSharp;
+
+namespace Fovea.Cli.Tests;
+
+public class TrainCommandTests(TrainedRun run) : IClassFixture<TrainedRun>
+{
+    [Fact]
+    public void TrainingReportsTestAccuracyAndWritesCheckpointAndMetrics()
+    {
+        Assert.Contains("test accuracy:", run.Output);
+        Assert.True(File.Exists(Path.Combine(run.Dir, "checkpoint.safetensors")));
+        var line = JsonDocument.Parse(File.ReadAllLines(Path.Combine(run.Dir, "metrics.jsonl")).Single()).RootElement;
+        foreach (var k in new[] { "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "test_top5_accuracy", "seconds", "images_per_second" })
+            Assert.True(line.TryGetProperty(k, out _), $"metrics.jsonl lacks {k}");
+        // One epoch on 8,000 digits already learns: far above the 10% of chance.
+        Assert.True(line.GetProperty("test_accuracy").GetDouble() > 0.8, line.ToString());
+        Assert.Empty(Directory.GetFiles(run.Dir, "*.tmp"));
+    }
+
+    [Fact]
+    public void EvalPrintsErrorsPerClassAccuracyAndConfusion()
+    {
+        var r = FoveaProcess.Run(run.Dir, "eval", "--checkpoint", run.Dir);
+        Assert.True(r.Exit == 0, r.Err);
+        Assert.Contains("top-1 error", r.Out);
+        Assert.Contains("top-5 error", r.Out);
+        Assert.Contains("confusion matrix", r.Out);
+        Assert.Contains("accuracy", r.Out);
+    }
+
+    private static string Png(string dir, string name, int w, int h, bool colour, Func<int, int, byte> pixel)
+    {
+        using var bmp = new SKBitmap(new SKImageInfo(w, h, colour ? SKColorType.Rgba8888 : SKColorType.Gray8, SKAlphaType.Opaque));
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                byte v = pixel(x, y);
+                bmp.SetPixel(x, y, colour ? new SKColor(v, (byte)(255 - v), v) : new SKColor(v, v, v));
+            }
+        var path = Path.Combine(dir, name);
+        using var data = bmp.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        return path;
+    }
+
+    [Fact]
+    public void PredictReadsAPngAndWritesTheRawOutputs()
+    {
+        var dir = FoveaProcess.TempDir();
+        // A vertical bar: a crude "1".
+        var png = Png(dir, "one.png", 28, 28, false, (x, y) => (byte)(x is >= 13 and <= 15 && y is >= 4 and <= 23 ? 255 : 0));
+        var outNpy = Path.Combine(dir, "y.npy");
+        var r = FoveaProcess.Run(dir, "predict", "--checkpoint", run.Dir, "--input", png, "--output", outNpy);
+        Assert.True(r.Exit == 0, r.Err);
+        Assert.Contains("probability", r.Out);
+        Assert.Contains("%", r.Out);
+        var y = Fovea.IO.Npy.Load(outNpy);
+        Assert.Equal(new[] { 1, 10 }, y.Shape);
+    }
+
+    [Fact]
+    public void PredictRejectsImagesOfTheWrongSizeOrChannels()
+    {
+        var dir = FoveaProcess.TempDir();
+        var big = Png(dir, "big.png", 32, 32, false, (x, y) => 0);
+        var r = FoveaProcess.Run(dir, "predict", "--checkpoint", run.Dir, "--input", big);
+        Assert.NotEqual(0, r.Exit);
+        Assert.Contains("32x32, the model expects 28x28", r.Err);
+        var colour = Png(dir, "colour.png", 28, 28, true, (x, y) => (byte)(x * 9));
+        r = FoveaProcess.Run(dir, "predict", "--checkpoint", run.Dir, "--input", colour);
+        Assert.NotEqual(0, r.Exit);
+        Assert.Contains("expects 1 grey channel", r.Err);
+    }
+
+    [Fact]
+    public void ResumingAnotherModelsCheckpointIsRefused()
+    {
+        var dir = FoveaProcess.TempDir();
+        File.Copy(Path.Combine(run.Dir, "checkpoint.safetensors"), Path.Combine(dir, "checkpoint.safetensors"));
+        var r = FoveaProcess.Run(dir, "train", "--dataset", "fashion-mnist", "--output", dir, "--resume");
+        Assert.NotEqual(0, r.Exit);
+        Assert.Contains("is of lenet5 on mnist, not lenet5 on fashion-mnist", r.Err);
+    }
+
+    private static List<string> Lines(string dir) => File.ReadAllLines(Path.Combine(dir, "metrics.jsonl"))
+        .Select(l =>
+        {
+            // Timing differs run to run; everything else must be identical.
+            var d = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l)!;
+            d.Remove("seconds");
+            d.Remove("images_per_second");
+            return JsonSerializer.Serialize(d);
+        }).ToList();
+
+    [Fact]
+    public async Task CtrlCStopsCleanlyAndResumeContinuesExactlyAsAnUninterruptedRun()
+    {
+        string[] common = ["train", "--epochs", "2", "--batch-size", "32", "--seed", "9"];
+        var whole = FoveaProcess.TempDir();
+        Assert.Equal(0, FoveaProcess.Run(whole, [.. common, "--output", whole]).Exit);
+
+        var cut = FoveaProcess.TempDir();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = cut };
+        foreach (var a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "fovea.dll") }.Concat(common).Concat(["--output", cut])) psi.ArgumentList.Add(a);
+        psi.Environment["CI"] = "true";
+        psi.Environment["FOVEA_DATA"] = FoveaProcess.SharedData;
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = p.StandardOutput.ReadLine()) is not null)
+            if (line.StartsWith("epoch 1/2:", StringComparison.Ordinal))
+            {
+                Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+                break;
+            }
+        var rest = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000), "fovea did not stop after Ctrl-C");
+        Assert.Equal(130, p.ExitCode);
+        Assert.Contains("interrupted during epoch 2", rest);
+        Assert.DoesNotContain("   at ", await err);
+        Assert.Single(File.ReadAllLines(Path.Combine(cut, "metrics.jsonl")));
+
+        var resumed = FoveaProcess.Run(cut, [.. common, "--output", cut, "--resume"]);
+        Assert.True(resumed.Exit == 0, resumed.Err);
+        Assert.Contains("resuming lenet5 on mnist", resumed.Err);
+        Assert.Equal(Lines(whole), Lines(cut));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "checkpoint.safetensors")), File.ReadAllBytes(Path.Combine(cut, "checkpoint.safetensors")));
+    }
+}
