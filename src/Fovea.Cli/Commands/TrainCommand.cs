@@ -28,7 +28,7 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine, step (x0.1 every third of the run), plateau, none", DefaultValueFactory = _ => "cosine" };
         schedule.AcceptOnlyFromAmong("cosine", "step", "plateau", "none");
         var smoothing = new Option<float?>("--label-smoothing") { Description = "Cross-entropy label smoothing (default: 0.1 for mnist, 0 for fashion-mnist)" };
-        var augment = new Option<bool>("--no-augment") { Description = "Turn off the light augmentation (random 2-pixel shifts, flips for clothing)" };
+        var augment = new Option<bool?>("--augment") { Description = "Light augmentation, true or false: random 2-pixel shifts, and flips for clothing (default: true for mnist, false for fashion-mnist)" };
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and augmentation", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var workers = new Option<int>("--workers") { Description = "Threads preparing batches ahead of the model", DefaultValueFactory = _ => 1 };
@@ -42,13 +42,13 @@ internal static class TrainCommand
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
-            r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), !r.GetValue(augment), r.GetValue(seed),
+            r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
             r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume)))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
-        float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool Augment, int Seed, int Threads, int Workers,
+        float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
         string? Output, string? DataDir, bool Resume);
 
     internal static int Run(TrainSettings s)
@@ -103,7 +103,7 @@ internal static class TrainCommand
         else if (File.Exists(metricsPath)) File.Delete(metricsPath);
 
         using var trainLoader = new DataLoader(train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: false,
-            transforms: info.TrainTransforms(s.Augment), numWorkers: s.Workers);
+            transforms: info.TrainTransforms(s.Augment ?? info.DefaultAugment), numWorkers: s.Workers);
         using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms(), numWorkers: s.Workers);
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
 

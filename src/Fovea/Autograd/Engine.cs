@@ -5,6 +5,7 @@ internal static class Engine
 {
     public static void Backward(Tensor root, Tensor? gradient)
     {
+        if (root.GraphFreed) throw Freed();
         if (root.GradFn is null && !root.RequiresGrad)
             throw new InvalidOperationException("Backward() on a tensor that does not require grad and was not made by a recorded op");
         if (gradient is null)
@@ -41,7 +42,7 @@ internal static class Engine
             {
                 var t = order[i];
                 var node = t.GradFn!;
-                if (!grads.Remove(t, out var g)) { node.Release(); t.GradFn = null; continue; }
+                if (!grads.Remove(t, out var g)) { node.Release(); t.GradFn = null; t.GraphFreed = true; continue; }
                 var fn = node.BackwardFn ?? throw new InvalidOperationException(
                     $"the graph through '{node.Op}' was already freed by an earlier Backward()");
                 var inputGrads = fn(g);
@@ -51,6 +52,7 @@ internal static class Engine
                     var ig = inputGrads[k];
                     var input = inputs[k];
                     if (ig is null || !input.RequiresGrad && input.GradFn is null) continue;
+                    if (input.GraphFreed) throw Freed();
                     if (input.GradFn is null) Accumulate(input, ig);
                     else if (grads.TryGetValue(input, out var existing)) grads[input] = existing.Add(ig);
                     else grads[input] = ig;
@@ -58,9 +60,13 @@ internal static class Engine
                 // Free the closure and its saved tensors: the tape is spent.
                 node.Release();
                 t.GradFn = null;
+                t.GraphFreed = true;
             }
         }
     }
+
+    private static InvalidOperationException Freed() => new(
+        "Backward() through a graph that an earlier Backward() already freed: compute the value again (Fovea keeps no graph after backward)");
 
     private static void Accumulate(Tensor leaf, Tensor g)
     {

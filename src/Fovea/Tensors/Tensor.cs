@@ -67,6 +67,9 @@ public partial class Tensor
     /// <summary>The node that made this tensor, or null for a leaf.</summary>
     internal Node? GradFn { get; set; }
 
+    /// <summary>Set when Backward() has released the graph that made this tensor.</summary>
+    internal bool GraphFreed { get; set; }
+
     /// <summary>True for tensors made by the user rather than by a recorded op.</summary>
     public bool IsLeaf => GradFn is null;
 
