@@ -96,20 +96,7 @@ public static partial class Npy
             BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)header.Length);
             s.Write(len);
             s.Write(Encoding.Latin1.GetBytes(header));
-            if (isLong)
-            {
-                var v = t.ToLongArray();
-                var bytes = new byte[v.Length * 8];
-                for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), v[i]);
-                s.Write(bytes);
-            }
-            else
-            {
-                var v = t.ToArray();
-                var bytes = new byte[v.Length * 4];
-                for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), v[i]);
-                s.Write(bytes);
-            }
+            s.Write(TensorBytes.LittleEndian(t));
         });
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]

@@ -44,24 +44,7 @@ public static class Safetensors
             s.Write(len);
             s.Write(json);
             for (int i = 0; i < pad; i++) s.WriteByte((byte)' ');
-            foreach (var name in order)
-            {
-                var t = tensors[name];
-                if (t.DType == DType.Int64)
-                {
-                    var v = t.ToLongArray();
-                    var b = new byte[v.Length * 8];
-                    for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(i * 8), v[i]);
-                    s.Write(b);
-                }
-                else
-                {
-                    var v = t.ToArray();
-                    var b = new byte[v.Length * 4];
-                    for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(i * 4), v[i]);
-                    s.Write(b);
-                }
-            }
+            foreach (var name in order) s.Write(TensorBytes.LittleEndian(tensors[name]));
         });
     }
 

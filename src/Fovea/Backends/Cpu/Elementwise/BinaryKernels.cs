@@ -37,27 +37,18 @@ internal static class BinaryKernels
     public static void Reference(BinaryOp op, float[] a, int aOff, ReadOnlySpan<int> aStr, float[] b, int bOff, ReadOnlySpan<int> bStr,
         ReadOnlySpan<int> shape, float[] y)
     {
-        int rank = shape.Length;
-        if (rank == 0) { y[0] = Apply(op, a[aOff], b[bOff]); return; }
-        int inner = shape[rank - 1], sa = aStr[rank - 1], sb = bStr[rank - 1];
-        int rows = 1;
-        for (int d = 0; d < rank - 1; d++) rows *= shape[d];
-        Span<int> idx = stackalloc int[rank];
-        int o = 0;
-        for (int r = 0; r < rows; r++)
+        if (shape.Length == 0) { y[0] = Apply(op, a[aOff], b[bOff]); return; }
+        int inner = shape[^1], sa = aStr[^1], sb = bStr[^1];
+        // Both operands' rows advance in lockstep over the output's row-major order.
+        var rowsA = new StridedRows(shape, aStr, aOff);
+        var rowsB = new StridedRows(shape, bStr, bOff);
+        for (int o = 0; rowsA.MoveNext() && rowsB.MoveNext(); o += inner)
         {
-            int pa = aOff, pb = bOff;
-            for (int d = 0; d < rank - 1; d++) { pa += idx[d] * aStr[d]; pb += idx[d] * bStr[d]; }
+            int pa = rowsA.Offset, pb = rowsB.Offset;
             if (sa == 1 && sb == 1) Dense(op, a.AsSpan(pa, inner), b.AsSpan(pb, inner), y.AsSpan(o, inner));
             else if (sa == 1 && sb == 0) DenseScalar(op, a.AsSpan(pa, inner), b[pb], y.AsSpan(o, inner), false);
             else if (sa == 0 && sb == 1) DenseScalar(op, b.AsSpan(pb, inner), a[pa], y.AsSpan(o, inner), true);
             else for (int i = 0; i < inner; i++) y[o + i] = Apply(op, a[pa + i * sa], b[pb + i * sb]);
-            o += inner;
-            for (int d = rank - 2; d >= 0; d--)
-            {
-                if (++idx[d] < shape[d]) break;
-                idx[d] = 0;
-            }
         }
     }
 

@@ -1,55 +1,73 @@
 namespace Fovea.Backends.Cpu;
 
-/// <summary>Moves elements between a strided view of any rank and a dense buffer.</summary>
+/// <summary>Moves elements between a strided view of any rank and a dense buffer, a whole innermost row at a time.</summary>
 internal static class StridedCopy
 {
-    // source is read at offset + Σ index[d]·strides[d]; the innermost dim is copied in a tight loop.
+    // source is read at offset + Σ index[d]·strides[d], in row-major order of shape.
     public static void Run<T>(T[] source, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, Span<T> destination)
     {
-        int rank = shape.Length;
-        if (rank == 0) { destination[0] = source[offset]; return; }
-        int inner = shape[rank - 1], innerStride = strides[rank - 1];
-        int rows = 1;
-        for (int d = 0; d < rank - 1; d++) rows *= shape[d];
-        Span<int> idx = stackalloc int[rank];
-        int o = 0;
-        for (int r = 0; r < rows; r++)
+        if (shape.Length == 0) { destination[0] = source[offset]; return; }
+        int inner = shape[^1], step = strides[^1];
+        var rows = new StridedRows(shape, strides, offset);
+        for (int o = 0; rows.MoveNext(); o += inner)
         {
-            int src = offset;
-            for (int d = 0; d < rank - 1; d++) src += idx[d] * strides[d];
-            if (innerStride == 1) source.AsSpan(src, inner).CopyTo(destination.Slice(o, inner));
-            else for (int i = 0; i < inner; i++) destination[o + i] = source[src + i * innerStride];
-            o += inner;
-            for (int d = rank - 2; d >= 0; d--)
-            {
-                if (++idx[d] < shape[d]) break;
-                idx[d] = 0;
-            }
+            if (step == 1) source.AsSpan(rows.Offset, inner).CopyTo(destination.Slice(o, inner));
+            else for (int i = 0; i < inner; i++) destination[o + i] = source[rows.Offset + i * step];
         }
     }
 
-    // destination is written at offset + Σ index[d]·strides[d], in the order of the dense source.
+    // destination is written at offset + Σ index[d]·strides[d], in row-major order of the dense source.
     public static void Scatter(float[] source, ReadOnlySpan<int> shape, float[] destination, int offset, ReadOnlySpan<int> strides)
     {
-        int rank = shape.Length;
-        if (rank == 0) { destination[offset] = source[0]; return; }
-        int inner = shape[rank - 1], innerStride = strides[rank - 1];
-        int rows = 1;
-        for (int d = 0; d < rank - 1; d++) rows *= shape[d];
-        Span<int> idx = stackalloc int[rank];
-        int o = 0;
-        for (int r = 0; r < rows; r++)
+        if (shape.Length == 0) { destination[offset] = source[0]; return; }
+        int inner = shape[^1], step = strides[^1];
+        var rows = new StridedRows(shape, strides, offset);
+        for (int o = 0; rows.MoveNext(); o += inner)
         {
-            int dst = offset;
-            for (int d = 0; d < rank - 1; d++) dst += idx[d] * strides[d];
-            if (innerStride == 1) source.AsSpan(o, inner).CopyTo(destination.AsSpan(dst, inner));
-            else for (int i = 0; i < inner; i++) destination[dst + i * innerStride] = source[o + i];
-            o += inner;
-            for (int d = rank - 2; d >= 0; d--)
-            {
-                if (++idx[d] < shape[d]) break;
-                idx[d] = 0;
-            }
+            if (step == 1) source.AsSpan(o, inner).CopyTo(destination.AsSpan(rows.Offset, inner));
+            else for (int i = 0; i < inner; i++) destination[rows.Offset + i * step] = source[o + i];
         }
+    }
+}
+
+/// <summary>Walks the start offsets of the innermost rows of a strided view, in row-major order.</summary>
+internal ref struct StridedRows
+{
+    private readonly ReadOnlySpan<int> _shape;
+    private readonly ReadOnlySpan<int> _strides;
+    private readonly Span<int> _index;
+    private readonly int _base;
+    private int _remaining;
+    private bool _started;
+
+    public StridedRows(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int offset)
+    {
+        _shape = shape;
+        _strides = strides;
+        _index = new int[Math.Max(0, shape.Length - 1)];
+        _base = offset;
+        _remaining = 1;
+        for (int d = 0; d < shape.Length - 1; d++) _remaining *= shape[d];
+        if (shape.Length > 0 && shape[^1] == 0) _remaining = 0;
+        Offset = offset;
+    }
+
+    /// <summary>Start of the current row in the strided storage.</summary>
+    public int Offset { get; private set; }
+
+    public bool MoveNext()
+    {
+        if (_remaining == 0) return false;
+        _remaining--;
+        if (!_started) { _started = true; return true; }
+        for (int d = _index.Length - 1; d >= 0; d--)
+        {
+            if (++_index[d] < _shape[d]) break;
+            _index[d] = 0;
+        }
+        int o = _base;
+        for (int d = 0; d < _index.Length; d++) o += _index[d] * _strides[d];
+        Offset = o;
+        return true;
     }
 }
