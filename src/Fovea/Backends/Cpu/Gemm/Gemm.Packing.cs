@@ -34,8 +34,8 @@ public static partial class Gemm
             else
             {
                 // A is stored m×k, so packing is a transpose. With 8-row slivers it goes 8×8 blocks at a time
-                // in registers: when n is small (512×49×4608, a late conv layer) packing A is as much work as
-                // the product, and the scalar scatter was the bottleneck. Otherwise (and for the ragged end of
+                // in registers: when n is small (512×49×4608, a late conv layer) packing A is a large share of
+                // the time, and the scalar scatter made it about a fifth. Otherwise (and for the ragged end of
                 // k) read each row contiguously and scatter it with stride mr; the mr·kc-float sliver sits in
                 // L1 while it is written.
                 int p8 = rows == 8 && mr == 8 && Avx.IsSupported ? kc & ~7 : 0;
