@@ -3,6 +3,7 @@ using Fovea.Optim;
 
 namespace Fovea.Tests.Autograd;
 
+[Collection(Support.SerialCollection.Name)]
 public class GraphReleaseTests
 {
     private static (Sequential Model, SGD Opt, Tensor X, Tensor Y) Setup()
