@@ -142,9 +142,14 @@ internal static class TrainCommand
                 SaveCheckpoint(outDir, net, opt, s, info, epoch + 1, epochs);
                 var line = new Dictionary<string, object>
                 {
-                    ["epoch"] = epoch + 1, ["train_loss"] = Round(trainMetrics.Loss), ["train_accuracy"] = Round(trainMetrics.Top1Accuracy),
-                    ["test_loss"] = Round(testMetrics.Loss), ["test_accuracy"] = Round(testMetrics.Top1Accuracy),
-                    ["test_top5_accuracy"] = Round(testMetrics.Top5Accuracy), ["lr"] = usedLr, ["seconds"] = Math.Round(seconds, 3),
+                    ["epoch"] = epoch + 1,
+                    ["train_loss"] = Round(trainMetrics.Loss),
+                    ["train_accuracy"] = Round(trainMetrics.Top1Accuracy),
+                    ["test_loss"] = Round(testMetrics.Loss),
+                    ["test_accuracy"] = Round(testMetrics.Top1Accuracy),
+                    ["test_top5_accuracy"] = Round(testMetrics.Top5Accuracy),
+                    ["lr"] = usedLr,
+                    ["seconds"] = Math.Round(seconds, 3),
                     ["images_per_second"] = Math.Round(trainMetrics.Count / seconds, 1),
                 };
                 File.AppendAllText(metricsPath, JsonSerializer.Serialize(line) + "\n");
@@ -167,9 +172,18 @@ internal static class TrainCommand
     internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, DatasetInfo info, int epochDone, int epochs) =>
         Checkpoint.Of(net, opt, new Dictionary<string, object?>
         {
-            ["model"] = s.Model, ["dataset"] = info.Name, ["classes"] = info.Classes, ["class_names"] = info.ClassNames,
-            ["input_shape"] = info.InputShape, ["mean"] = info.Mean, ["std"] = info.Std, ["epoch"] = epochDone, ["epochs"] = epochs,
-            ["lr"] = opt.LearningRate, ["seed"] = s.Seed, ["optimizer"] = s.Optimizer,
+            ["model"] = s.Model,
+            ["dataset"] = info.Name,
+            ["classes"] = info.Classes,
+            ["class_names"] = info.ClassNames,
+            ["input_shape"] = info.InputShape,
+            ["mean"] = info.Mean,
+            ["std"] = info.Std,
+            ["epoch"] = epochDone,
+            ["epochs"] = epochs,
+            ["lr"] = opt.LearningRate,
+            ["seed"] = s.Seed,
+            ["optimizer"] = s.Optimizer,
         }).Save(outDir);
 
     // On resume, drop metric lines of epochs after the checkpoint so the file stays one line per epoch.

@@ -31,10 +31,22 @@ public readonly record struct ConvGeometry
     {
         var g = new ConvGeometry
         {
-            Batch = batch, InChannels = inChannels, InHeight = inHeight, InWidth = inWidth, OutChannels = outChannels,
-            KernelHeight = kernelHeight, KernelWidth = kernelWidth, StrideH = strideH, StrideW = strideW,
-            PadTop = padH, PadBottom = padH, PadLeft = padW, PadRight = padW,
-            DilationH = dilationH, DilationW = dilationW, Groups = groups,
+            Batch = batch,
+            InChannels = inChannels,
+            InHeight = inHeight,
+            InWidth = inWidth,
+            OutChannels = outChannels,
+            KernelHeight = kernelHeight,
+            KernelWidth = kernelWidth,
+            StrideH = strideH,
+            StrideW = strideW,
+            PadTop = padH,
+            PadBottom = padH,
+            PadLeft = padW,
+            PadRight = padW,
+            DilationH = dilationH,
+            DilationW = dilationW,
+            Groups = groups,
         };
         g.Validate();
         return g;

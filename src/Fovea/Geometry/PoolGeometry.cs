@@ -26,10 +26,20 @@ public readonly record struct PoolGeometry
     {
         var g = new PoolGeometry
         {
-            Batch = batch, Channels = channels, InHeight = inHeight, InWidth = inWidth,
-            KernelHeight = kernelHeight, KernelWidth = kernelWidth, StrideH = strideH, StrideW = strideW,
-            PadH = padH, PadW = padW, CeilMode = ceilMode, CountIncludePad = countIncludePad,
-            DilationH = dilationH, DilationW = dilationW,
+            Batch = batch,
+            Channels = channels,
+            InHeight = inHeight,
+            InWidth = inWidth,
+            KernelHeight = kernelHeight,
+            KernelWidth = kernelWidth,
+            StrideH = strideH,
+            StrideW = strideW,
+            PadH = padH,
+            PadW = padW,
+            CeilMode = ceilMode,
+            CountIncludePad = countIncludePad,
+            DilationH = dilationH,
+            DilationW = dilationW,
         };
         g.Validate();
         return g;

@@ -206,33 +206,33 @@ public sealed class ModelSummary
             switch (module)
             {
                 case Conv2d c:
-                {
-                    var (n, ch, h, w) = Image(inShape, c.InChannels, "Conv2d");
-                    if (c.PaddingMode != PadMode.Zeros)
-                        new PadGeometry(n * ch, h, w, c.Padding.H, c.Padding.H, c.Padding.W, c.Padding.W, c.PaddingMode).Validate();
-                    var g = c.GeometryFor(n, h, w);
-                    outShape = g.OutputShape;
-                    macs = g.Macs;
-                    Window(g.EffectiveKernelH, g.StrideH, g.EffectiveKernelW, g.StrideW);
-                    window = true;
-                    break;
-                }
+                    {
+                        var (n, ch, h, w) = Image(inShape, c.InChannels, "Conv2d");
+                        if (c.PaddingMode != PadMode.Zeros)
+                            new PadGeometry(n * ch, h, w, c.Padding.H, c.Padding.H, c.Padding.W, c.Padding.W, c.PaddingMode).Validate();
+                        var g = c.GeometryFor(n, h, w);
+                        outShape = g.OutputShape;
+                        macs = g.Macs;
+                        Window(g.EffectiveKernelH, g.StrideH, g.EffectiveKernelW, g.StrideW);
+                        window = true;
+                        break;
+                    }
                 case Conv1d c:
-                {
-                    if (inShape.Length != 3 || inShape[1] != c.InChannels)
-                        throw new ArgumentException($"Conv1d expects [N, {c.InChannels}, L]");
-                    int n = inShape[0], len = inShape[2];
-                    if (c.PaddingMode != PadMode.Zeros)
-                        new PadGeometry(n * c.InChannels, 1, len, 0, 0, c.Padding, c.Padding, c.PaddingMode).Validate();
-                    // The 2-D geometry at height 1, as the kernels see a signal.
-                    var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, 1, c.Stride, 0, c.Padding,
-                        1, c.Dilation, c.Groups);
-                    outShape = [n, c.OutChannels, g.OutWidth];
-                    macs = g.Macs;
-                    Window(1, 1, g.EffectiveKernelW, g.StrideW);
-                    window = true;
-                    break;
-                }
+                    {
+                        if (inShape.Length != 3 || inShape[1] != c.InChannels)
+                            throw new ArgumentException($"Conv1d expects [N, {c.InChannels}, L]");
+                        int n = inShape[0], len = inShape[2];
+                        if (c.PaddingMode != PadMode.Zeros)
+                            new PadGeometry(n * c.InChannels, 1, len, 0, 0, c.Padding, c.Padding, c.PaddingMode).Validate();
+                        // The 2-D geometry at height 1, as the kernels see a signal.
+                        var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, 1, c.Stride, 0, c.Padding,
+                            1, c.Dilation, c.Groups);
+                        outShape = [n, c.OutChannels, g.OutWidth];
+                        macs = g.Macs;
+                        Window(1, 1, g.EffectiveKernelW, g.StrideW);
+                        window = true;
+                        break;
+                    }
                 case MaxPool2d p:
                     outShape = Pool(inShape, p.KernelSize, p.Stride, p.Padding, p.Dilation, p.CeilMode, "MaxPool2d");
                     window = true;
@@ -246,40 +246,40 @@ public sealed class ModelSummary
                     window = true;
                     break;
                 case AdaptiveAvgPool2d a:
-                {
-                    if (inShape.Length != 4) throw new ArgumentException("AdaptiveAvgPool2d expects [N, C, H, W]");
-                    if (a.OutputSize.H <= 0 || a.OutputSize.W <= 0) throw new ArgumentException($"output size must be positive, got {a.OutputSize}");
-                    var (kh, sh) = AdaptiveWindow(inShape[2], a.OutputSize.H);
-                    var (kw, sw) = AdaptiveWindow(inShape[3], a.OutputSize.W);
-                    outShape = [inShape[0], inShape[1], a.OutputSize.H, a.OutputSize.W];
-                    Window(kh, sh, kw, sw);
-                    window = true;
-                    break;
-                }
+                    {
+                        if (inShape.Length != 4) throw new ArgumentException("AdaptiveAvgPool2d expects [N, C, H, W]");
+                        if (a.OutputSize.H <= 0 || a.OutputSize.W <= 0) throw new ArgumentException($"output size must be positive, got {a.OutputSize}");
+                        var (kh, sh) = AdaptiveWindow(inShape[2], a.OutputSize.H);
+                        var (kw, sw) = AdaptiveWindow(inShape[3], a.OutputSize.W);
+                        outShape = [inShape[0], inShape[1], a.OutputSize.H, a.OutputSize.W];
+                        Window(kh, sh, kw, sw);
+                        window = true;
+                        break;
+                    }
                 case Flatten f:
-                {
-                    int start = Shapes.NormalizeDim(f.StartDim, inShape.Length), end = Shapes.NormalizeDim(f.EndDim, inShape.Length);
-                    if (start > end) throw new ArgumentException($"Flatten start_dim {f.StartDim} is after end_dim {f.EndDim}");
-                    int merged = 1;
-                    for (int i = start; i <= end; i++) merged *= inShape[i];
-                    outShape = [.. inShape[..start], merged, .. inShape[(end + 1)..]];
-                    _spatial = false;
-                    break;
-                }
+                    {
+                        int start = Shapes.NormalizeDim(f.StartDim, inShape.Length), end = Shapes.NormalizeDim(f.EndDim, inShape.Length);
+                        if (start > end) throw new ArgumentException($"Flatten start_dim {f.StartDim} is after end_dim {f.EndDim}");
+                        int merged = 1;
+                        for (int i = start; i <= end; i++) merged *= inShape[i];
+                        outShape = [.. inShape[..start], merged, .. inShape[(end + 1)..]];
+                        _spatial = false;
+                        break;
+                    }
                 case Linear l:
-                {
-                    int[] x = inShape;
-                    if (x[^1] != l.InFeatures && x.Length > 2 && Shapes.Count(x.AsSpan(1)) == l.InFeatures)
-                        x = [x[0], l.InFeatures]; // flattened in the model's Forward
-                    if (x[^1] != l.InFeatures)
-                        throw new ArgumentException($"Linear expects [..., {l.InFeatures}] (or [N, ...] with {l.InFeatures} values per sample)");
-                    long rows = 1;
-                    for (int i = 0; i < x.Length - 1; i++) rows *= x[i];
-                    outShape = [.. x[..^1], l.OutFeatures];
-                    macs = rows * l.InFeatures * l.OutFeatures;
-                    _spatial = false;
-                    break;
-                }
+                    {
+                        int[] x = inShape;
+                        if (x[^1] != l.InFeatures && x.Length > 2 && Shapes.Count(x.AsSpan(1)) == l.InFeatures)
+                            x = [x[0], l.InFeatures]; // flattened in the model's Forward
+                        if (x[^1] != l.InFeatures)
+                            throw new ArgumentException($"Linear expects [..., {l.InFeatures}] (or [N, ...] with {l.InFeatures} values per sample)");
+                        long rows = 1;
+                        for (int i = 0; i < x.Length - 1; i++) rows *= x[i];
+                        outShape = [.. x[..^1], l.OutFeatures];
+                        macs = rows * l.InFeatures * l.OutFeatures;
+                        _spatial = false;
+                        break;
+                    }
                 case BatchNorm b:
                     if (inShape.Length < 2 || inShape[1] != b.NumFeatures)
                         throw new ArgumentException($"{b.TypeName} expects {b.NumFeatures} channels in dim 1");

@@ -64,10 +64,22 @@ public class Conv2d : Module
         }
         var g = new ConvGeometry
         {
-            Batch = x.Size(0), InChannels = InChannels, InHeight = x.Size(2), InWidth = x.Size(3), OutChannels = OutChannels,
-            KernelHeight = KernelSize.H, KernelWidth = KernelSize.W, StrideH = Stride.H, StrideW = Stride.W,
-            PadTop = pad.Item1, PadLeft = pad.Item2, PadBottom = pad.Item3, PadRight = pad.Item4,
-            DilationH = Dilation.H, DilationW = Dilation.W, Groups = Groups,
+            Batch = x.Size(0),
+            InChannels = InChannels,
+            InHeight = x.Size(2),
+            InWidth = x.Size(3),
+            OutChannels = OutChannels,
+            KernelHeight = KernelSize.H,
+            KernelWidth = KernelSize.W,
+            StrideH = Stride.H,
+            StrideW = Stride.W,
+            PadTop = pad.Item1,
+            PadLeft = pad.Item2,
+            PadBottom = pad.Item3,
+            PadRight = pad.Item4,
+            DilationH = Dilation.H,
+            DilationW = Dilation.W,
+            Groups = Groups,
         };
         try { g.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"{Describe}: input {input.ShapeString}: {e.Message}", e); }

@@ -26,9 +26,22 @@ public static partial class Functional
             throw new ArgumentException($"{layer}: expected bias [{ws[0]}], got {bias.ShapeString}");
         var g = new ConvGeometry
         {
-            Batch = x.Size(0), InChannels = x.Size(1), InHeight = x.Size(2), InWidth = x.Size(3),
-            OutChannels = ws[0], KernelHeight = ws[2], KernelWidth = ws[3], StrideH = sh, StrideW = sw,
-            PadTop = pt, PadLeft = pl, PadBottom = pb, PadRight = pr, DilationH = dh, DilationW = dw, Groups = groups,
+            Batch = x.Size(0),
+            InChannels = x.Size(1),
+            InHeight = x.Size(2),
+            InWidth = x.Size(3),
+            OutChannels = ws[0],
+            KernelHeight = ws[2],
+            KernelWidth = ws[3],
+            StrideH = sh,
+            StrideW = sw,
+            PadTop = pt,
+            PadLeft = pl,
+            PadBottom = pb,
+            PadRight = pr,
+            DilationH = dh,
+            DilationW = dw,
+            Groups = groups,
         };
         try { g.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"{layer}: {e.Message}", e); }

@@ -11,9 +11,20 @@ public static partial class Functional
         var (sh, sw) = stride ?? kernel;
         var g = new PoolGeometry
         {
-            Batch = x.Size(0), Channels = x.Size(1), InHeight = x.Size(2), InWidth = x.Size(3),
-            KernelHeight = kernel.h, KernelWidth = kernel.w, StrideH = sh, StrideW = sw, PadH = padding.h, PadW = padding.w,
-            DilationH = dilation.h, DilationW = dilation.w, CeilMode = ceilMode, CountIncludePad = countIncludePad,
+            Batch = x.Size(0),
+            Channels = x.Size(1),
+            InHeight = x.Size(2),
+            InWidth = x.Size(3),
+            KernelHeight = kernel.h,
+            KernelWidth = kernel.w,
+            StrideH = sh,
+            StrideW = sw,
+            PadH = padding.h,
+            PadW = padding.w,
+            DilationH = dilation.h,
+            DilationW = dilation.w,
+            CeilMode = ceilMode,
+            CountIncludePad = countIncludePad,
         };
         try { g.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"{layer}: {e.Message}", e); }

@@ -17,9 +17,19 @@ public class GradCheckTests
     {
         Func<Tensor, Tensor> f = op switch
         {
-            "neg" => x => -x, "exp" => x => x.Exp(), "log" => x => x.Log(), "sqrt" => x => x.Sqrt(), "abs" => x => x.Abs(),
-            "relu" => x => x.Relu(), "leaky" => x => x.LeakyRelu(0.1f), "sigmoid" => x => x.Sigmoid(), "tanh" => x => x.Tanh(),
-            "square" => x => x.Square(), "recip" => x => x.Reciprocal(), "pow" => x => x.Pow(1.5f), _ => x => 3f - x * 2f + 1f,
+            "neg" => x => -x,
+            "exp" => x => x.Exp(),
+            "log" => x => x.Log(),
+            "sqrt" => x => x.Sqrt(),
+            "abs" => x => x.Abs(),
+            "relu" => x => x.Relu(),
+            "leaky" => x => x.LeakyRelu(0.1f),
+            "sigmoid" => x => x.Sigmoid(),
+            "tanh" => x => x.Tanh(),
+            "square" => x => x.Square(),
+            "recip" => x => x.Reciprocal(),
+            "pow" => x => x.Pow(1.5f),
+            _ => x => 3f - x * 2f + 1f,
         };
         // Positive inputs away from the kinks of abs/relu where differences would straddle them.
         var x = op is "log" or "sqrt" or "recip" or "pow" or "abs" or "relu" or "leaky" ? Pos(3, 4) : R(3, 4);
@@ -37,7 +47,11 @@ public class GradCheckTests
     {
         Func<Tensor, Tensor, Tensor> f = op switch
         {
-            "add" => (a, b) => a + b, "sub" => (a, b) => a - b, "mul" => (a, b) => a * b, "div" => (a, b) => a / b, _ => (a, b) => a.Maximum(b),
+            "add" => (a, b) => a + b,
+            "sub" => (a, b) => a - b,
+            "mul" => (a, b) => a * b,
+            "div" => (a, b) => a / b,
+            _ => (a, b) => a.Maximum(b),
         };
         var b = op == "div" ? Pos(3, 1) : R(3, 1);
         GradCheck.Check(t => f(t[0], t[1]), [R(2, 3, 4), b], op);
