@@ -128,8 +128,16 @@ internal static class TrainCommand
                 Generator.ManualSeed(HashCode.Combine(s.Seed, epoch));
                 var clock = Stopwatch.StartNew();
                 var batches = trainLoader.GetEpoch(epoch, cancel.Token).Select(b => (b.Images, b.Labels));
-                var trainMetrics = progress.Run(epoch, cb => trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token));
-                if (cancel.IsCancellationRequested)
+                ClassificationMetrics? trainMetrics = null;
+                try
+                {
+                    trainMetrics = progress.Run(epoch, cb => trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token));
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    // Ctrl-C while the loader was preparing a batch: the same clean stop as between batches.
+                }
+                if (cancel.IsCancellationRequested || trainMetrics is null)
                 {
                     CliErrors.Line($"interrupted during epoch {epoch + 1}: the checkpoint in '{outDir}' holds epoch {epoch}; run again with --resume to continue");
                     return 130;

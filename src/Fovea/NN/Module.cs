@@ -131,7 +131,7 @@ public abstract class Module
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Grad = null;
+        foreach (var p in Parameters()) p.ClearGrad();
     }
 
     /// <summary>Moves parameters and buffers to <paramref name="device"/>.</summary>

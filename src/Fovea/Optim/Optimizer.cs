@@ -37,6 +37,8 @@ public abstract class Optimizer
             var p = Params[i];
             if (p.Grad is null) continue;
             if (!State.TryGetValue(i, out var s)) State[i] = s = [];
+            // Optimiser state (momentum, moments) is made lazily here and lives across steps.
+            using var _ = StepMemory.Persistent();
             Update(p, p.Grad.Dense(), s);
         }
     }
@@ -47,7 +49,7 @@ public abstract class Optimizer
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Params) p.Grad = null;
+        foreach (var p in Params) p.ClearGrad();
     }
 
     /// <summary>State tensors named "{index}.{name}", plus the step count, for checkpoints.</summary>

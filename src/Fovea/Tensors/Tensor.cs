@@ -64,6 +64,19 @@ public partial class Tensor
     /// <summary>The accumulated gradient, after <see cref="Backward"/>.</summary>
     public Tensor? Grad { get; set; }
 
+    /// <summary>
+    /// Sets <see cref="Grad"/> to null as PyTorch's zero_grad does, keeping its buffer for the next backward to
+    /// fill, so a training loop does not allocate a new gradient per parameter per step.
+    /// </summary>
+    public void ClearGrad()
+    {
+        if (Grad is { } g && g.IsContiguous && g.Offset == 0) SpareGrad = g;
+        Grad = null;
+    }
+
+    /// <summary>A cleared gradient's buffer, reused by the next accumulation.</summary>
+    internal Tensor? SpareGrad { get; set; }
+
     /// <summary>The node that made this tensor, or null for a leaf.</summary>
     internal Node? GradFn { get; set; }
 

@@ -31,15 +31,18 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         foreach (var (x, y) in batches)
         {
             if (cancel.IsCancellationRequested) break;
-            Optimizer.ZeroGrad();
-            var logits = Model.Forward(x);
-            var l = Loss.Forward(logits, y);
-            float lv = l.Item();
-            if (float.IsNaN(lv) || float.IsInfinity(lv))
-                throw new InvalidOperationException($"training diverged: loss is {lv} at epoch {epoch + 1}, batch {b + 1} (try a smaller learning rate)");
-            l.Backward();
-            Optimizer.Step();
-            metrics.Add(logits, y, lv);
+            using (StepMemory.Begin())
+            {
+                Optimizer.ZeroGrad();
+                var logits = Model.Forward(x);
+                var l = Loss.Forward(logits, y);
+                float lv = l.Item();
+                if (float.IsNaN(lv) || float.IsInfinity(lv))
+                    throw new InvalidOperationException($"training diverged: loss is {lv} at epoch {epoch + 1}, batch {b + 1} (try a smaller learning rate)");
+                l.Backward();
+                Optimizer.Step();
+                metrics.Add(logits, y, lv);
+            }
             b++;
             onBatch?.Invoke(new BatchProgress(epoch, b, batchesPerEpoch, metrics.Count, metrics.Loss, metrics.Top1Accuracy,
                 metrics.Count / Math.Max(1e-9, clock.Elapsed.TotalSeconds), clock.Elapsed));
@@ -61,6 +64,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         {
             foreach (var (x, y) in batches)
             {
+                using var step = StepMemory.Begin();
                 var logits = model.Forward(x);
                 metrics.Add(logits, y, loss.Forward(logits, y).Item());
             }

@@ -16,8 +16,11 @@ public sealed partial class CpuBackend : IBackend
     internal static float[] F(Storage s) => ((CpuStorage)s).Floats;
     internal static long[] L(Storage s) => ((CpuStorage)s).Longs;
 
-    public Storage Allocate(DType dtype, int length) =>
-        dtype == DType.Float32 ? new CpuStorage(new float[length]) : new CpuStorage(new long[length]);
+    public Storage Allocate(DType dtype, int length)
+    {
+        if (dtype == DType.Int64) return new CpuStorage(StepMemory.RentLongs(length) ?? new long[length]);
+        return new CpuStorage(StepMemory.RentFloats(length) ?? new float[length]);
+    }
 
     public Storage FromHost(float[] data) => new CpuStorage(data);
     public Storage FromHost(long[] data) => new CpuStorage(data);

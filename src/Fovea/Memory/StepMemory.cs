@@ -1,0 +1,103 @@
+namespace Fovea;
+
+/// <summary>
+/// Recycles the buffers of one training or evaluation step. Inside <see cref="Begin"/>, every buffer a backend
+/// allocates on this thread is lent from a per-thread pool and given back when the scope ends, so a steady
+/// training loop reuses the same arrays instead of making the garbage collector sweep megabytes per step.
+/// Anything that must outlive the step (gradients, optimiser state, running statistics) is allocated under
+/// <see cref="Persistent"/>; tensors made inside the scope must not be used after it ends.
+/// </summary>
+public static class StepMemory
+{
+    [ThreadStatic] private static StepPool<float>? _floats;
+    [ThreadStatic] private static StepPool<long>? _longs;
+    [ThreadStatic] private static int _depth;
+    [ThreadStatic] private static int _suspended;
+
+    /// <summary>True while this thread is in a step scope and not in a persistent section.</summary>
+    public static bool IsActive => _depth > 0 && _suspended == 0;
+
+    /// <summary>Starts a step: buffers allocated on this thread until the scope ends are recycled then.</summary>
+    public static Scope Begin()
+    {
+        _floats ??= new StepPool<float>();
+        _longs ??= new StepPool<long>();
+        _depth++;
+        return new Scope(_floats.Mark(), _longs.Mark());
+    }
+
+    /// <summary>Allocations in this section outlive the step (e.g. a parameter's first gradient).</summary>
+    public static PersistentSection Persistent() => new();
+
+    /// <summary>A zeroed buffer of exactly <paramref name="length"/> elements from the pool, when a step is active.</summary>
+    internal static float[]? RentFloats(int length) => IsActive ? _floats!.Rent(length) : null;
+
+    /// <summary>A zeroed int64 buffer (max-pool indices, labels) from the pool, when a step is active.</summary>
+    internal static long[]? RentLongs(int length) => IsActive ? _longs!.Rent(length) : null;
+
+    /// <summary>Bytes of pooled buffers this thread holds (lent or idle): the pool's high-water mark.</summary>
+    public static long PooledBytes => (_floats?.TotalBytes ?? 0) + (_longs?.TotalBytes ?? 0);
+
+    public readonly struct Scope : IDisposable
+    {
+        private readonly int _floatMark, _longMark;
+
+        internal Scope(int floatMark, int longMark)
+        {
+            _floatMark = floatMark;
+            _longMark = longMark;
+        }
+
+        public void Dispose()
+        {
+            _depth--;
+            _floats!.ReturnSince(_floatMark);
+            _longs!.ReturnSince(_longMark);
+        }
+    }
+
+    public readonly struct PersistentSection : IDisposable
+    {
+        public PersistentSection() => _suspended++;
+        public void Dispose() => _suspended--;
+    }
+}
+
+/// <summary>Buffers by exact length: a step allocates the same sizes every time, so exact buckets always hit.</summary>
+internal sealed class StepPool<T> where T : unmanaged
+{
+    private readonly Dictionary<int, Stack<T[]>> _idle = [];
+    private readonly List<T[]> _lent = [];
+
+    public long TotalBytes { get; private set; }
+
+    public int Mark() => _lent.Count;
+
+    public T[] Rent(int length)
+    {
+        T[] a;
+        if (_idle.TryGetValue(length, out var stack) && stack.Count > 0)
+        {
+            a = stack.Pop();
+            Array.Clear(a);
+        }
+        else
+        {
+            a = new T[length];
+            TotalBytes += (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * length;
+        }
+        _lent.Add(a);
+        return a;
+    }
+
+    public void ReturnSince(int mark)
+    {
+        for (int i = _lent.Count - 1; i >= mark; i--)
+        {
+            var a = _lent[i];
+            if (!_idle.TryGetValue(a.Length, out var stack)) _idle[a.Length] = stack = new Stack<T[]>();
+            stack.Push(a);
+        }
+        _lent.RemoveRange(mark, _lent.Count - mark);
+    }
+}
