@@ -49,8 +49,9 @@ public sealed class OnnxModel : Module
         InputName = inputs[0].Name;
         OutputName = graph.Output[0].Name;
         var dims = inputs[0].Type?.TensorType?.Shape?.Dim;
-        int[]? declared = dims is null || dims.Any(d => d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue)
-            ? null : dims.Select(d => (int)d.DimValue).ToArray();
+        // A symbolic batch dimension (as Fovea exports) is taken as 1; any other symbolic dimension leaves the shape unknown.
+        int[]? declared = dims is null || dims.Count == 0 || dims.Skip(1).Any(d => d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue)
+            ? null : dims.Select((d, i) => i == 0 && d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? 1 : (int)d.DimValue).ToArray();
         InputShape = inputShape ?? declared;
 
         // Which initializers are batch-norm statistics (buffers rather than parameters).
@@ -111,7 +112,7 @@ public sealed class OnnxModel : Module
     /// <summary>The graph's (first) output name.</summary>
     public string OutputName { get; }
 
-    /// <summary>The input shape, batch first, given to the importer or declared by the graph; null when neither is known.</summary>
+    /// <summary>The input shape, batch first (1 where the graph's batch is symbolic), given to the importer or declared by the graph; null when neither is known.</summary>
     public int[]? InputShape { get; }
 
     /// <summary>The nodes run by <see cref="Forward"/> (those left after load-time folding).</summary>
