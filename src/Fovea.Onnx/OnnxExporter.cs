@@ -68,7 +68,21 @@ public static class OnnxExporter
 
         public ModelProto Build(Module model, int[] inputShape)
         {
+            // Export describes inference; the caller's training mode is put back afterwards.
+            var modes = model.NamedModules().Select(t => (t.Module, t.Module.Training)).ToList();
             model.Eval();
+            try { return BuildEval(model, inputShape); }
+            finally { foreach (var (m, on) in modes) SetMode(m, on); }
+        }
+
+        private static void SetMode(Module m, bool on)
+        {
+            // Train(bool) recurses into children; the list is parents first, so each child is set again after its parent.
+            if (m.Training != on) m.Train(on);
+        }
+
+        private ModelProto BuildEval(Module model, int[] inputShape)
+        {
             var summary = ModelSummary.Compute(model, inputShape[1..], inputShape[0]);
             var shapes = summary.Layers.ToDictionary(l => l.Name, l => l.OutputShape);
             var weights = model.StateDict();

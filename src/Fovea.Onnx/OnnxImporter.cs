@@ -1,4 +1,3 @@
-using Fovea.NN;
 using Fovea.Onnx.Proto;
 using Google.Protobuf;
 
@@ -37,7 +36,4 @@ public static class OnnxImporter
             throw new InvalidDataException($"{source} is not an ONNX model (no graph, IR version or opset)");
         return new OnnxModel(proto, source, inputShape);
     }
-
-    /// <summary>Loads and returns the model typed as a <see cref="Module"/>.</summary>
-    public static Module LoadModule(string path, int[]? inputShape = null) => Load(path, inputShape);
 }

@@ -70,13 +70,7 @@ public sealed class OnnxModel : Module
             else _consts[t.Name] = OnnxTensors.ToConst(t, $"{source}: initializer '{t.Name}'");
         }
 
-        foreach (var n in graph.Node)
-        {
-            if (n.Domain is not ("" or "ai.onnx"))
-                throw new NotSupportedException($"ONNX operator '{n.Domain}.{n.OpType}' (node '{n.Name}', opset {Opset}) is not supported: only the default domain is");
-            if (n.OpType != "If" && !OnnxOps.Supported.Contains(n.OpType))
-                throw new NotSupportedException($"ONNX operator '{n.OpType}' (node '{n.Name}', opset {Opset}) is not supported by Fovea.Onnx");
-        }
+        CheckSupported(graph.Node);
 
         // Load-time folding of everything that does not depend on the input.
         var env = new Dictionary<string, Value>();
@@ -141,6 +135,23 @@ public sealed class OnnxModel : Module
         if (!env.TryGetValue(OutputName, out var y))
             throw new InvalidDataException($"{Source}: no node makes the graph output '{OutputName}'");
         return y.Tensor ?? y.Const!.ToTensor();
+    }
+
+    /// <summary>Refuses, at load, any operator (also inside If branches) that <see cref="OnnxOps"/> does not run.</summary>
+    private void CheckSupported(IEnumerable<NodeProto> nodes)
+    {
+        foreach (var n in nodes)
+        {
+            if (n.Domain is not ("" or "ai.onnx"))
+                throw new NotSupportedException($"ONNX operator '{n.Domain}.{n.OpType}' (node '{n.Name}', opset {Opset}) is not supported: only the default domain is");
+            if (n.OpType == "If")
+            {
+                foreach (var a in n.Attribute) if (a.G is { } g) CheckSupported(g.Node);
+                continue;
+            }
+            if (!OnnxOps.Supported.Contains(n.OpType))
+                throw new NotSupportedException($"ONNX operator '{n.OpType}' (node '{n.Name}', opset {Opset}) is not supported by Fovea.Onnx");
+        }
     }
 
     /// <summary>

@@ -97,6 +97,15 @@ public class ExportTests
     }
 
     [Fact]
+    public void Export_leaves_the_training_mode_as_it_was()
+    {
+        var model = new Sequential(new Conv2d(1, 2, 3), new Dropout(), new Flatten(), new Linear(8, 2));
+        model.Train();
+        OnnxExporter.ToBytes(model, [1, 1, 4, 4]);
+        Assert.All(model.NamedModules(), t => Assert.True(t.Module.Training));
+    }
+
+    [Fact]
     public void Unsupported_layer_is_named()
     {
         var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.ToBytes(new Sequential(new SumPool2d(2)), [1, 1, 4, 4]));

@@ -7,9 +7,18 @@ namespace Fovea.Onnx.Tests;
 /// torchvision's AlexNet and VGG-11 (random weights, 233 and 507 MB as ONNX: too big to commit) exported by PyTorch at
 /// test time with tools/fixtures/make_onnx_fixtures.py --big, imported by Fovea and compared with PyTorch's output.
 /// </summary>
-public class TorchvisionTests
+public sealed class TorchvisionTests(TorchvisionTests.Models models) : IClassFixture<TorchvisionTests.Models>
 {
-    private static readonly Lazy<string> Generated = new(Generate);
+    /// <summary>The generated models (about 740 MB), made once for the class and deleted after it.</summary>
+    public sealed class Models : IDisposable
+    {
+        private readonly Lazy<string> _dir = new(Generate);
+        public string Dir => _dir.Value;
+        public void Dispose()
+        {
+            if (_dir.IsValueCreated) Directory.Delete(_dir.Value, recursive: true);
+        }
+    }
 
     private static string RepoRoot()
     {
@@ -43,7 +52,7 @@ public class TorchvisionTests
     [InlineData("vgg11")]
     public void Torchvision_model_matches_pytorch(string name)
     {
-        var folder = Path.Combine(Generated.Value, name);
+        var folder = Path.Combine(models.Dir, name);
         var model = OnnxImporter.Load(Path.Combine(folder, "model.onnx"));
         var x = Fovea.IO.Npy.Load(Path.Combine(folder, "input.npy"));
         Tensor y;
