@@ -30,6 +30,29 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Fine_tuning_an_imported_model_then_exporting_it_matches_onnx_runtime()
+    {
+        var model = OnnxImporter.Load(Fixtures.Model("small_vgg"));
+        var x = Fixtures.Input("small_vgg");
+        var before = model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
+        model.Train();
+        var opt = new Fovea.Optim.SGD(model.Parameters(), lr: 0.1f);
+        for (int step = 0; step < 2; step++)
+        {
+            opt.ZeroGrad();
+            Functional.CrossEntropy(model.Forward(x), Tensor.FromArray([1L, 3L], [2])).Backward();
+            opt.Step();
+        }
+        model.Eval();
+        var after = model.StateDict();
+        Assert.NotEqual(before["features.0.weight"], after["features.0.weight"].ToArray());
+        Assert.NotEqual(before["features.1.running_mean"], after["features.1.running_mean"].ToArray()); // batch statistics in training
+        Tensor y;
+        using (GradMode.NoGrad()) y = model.Forward(x);
+        Close.Assert(y.ToArray(), Ort.Run(OnnxExporter.ToBytes(model, x.Shape), x), "fine-tuned small_vgg in ONNX Runtime");
+    }
+
+    [Fact]
     public void Fine_tuned_weights_are_exported()
     {
         var model = OnnxImporter.Load(Fixtures.Model("lenet5"));
