@@ -9,20 +9,23 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "Checkpoint folder (or .safetensors file) written by 'fovea train'", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Checkpoint folder (or .safetensors file) written by 'fovea train' or 'fovea import'" };
+        var modelFile = new Option<string?>("--model", "-m") { Description = "Or a model: an .onnx file (run on the raw .npy input) or a checkpoint folder" };
         var input = new Option<string>("--input", "-i") { Description = "A PNG/JPEG image of the model's input size, or a .npy batch [N, C, H, W] of raw pixels in [0, 1]", Required = true };
         var output = new Option<string?>("--output") { Description = "Write the raw outputs (logits) [N, classes] as float32 .npy" };
         var cmd = new Command("predict", "Classify an image or a .npy batch with a trained checkpoint; prints the top-5 classes with probabilities.")
         {
-            checkpoint, input, output,
+            checkpoint, modelFile, input, output,
         };
-        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint)!, r.GetValue(input)!, r.GetValue(output))));
+        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint), r.GetValue(modelFile), r.GetValue(input)!, r.GetValue(output))));
         return cmd;
     }
 
-    private static int Run(string checkpointPath, string inputPath, string? outputPath)
+    private static int Run(string? checkpointPath, string? modelPath, string inputPath, string? outputPath)
     {
-        var (model, ck) = EvalCommand.LoadModel(checkpointPath);
+        if ((checkpointPath is null) == (modelPath is null)) throw new ArgumentException("give exactly one of --checkpoint or --model");
+        var (model, maybeCk) = ImportCommand.LoadAnyModel(modelPath ?? checkpointPath!);
+        if (maybeCk is not { } ck) return ImportCommand.PredictRaw(model, inputPath, outputPath);
         var shape = ck.GetInts("input_shape")!;
         if (!File.Exists(inputPath)) throw new FileNotFoundException($"no such input file: '{inputPath}'", inputPath);
         Tensor x;

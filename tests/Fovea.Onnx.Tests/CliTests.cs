@@ -1,0 +1,66 @@
+using System.Diagnostics;
+
+namespace Fovea.Onnx.Tests;
+
+/// <summary>fovea export / import / predict --model, run as a user would (a separate process, no terminal).</summary>
+public class CliTests
+{
+    private static (int Exit, string Out, string Err) Fovea(string workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fovea.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CI"] = "true";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"fovea {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static void Ok((int Exit, string Out, string Err) r) => Assert.True(r.Exit == 0, $"exit {r.Exit}\n{r.Out}\n{r.Err}");
+
+    [Fact]
+    public void Predict_runs_a_pytorch_onnx_model_on_a_npy_batch()
+    {
+        var dir = Directory.CreateTempSubdirectory("fovea-onnx-cli").FullName;
+        Ok(Fovea(dir, "predict", "--model", Fixtures.Model("small_vgg"), "--input", Path.Combine(Fixtures.Root, "small_vgg", "input.npy"), "--output", "y.npy"));
+        Close.Assert(Fixtures.Output("small_vgg"), IO.Npy.Load(Path.Combine(dir, "y.npy")).ToArray(), "fovea predict --model");
+    }
+
+    [Fact]
+    public void Export_import_predict_round_trip()
+    {
+        var dir = Directory.CreateTempSubdirectory("fovea-onnx-cli").FullName;
+        Ok(Fovea(dir, "export", "--model", "lenet5", "--classes", "7", "--output", "lenet5.onnx"));
+        Ok(Fovea(dir, "import", "lenet5.onnx", "--output", "ck"));
+        Assert.True(File.Exists(Path.Combine(dir, "ck", "checkpoint.safetensors")));
+        Assert.True(File.Exists(Path.Combine(dir, "ck", "model.onnx")));
+        IO.Npy.Save(Path.Combine(dir, "x.npy"), Tensor.Uniform([3, 1, 28, 28], generator: new Generator(2)));
+        Ok(Fovea(dir, "predict", "--model", "lenet5.onnx", "--input", "x.npy", "--output", "a.npy"));
+        Ok(Fovea(dir, "predict", "--model", "ck", "--input", "x.npy", "--output", "b.npy"));
+        Ok(Fovea(dir, "export", "--checkpoint", "ck", "--output", "again.onnx"));
+        Ok(Fovea(dir, "predict", "--model", "again.onnx", "--input", "x.npy", "--output", "c.npy"));
+        var a = IO.Npy.Load(Path.Combine(dir, "a.npy"));
+        Assert.Equal([3, 7], a.Shape);
+        Assert.Equal(a.ToArray(), IO.Npy.Load(Path.Combine(dir, "b.npy")).ToArray());
+        Assert.Equal(a.ToArray(), IO.Npy.Load(Path.Combine(dir, "c.npy")).ToArray());
+        Close.Assert(a.ToArray(), Ort.Run(File.ReadAllBytes(Path.Combine(dir, "lenet5.onnx")), IO.Npy.Load(Path.Combine(dir, "x.npy"))), "ORT");
+    }
+
+    [Fact]
+    public void Import_of_a_non_onnx_file_is_one_line_error()
+    {
+        var dir = Directory.CreateTempSubdirectory("fovea-onnx-cli").FullName;
+        File.WriteAllText(Path.Combine(dir, "notes.onnx"), "not a model");
+        var r = Fovea(dir, "import", "notes.onnx", "--output", "ck");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("notes.onnx", r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+    }
+}
