@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Fovea.Backends.Cpu;
+using Fovea.Cli.Bench;
+using TorchSharp;
+
+namespace Fovea.Bench.Compare;
+
+/// <summary>
+/// Fovea against TorchSharp, workload by workload, in one process: both sides are set up and warmed up, then timed
+/// runs alternate (Fovea, TorchSharp, TorchSharp, Fovea, ...) so that drift in the machine's load falls on both.
+/// Other modes serve the separate-process measurements (peak memory, start to first prediction).
+/// </summary>
+public static class Program
+{
+    private const string Usage = """
+        usage:
+          Fovea.Bench.Compare [compare] [-w NAME ...] [--runs N] [--threads T] [--quick] [--json FILE]
+              each workload on both sides, timed runs alternating; prints medians and Fovea/TorchSharp speed ratios
+          Fovea.Bench.Compare single fovea|torch NAME [--steps N] [--threads T]
+              one side alone for N iterations (default 3) after setup, then the peak resident memory (for /usr/bin/time -v)
+          Fovea.Bench.Compare make-checkpoint DIR
+              writes DIR/checkpoint.safetensors (an untrained LeNet-5, as 'fovea train' would) and DIR/digit.npy for 'fovea predict'
+          Fovea.Bench.Compare predict-torch
+              the smallest TorchSharp program that builds LeNet-5 and classifies one image (start-to-first-prediction)
+        """;
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            var mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "compare";
+            var rest = mode == "compare" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
+            return mode switch
+            {
+                "compare" => Compare(new Options(rest)),
+                "single" => Single(rest),
+                "make-checkpoint" => FirstPrediction.MakeCheckpoint(rest.Length == 1 ? rest[0] : throw new ArgumentException("make-checkpoint DIR")),
+                "predict-torch" => FirstPrediction.PredictTorch(),
+                "-h" or "--help" or "help" => PrintUsage(0),
+                _ => throw new ArgumentException($"unknown mode '{mode}'"),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"Fovea.Bench.Compare: {e.Message}");
+            return PrintUsage(1);
+        }
+    }
+
+    private static int PrintUsage(int code)
+    {
+        (code == 0 ? Console.Out : Console.Error).WriteLine(Usage);
+        return code;
+    }
+
+    /// <summary>The options of the compare and single modes.</summary>
+    private sealed class Options
+    {
+        public List<string> Workloads { get; } = [];
+        public List<string> Positional { get; } = [];
+        public int? Runs { get; private set; }
+        public int Threads { get; private set; } = 2;
+        public int Steps { get; private set; } = 3;
+        public bool Quick { get; private set; }
+        public string? Json { get; private set; }
+
+        public Options(string[] args)
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                int NextInt() => int.TryParse(Next(), CultureInfo.InvariantCulture, out int v) && v > 0 ? v : throw new ArgumentException($"{args[i - 1]} needs a positive integer");
+                switch (args[i])
+                {
+                    case "-w" or "--workload":
+                        Workloads.Add(Next());
+                        while (i + 1 < args.Length && !args[i + 1].StartsWith('-')) Workloads.Add(args[++i]);
+                        break;
+                    case "--runs": Runs = NextInt(); break;
+                    case "--threads": Threads = NextInt(); break;
+                    case "--steps": Steps = NextInt(); break;
+                    case "--quick": Quick = true; break;
+                    case "--json": Json = Next(); break;
+                    default:
+                        if (args[i].StartsWith('-')) throw new ArgumentException($"unknown option '{args[i]}'");
+                        Positional.Add(args[i]);
+                        break;
+                }
+            }
+        }
+    }
+
+    private static void SetThreads(int threads)
+    {
+        CpuParallel.Threads = threads;
+        torch.set_num_threads(threads);
+    }
+
+    internal static string LoadAverage()
+    {
+        try { return File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown"; }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private sealed record Row(BenchWorkload Workload, List<double> Fovea, List<double> Torch, int FoveaIterations, int TorchIterations)
+    {
+        public double FoveaMedian => BenchTimer.Median(Fovea);
+        public double TorchMedian => BenchTimer.Median(Torch);
+
+        /// <summary>Fovea's speed over TorchSharp's: above 1, Fovea is faster.</summary>
+        public double Ratio => Workload.HigherIsBetter ? FoveaMedian / TorchMedian : TorchMedian / FoveaMedian;
+    }
+
+    private static int Compare(Options o)
+    {
+        if (o.Positional.Count > 0) throw new ArgumentException($"unexpected argument '{o.Positional[0]}'");
+        var selected = BenchCatalog.Select(o.Workloads);
+        SetThreads(o.Threads);
+        Console.WriteLine($"# Fovea vs TorchSharp {typeof(torch).Assembly.GetName().Version} (libtorch {torch.__version__}), " +
+            $"{o.Threads} threads each, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
+        Console.WriteLine($"# started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+        Console.WriteLine($"# ratio = Fovea speed / TorchSharp speed (above 1: Fovea faster); medians over alternating runs");
+        var rows = new List<Row>();
+        foreach (var w in selected)
+        {
+            var row = CompareOne(w, BenchPlan.For(w, o.Quick, o.Runs));
+            rows.Add(row);
+            Console.WriteLine($"{w.Name,-22} fovea {Fmt(row.FoveaMedian),9} {w.UnitLabel,-8}  torchsharp {Fmt(row.TorchMedian),9} {w.UnitLabel,-8}  " +
+                $"ratio {row.Ratio:F2}   (runs {row.Fovea.Count}, load {LoadAverage()})");
+        }
+        Console.WriteLine($"# finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+        Console.WriteLine();
+        Console.WriteLine("| workload | unit | Fovea median (min–max) | TorchSharp median (min–max) | ratio |");
+        Console.WriteLine("| --- | --- | --- | --- | --- |");
+        foreach (var r in rows)
+            Console.WriteLine($"| {r.Workload.Name} | {r.Workload.UnitLabel} | {Fmt(r.FoveaMedian)} ({Fmt(r.Fovea.Min())}–{Fmt(r.Fovea.Max())}) | " +
+                $"{Fmt(r.TorchMedian)} ({Fmt(r.Torch.Min())}–{Fmt(r.Torch.Max())}) | {r.Ratio:F2} |");
+        if (o.Json is { } path) File.WriteAllText(path, ToJson(rows, o.Threads));
+        return 0;
+    }
+
+    private static Row CompareOne(BenchWorkload w, BenchPlan plan)
+    {
+        var fovea = w.Setup();
+        var (torchIteration, torchState) = TorchWorkloads.Setup(w.Name);
+        try
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            // Warm both up first (JIT tiering on Fovea's side, libtorch's first-call costs on the other).
+            int fi = BenchTimer.IterationsPerRun(BenchTimer.Warmup(fovea, plan), plan);
+            int ti = BenchTimer.IterationsPerRun(BenchTimer.Warmup(torchIteration, plan), plan);
+            var f = new List<double>();
+            var t = new List<double>();
+            for (int r = 0; r < plan.Runs; r++)
+            {
+                // F T, T F, F T, ...: neither side always runs right after the other.
+                if (r % 2 == 0)
+                {
+                    f.Add(w.Value(BenchTimer.Time(fovea, fi)));
+                    t.Add(w.Value(BenchTimer.Time(torchIteration, ti)));
+                }
+                else
+                {
+                    t.Add(w.Value(BenchTimer.Time(torchIteration, ti)));
+                    f.Add(w.Value(BenchTimer.Time(fovea, fi)));
+                }
+            }
+            return new Row(w, f, t, fi, ti);
+        }
+        finally
+        {
+            torchState.Dispose();
+        }
+    }
+
+    private static int Single(string[] args)
+    {
+        var o = new Options(args);
+        if (o.Positional.Count != 2 || o.Positional[0] is not ("fovea" or "torch"))
+            throw new ArgumentException("single fovea|torch NAME [--steps N] [--threads T]");
+        var w = BenchCatalog.Select([o.Positional[1]])[0];
+        var clock = Stopwatch.StartNew();
+        Action iteration;
+        if (o.Positional[0] == "fovea")
+        {
+            CpuParallel.Threads = o.Threads;
+            iteration = w.Setup();
+        }
+        else
+        {
+            torch.set_num_threads(o.Threads);
+            iteration = TorchWorkloads.Setup(w.Name).Iteration;
+        }
+        var times = new List<double>();
+        for (int i = 0; i < o.Steps; i++) times.Add(BenchTimer.Time(iteration, 1));
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        Console.WriteLine($"{o.Positional[0]} {w.Name}: {o.Steps} iterations, median {Fmt(w.Value(BenchTimer.Median(times)))} {w.UnitLabel}, " +
+            $"total {clock.Elapsed.TotalSeconds:F1} s, peak working set {self.PeakWorkingSet64 / 1e9:F2} GB");
+        return 0;
+    }
+
+    internal static string Fmt(double v) =>
+        v >= 100 ? v.ToString("N0", CultureInfo.InvariantCulture) : v.ToString(v >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture);
+
+    private static string ToJson(List<Row> rows, int threads)
+    {
+        using var stream = new MemoryStream();
+        using (var j = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            j.WriteStartArray();
+            foreach (var r in rows)
+            {
+                j.WriteStartObject();
+                j.WriteString("workload", r.Workload.Name);
+                j.WriteNumber("batch", r.Workload.Batch);
+                j.WriteString("unit", r.Workload.UnitLabel);
+                j.WriteNumber("threads", threads);
+                j.WriteNumber("fovea_median", Math.Round(r.FoveaMedian, 4));
+                j.WriteNumber("torchsharp_median", Math.Round(r.TorchMedian, 4));
+                j.WriteNumber("ratio", Math.Round(r.Ratio, 4));
+                j.WritePropertyName("fovea_runs");
+                j.WriteStartArray();
+                foreach (var v in r.Fovea) j.WriteNumberValue(Math.Round(v, 4));
+                j.WriteEndArray();
+                j.WritePropertyName("torchsharp_runs");
+                j.WriteStartArray();
+                foreach (var v in r.Torch) j.WriteNumberValue(Math.Round(v, 4));
+                j.WriteEndArray();
+                j.WriteNumber("fovea_iterations_per_run", r.FoveaIterations);
+                j.WriteNumber("torchsharp_iterations_per_run", r.TorchIterations);
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

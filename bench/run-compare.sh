@@ -1,0 +1,60 @@
+#!/bin/sh
+# Side-by-side benchmark of Fovea against TorchSharp-cpu 0.107.0 (libtorch 2.10).
+#
+#   bench/run-compare.sh [compare options]    each workload on both sides in one process, runs alternating
+#                                             (e.g. --quick, --threads 1, -w gemm_2048 vgg16_train_b4, --json out.json)
+#   bench/run-compare.sh memory [STEPS]       peak resident memory of a VGG-16 batch-4 training process, each side
+#                                             in its own process under /usr/bin/time -v (default 3 steps)
+#   bench/run-compare.sh first-prediction [N] process start to first LeNet-5 prediction: 'fovea predict' on a
+#                                             small checkpoint against a minimal TorchSharp program, N runs each (default 5)
+#
+# Builds Release, then makes TorchSharp's native library loadable on Debian 12 (libstdc++ 12) with the patch in
+# $TORCHSHARP_FIX (default /work/shared/tools/torchsharp-debian12/fix_torchsharp_debian12.sh; needs patchelf and gcc).
+# The build copies libtorch (~480 MB) into the output folder, so the patch runs after every build.
+set -e
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/bench/Fovea.Bench.Compare/bin/Release/net10.0/linux-x64"
+FOVEA_OUT="$ROOT/src/Fovea.Cli/bin/Release/net10.0"
+FIX=${TORCHSHARP_FIX:-/work/shared/tools/torchsharp-debian12/fix_torchsharp_debian12.sh}
+
+dotnet build "$ROOT/bench/Fovea.Bench.Compare" -c Release -nologo -v q >&2
+if [ -f "$FIX" ]; then
+  sh "$FIX" "$OUT" >&2
+else
+  echo "run-compare.sh: no TorchSharp patch at $FIX; on Debian 12 libLibTorchSharp.so will not load" >&2
+fi
+HARNESS="$OUT/Fovea.Bench.Compare"
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+case "$1" in
+  memory)
+    STEPS=${2:-3}
+    echo "# peak memory, VGG-16 batch-4 training ($STEPS steps after setup), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    for side in fovea torch; do
+      /usr/bin/time -v "$HARNESS" single "$side" vgg16_train_b4 --steps "$STEPS" 2> "/tmp/fovea-bench-mem-$side.txt"
+      kb=$(grep 'Maximum resident set size' "/tmp/fovea-bench-mem-$side.txt" | awk '{ print $NF }')
+      echo "$side: maximum resident set size $(awk -v k="$kb" 'BEGIN { printf "%.2f GB", k * 1024 / 1e9 }') (/usr/bin/time -v)"
+    done
+    ;;
+  first-prediction)
+    N=${2:-5}
+    dotnet build "$ROOT/src/Fovea.Cli" -c Release -nologo -v q >&2
+    CK=$(mktemp -d)
+    "$HARNESS" make-checkpoint "$CK" >&2
+    echo "# process start to first LeNet-5 prediction, $N runs each alternating, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    : > "$CK/fovea.txt"; : > "$CK/torch.txt"
+    i=0
+    while [ $i -lt "$N" ]; do
+      /usr/bin/time -f %e -o "$CK/t" "$FOVEA_OUT/fovea" predict -c "$CK" -i "$CK/digit.npy" > /dev/null; cat "$CK/t" >> "$CK/fovea.txt"
+      /usr/bin/time -f %e -o "$CK/t" "$HARNESS" predict-torch > /dev/null; cat "$CK/t" >> "$CK/torch.txt"
+      i=$((i + 1))
+    done
+    echo "fovea predict:            median $(median < "$CK/fovea.txt") s  (runs: $(tr '\n' ' ' < "$CK/fovea.txt"))"
+    echo "TorchSharp minimal LeNet: median $(median < "$CK/torch.txt") s  (runs: $(tr '\n' ' ' < "$CK/torch.txt"))"
+    rm -rf "$CK"
+    ;;
+  *)
+    exec "$HARNESS" "$@"
+    ;;
+esac

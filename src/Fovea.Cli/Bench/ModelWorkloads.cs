@@ -1,0 +1,53 @@
+using Fovea.Models;
+using Fovea.NN;
+using Fovea.Optim;
+
+namespace Fovea.Cli.Bench;
+
+/// <summary>
+/// Whole models from the zoo on random data fixed per run: inference (eval mode, no grad) and training steps
+/// (zero grad, forward, cross-entropy, backward, SGD with momentum 0.9).
+/// </summary>
+internal static class ModelWorkloads
+{
+    public const float LearningRate = 0.01f, Momentum = 0.9f;
+
+    /// <summary>Inference: eval mode, no autograd tape; one forward of a batch.</summary>
+    public static Action Inference(string model, int batch)
+    {
+        var (net, x, _) = Build(model, batch);
+        net.Eval();
+        return () =>
+        {
+            using var _ = GradMode.NoGrad();
+            net.Forward(x);
+        };
+    }
+
+    /// <summary>One training step: zero grad, forward, cross-entropy, backward, SGD momentum step.</summary>
+    public static Action Training(string model, int batch)
+    {
+        var (net, x, y) = Build(model, batch);
+        net.Train();
+        var loss = new CrossEntropyLoss();
+        var opt = new SGD(net.Parameters(), LearningRate, Momentum);
+        return () =>
+        {
+            opt.ZeroGrad();
+            loss.Forward(net.Forward(x), y).Backward();
+            opt.Step();
+        };
+    }
+
+    private static (Module Net, Tensor X, Tensor Y) Build(string model, int batch)
+    {
+        var g = new Generator(5);
+        var shape = ModelZoo.DefaultInputShape(model);
+        int classes = ModelZoo.DefaultNumClasses(model);
+        var net = ModelZoo.Create(model, classes, shape, g);
+        var x = Tensor.Randn([batch, .. shape], g);
+        var labels = new long[batch];
+        for (int i = 0; i < batch; i++) labels[i] = g.NextInt(classes);
+        return (net, x, Tensor.FromArray(labels, [batch]));
+    }
+}
