@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(WordNetCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
