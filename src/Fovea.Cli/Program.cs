@@ -15,6 +15,8 @@ public static class Program
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(WordNetCommand.Create());
+        root.Subcommands.Add(VizCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

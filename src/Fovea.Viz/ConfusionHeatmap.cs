@@ -26,7 +26,11 @@ public static class ConfusionHeatmap
         using var font = new SKFont(typeface, Math.Min(14, cell * 0.4f));
         using var labelFont = new SKFont(typeface, Math.Min(14, Math.Max(8, cell * 0.6f)));
         using var titleFont = new SKFont(typeface, 16);
-        string Name(int i) => classNames is null ? i.ToString(CultureInfo.InvariantCulture) : $"{i} {classNames[i]}";
+        string Name(int i)
+        {
+            var index = i.ToString(CultureInfo.InvariantCulture);
+            return classNames is null || classNames[i] == index ? index : $"{index} {classNames[i]}";
+        }
         float labelWidth = names ? Enumerable.Range(0, k).Max(i => labelFont.MeasureText(Name(i))) + 12 : 8;
         int left = (int)Math.Ceiling(labelWidth) + 24, top = (title is null ? 0 : 28) + (names ? 40 : 24);
         int width = left + k * cell + 16, height = top + k * cell + 16;
