@@ -17,6 +17,9 @@ public static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(WordNetCommand.Create());
+        root.Subcommands.Add(VizCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
