@@ -132,13 +132,11 @@ public sealed class DataParallel : IDisposable
     public void SyncReplicas()
     {
         if (_replicas.Length == 1) return;
-        _flat[0].GatherValues();
         var buffers0 = _replicas[0].NamedBuffers().ToList();
         _threads.Run(r =>
         {
             if (r == 0) return;
-            _flat[0].Buffer.CopyTo(_flat[r].Buffer, 0);
-            _flat[r].ScatterValues();
+            _flat[r].CopyValuesFrom(_flat[0]);
             var mine = _replicas[r].NamedBuffers().ToDictionary(b => b.Name, b => b.Buffer);
             foreach (var (name, b) in buffers0) mine[name].CopyFrom(b);
         });
