@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Fovea.NN;
 using Fovea.Optim;
+using Fovea.Training;
 
 namespace Fovea.Distributed;
 
@@ -87,6 +89,35 @@ public sealed class DistributedDataParallel
         var r = ForwardBackward(x, y, loss, globalInputs.Size(0));
         optimizer.Step();
         return r;
+    }
+
+    /// <summary>
+    /// <see cref="Trainer.TrainEpoch"/> across the job: every rank iterates the same global batches (a data loader
+    /// seeded alike on every rank) and trains on its slice of each. The metrics' loss is the global batch's; their
+    /// accuracy counts this rank's slice only.
+    /// </summary>
+    public ClassificationMetrics TrainEpoch(IEnumerable<(Tensor Images, Tensor Labels)> batches, Loss loss, Optimizer optimizer, int classes,
+        int epoch, int batchesPerEpoch, Action<BatchProgress>? onBatch = null, CancellationToken cancel = default)
+    {
+        Module.Train();
+        var metrics = new ClassificationMetrics(classes);
+        var clock = Stopwatch.StartNew();
+        int b = 0;
+        foreach (var (x, y) in batches)
+        {
+            // Cancellation must be agreed by all ranks, or the others would wait in the next all-reduce: rank 0 decides.
+            var stop = new[] { IsMain && cancel.IsCancellationRequested ? 1f : 0f };
+            Communicator.Broadcast(stop, 0);
+            if (stop[0] != 0f) break;
+            var (lv, outputs) = TrainStep(x, y, loss, optimizer);
+            if (float.IsNaN(lv) || float.IsInfinity(lv))
+                throw new InvalidOperationException($"training diverged: loss is {lv} at epoch {epoch + 1}, batch {b + 1} (try a smaller learning rate)");
+            if (outputs is not null) metrics.Add(outputs, Shard(x, y).Targets, lv);
+            b++;
+            onBatch?.Invoke(new BatchProgress(epoch, b, batchesPerEpoch, metrics.Count, metrics.Loss, metrics.Top1Accuracy,
+                metrics.Count / Math.Max(1e-9, clock.Elapsed.TotalSeconds), clock.Elapsed));
+        }
+        return metrics;
     }
 
     /// <summary>Copies rank 0's parameters and buffers to every rank.</summary>

@@ -90,3 +90,20 @@ public class DataParallelTests
         Assert.Throws<ArgumentException>(() => dp.TrainStep(x, y, new CrossEntropyLoss(), SmallCnn.Optimizer(other)));
     }
 }
+
+public class DataParallelBatchNormTests
+{
+    [Fact]
+    public void Batch_norm_running_statistics_are_the_same_on_every_replica_after_a_step()
+    {
+        static Sequential Net() => new(new Conv2d(1, 3, 3, generator: new Generator(1)), new BatchNorm2d(3), new ReLU(), new Flatten(),
+            new Linear(3 * 6 * 6, SmallCnn.Classes, generator: new Generator(2)));
+        var model = Net();
+        using var dp = new DataParallel(model, Net, 2);
+        var (x, y) = SmallCnn.Data(8);
+        dp.TrainStep(x, y, new CrossEntropyLoss(), SmallCnn.Optimizer(model));
+        var b0 = model.NamedBuffers().ToDictionary(b => b.Name, b => b.Buffer.ToArray());
+        Assert.Contains(b0, kv => kv.Key.EndsWith("running_mean", StringComparison.Ordinal) && kv.Value.Any(v => v != 0f));
+        foreach (var (name, b) in dp.Replicas[1].NamedBuffers()) Assert.Equal(b0[name], b.ToArray());
+    }
+}

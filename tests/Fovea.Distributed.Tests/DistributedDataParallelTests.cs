@@ -40,3 +40,28 @@ public class DistributedDataParallelTests
         Assert.Equal(10, shards.Sum(s => s.Length));
     }
 }
+
+public class DistributedTrainEpochTests
+{
+    [Fact]
+    public void TrainEpoch_over_two_ranks_matches_one_process_and_reports_the_global_loss()
+    {
+        var (x, y) = SmallCnn.Data(8);
+        var batches = new[] { (x, y), (x, y), (x, y) };
+        var want = SmallCnn.Flat(SmallCnn.TrainSingle(x, y, batches.Length));
+        var job = new ThreadJob(2);
+        var finals = new float[2][];
+        var counts = new long[2];
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, r =>
+        {
+            var model = SmallCnn.Create();
+            var ddp = new DistributedDataParallel(model, job.Rank(r));
+            var m = ddp.TrainEpoch(batches, new CrossEntropyLoss(), SmallCnn.Optimizer(model), SmallCnn.Classes, 0, batches.Length);
+            counts[r] = m.Count;
+            finals[r] = SmallCnn.Flat(model);
+        });
+        Assert.Equal([12L, 12L], counts); // each rank counts its 4 of 8 samples, 3 batches
+        Assert.Equal(finals[0], finals[1]);
+        Assert.True(SmallCnn.MaxRelativeDifference(finals[0], want) < 1e-5);
+    }
+}

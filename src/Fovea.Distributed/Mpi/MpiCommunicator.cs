@@ -18,8 +18,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     /// <summary>Floats per all-reduce call: large gradients go in buckets of this size (4 MiB).</summary>
     public int BucketFloats { get; init; } = 1 << 20;
 
-    /// <summary>How long one collective may take before this rank gives up (default 60 s).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long one collective may take before this rank gives up (default 300 s: longer than rank 0 alone
+    /// needs to write a checkpoint while the others wait in the next collective).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
 
     public int Rank { get; }
     public int Size { get; }
