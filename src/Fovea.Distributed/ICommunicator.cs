@@ -1,0 +1,38 @@
+namespace Fovea.Distributed;
+
+/// <summary>
+/// The collectives data parallelism across processes needs: a sum all-reduce, a broadcast and a barrier over the
+/// processes of one job. <see cref="Mpi.MpiCommunicator"/> implements it over Open MPI; <see cref="SingleProcess"/>
+/// is the job of one.
+/// </summary>
+public interface ICommunicator
+{
+    /// <summary>This process's index in the job, 0 .. Size-1.</summary>
+    int Rank { get; }
+
+    /// <summary>How many processes the job has.</summary>
+    int Size { get; }
+
+    /// <summary>Replaces every element with its sum over all processes.</summary>
+    void AllreduceSum(float[] buffer);
+
+    /// <summary>Replaces every element with the value <paramref name="root"/> holds.</summary>
+    void Broadcast(float[] buffer, int root = 0);
+
+    /// <summary>Returns once every process has called it.</summary>
+    void Barrier();
+}
+
+/// <summary>A job of one process: every collective is the identity.</summary>
+public sealed class SingleProcess : ICommunicator
+{
+    public static SingleProcess Instance { get; } = new();
+    public int Rank => 0;
+    public int Size => 1;
+    public void AllreduceSum(float[] buffer) { }
+    public void Broadcast(float[] buffer, int root = 0)
+    {
+        if (root != 0) throw new ArgumentException($"broadcast root {root} is not a rank of a one-process job");
+    }
+    public void Barrier() { }
+}

@@ -1,0 +1,39 @@
+namespace Fovea.Distributed.Tests;
+
+/// <summary>A job whose ranks are threads of this process, for testing <see cref="DistributedDataParallel"/>
+/// without mpirun: sums are taken in rank order, as every rank must see the same result.</summary>
+internal sealed class ThreadJob(int size)
+{
+    private readonly float[]?[] _slots = new float[]?[size];
+    private readonly Barrier _barrier = new(size);
+
+    public int Size => size;
+
+    public ICommunicator Rank(int rank) => new Member(this, rank);
+
+    private sealed class Member(ThreadJob job, int rank) : ICommunicator
+    {
+        public int Rank => rank;
+        public int Size => job.Size;
+
+        public void AllreduceSum(float[] buffer)
+        {
+            job._slots[rank] = (float[])buffer.Clone();
+            job._barrier.SignalAndWait();
+            Array.Copy(job._slots[0]!, buffer, buffer.Length);
+            for (int r = 1; r < job.Size; r++)
+                for (int i = 0; i < buffer.Length; i++) buffer[i] += job._slots[r]![i];
+            job._barrier.SignalAndWait();
+        }
+
+        public void Broadcast(float[] buffer, int root = 0)
+        {
+            if (rank == root) job._slots[root] = (float[])buffer.Clone();
+            job._barrier.SignalAndWait();
+            Array.Copy(job._slots[root]!, buffer, buffer.Length);
+            job._barrier.SignalAndWait();
+        }
+
+        public void Barrier() => job._barrier.SignalAndWait();
+    }
+}
