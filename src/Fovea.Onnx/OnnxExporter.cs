@@ -266,14 +266,16 @@ public static class OnnxExporter
         {
             if (mode == PadMode.Circular && opset < 19)
             {
+                string Slice(string v, int axis, long start, long end, string name) => opset < 10
+                    ? Node("Slice", [v], name, [Attr("starts", new[] { start }), Attr("ends", new[] { end }), Attr("axes", new[] { (long)axis })])
+                    : Node("Slice", [v, Ints(name + ".starts", start), Ints(name + ".ends", end), Ints(name + ".axes", axis)], name);
                 string Wrap(string v, int axis, long pad, long size)
                 {
                     if (pad == 0) return v;
-                    string tail = Node("Slice", [v, Ints($"{label}.wrap{axis}.tail_start", size - pad), Ints($"{label}.wrap{axis}.tail_end", size), Ints($"{label}.wrap{axis}.axes", axis)], $"{label}.wrap{axis}.tail");
-                    string head = Node("Slice", [v, Ints($"{label}.wrap{axis}.head_start", 0), Ints($"{label}.wrap{axis}.head_end", pad), Ints($"{label}.wrap{axis}.axes", axis)], $"{label}.wrap{axis}.head");
+                    string tail = Slice(v, axis, size - pad, size, $"{label}.wrap{axis}.tail");
+                    string head = Slice(v, axis, 0, pad, $"{label}.wrap{axis}.head");
                     return Node("Concat", [tail, v, head], $"{label}.wrap{axis}", [Attr("axis", (long)axis)]);
                 }
-                if (opset < 10) throw new NotSupportedException($"layer '{label}': circular padding needs opset 10 or later");
                 return Wrap(Wrap(x, 2, ph, shape[2]), 3, pw, shape[3]);
             }
             string m = mode switch { PadMode.Reflect => "reflect", PadMode.Replicate => "edge", _ => "wrap" };

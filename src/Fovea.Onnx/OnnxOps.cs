@@ -27,7 +27,10 @@ internal static class OnnxOps
         Tensor In(int i) => i < x.Length && x[i].IsPresent ? x[i].Tensor ?? x[i].Const!.ToTensor().ToFloatIfInt()
             : throw new InvalidDataException($"node '{n.Name}' ({n.OpType}) needs input {i}");
         Tensor? Opt(int i) => i < x.Length && x[i].IsPresent ? In(i) : null;
+        // A settings input (pads, shape, axes, a pad value) read as numbers. A float initializer there (which import
+        // makes a parameter) is read by value, without gradient; a tensor computed from the input cannot be.
         ConstTensor K(int i, string what) => i < x.Length && x[i].Const is { } c ? c
+            : i < x.Length && x[i].Tensor is Fovea.NN.Parameter p ? ConstTensor.FromTensor(p.Detach())
             : i < x.Length && x[i].IsPresent
                 ? throw new NotSupportedException($"ONNX node '{n.Name}' ({n.OpType}, opset {opset}): input '{what}' must be a constant once the input shape is known")
                 : throw new InvalidDataException($"node '{n.Name}' ({n.OpType}) needs input '{what}'");

@@ -55,6 +55,26 @@ public class ExportTests
     public void Circular_padding_uses_pad_wrap_from_opset_19() =>
         AssertOrtMatches(new Sequential(new Conv2d(3, 4, 3, padding: 1, paddingMode: PadMode.Circular, generator: new Generator(1))), [1, 3, 6, 6], "wrap", 19);
 
+    [Theory]
+    [InlineData(9)]
+    [InlineData(11)]
+    [InlineData(17)]
+    [InlineData(21)]
+    public void Other_opsets_run_in_onnx_runtime_and_import_back(int opset)
+    {
+        var g = new Generator(4);
+        var model = new Sequential(
+            new Conv2d(3, 4, 3, padding: 1, paddingMode: PadMode.Replicate, generator: g), new BatchNorm2d(4), new ReLU(),
+            new MaxPool2d(2), new Conv2d(4, 4, 3, padding: 1, paddingMode: PadMode.Circular, generator: g), new LeakyReLU(0.1f),
+            new AdaptiveAvgPool2d(2), new Flatten(), new Linear(16, 5, generator: g), new LogSoftmax(1));
+        int[] shape = [2, 3, 8, 8];
+        AssertOrtMatches(model, shape, $"opset {opset}", opset);
+        var x = Tensor.Randn(shape, new Generator(9));
+        var back = OnnxImporter.Load(OnnxExporter.ToBytes(model, shape, opset), $"opset{opset}.onnx");
+        Assert.Equal(opset, back.Opset);
+        Close.Assert(FoveaForward(model, x), FoveaForward(back, x), $"opset {opset} imported back");
+    }
+
     [Fact]
     public void Lenet5_runs_in_onnx_runtime()
     {
