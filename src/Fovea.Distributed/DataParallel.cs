@@ -37,6 +37,16 @@ public sealed class DataParallel : IDisposable
     /// <param name="replicas">How many replicas, at least 1.</param>
     /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
     public DataParallel(Module model, Func<Module> factory, int replicas, int? threadsPerReplica = null)
+        : this(model, factory is null ? throw new ArgumentNullException(nameof(factory)) : _ => factory(), replicas, threadsPerReplica)
+    {
+    }
+
+    /// <param name="model">Replica 0; the optimiser must be built over its parameters.</param>
+    /// <param name="factory">Builds replica i (1 .. replicas-1) with the model's architecture; its weights are then copied from
+    /// <paramref name="model"/>. Seed each replica's dropout generator differently, e.g. <c>new Generator(seed + i)</c>.</param>
+    /// <param name="replicas">How many replicas, at least 1.</param>
+    /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
+    public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(factory);
@@ -51,7 +61,7 @@ public sealed class DataParallel : IDisposable
         {
             _devices[r] = modelDevice;
             if (r == 0) { _replicas[0] = model; continue; }
-            var m = factory();
+            var m = factory(r);
             if (ReferenceEquals(m, model)) throw new ArgumentException("the replica factory must build a new model each call");
             m.To(_devices[r]);
             m.LoadStateDict(state);

@@ -15,7 +15,13 @@ using Fovea.NN;
 //                              $FOVEA_MPI_TIMEOUT seconds and they abort the job
 // Exit codes: 0 done, 2 bad arguments, 3 a collective failed or timed out, 4 ranks diverged.
 if (args.Length < 2) { Console.Error.WriteLine("usage: train OUT.npy STEPS BATCH | die RANK"); return 2; }
-using var comm = new MpiCommunicator { Timeout = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("FOVEA_MPI_TIMEOUT") ?? "30", CultureInfo.InvariantCulture)) };
+// $FOVEA_MPI_TIMEOUT: seconds a collective may take; $FOVEA_MPI_BUCKET: floats per all-reduce call (small values
+// exercise the bucketing on the small CNN's 235 parameters).
+using var comm = new MpiCommunicator
+{
+    Timeout = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("FOVEA_MPI_TIMEOUT") ?? "30", CultureInfo.InvariantCulture)),
+    BucketFloats = int.Parse(Environment.GetEnvironmentVariable("FOVEA_MPI_BUCKET") ?? "1048576", CultureInfo.InvariantCulture),
+};
 try
 {
     switch (args[0])

@@ -16,6 +16,7 @@ public class DataParallelTests
     }
 
     [Theory]
+    [InlineData(1, 5)]
     [InlineData(2, 12)]
     [InlineData(3, 10)] // unequal slices 4, 3, 3: the loss weighting must still give the full-batch gradient
     [InlineData(4, 3)]  // one replica gets nothing

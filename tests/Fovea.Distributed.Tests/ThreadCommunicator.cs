@@ -11,6 +11,13 @@ internal sealed class ThreadJob(int size)
 
     public ICommunicator Rank(int rank) => new Member(this, rank);
 
+    // A rank that threw never arrives: fail the others instead of hanging the test run.
+    private void Wait(int rank)
+    {
+        if (!_barrier.SignalAndWait(TimeSpan.FromSeconds(30)))
+            throw new TimeoutException($"rank {rank}: another rank did not reach the collective within 30 s");
+    }
+
     private sealed class Member(ThreadJob job, int rank) : ICommunicator
     {
         public int Rank => rank;
@@ -19,21 +26,21 @@ internal sealed class ThreadJob(int size)
         public void AllreduceSum(float[] buffer)
         {
             job._slots[rank] = (float[])buffer.Clone();
-            job._barrier.SignalAndWait();
+            job.Wait(rank);
             Array.Copy(job._slots[0]!, buffer, buffer.Length);
             for (int r = 1; r < job.Size; r++)
                 for (int i = 0; i < buffer.Length; i++) buffer[i] += job._slots[r]![i];
-            job._barrier.SignalAndWait();
+            job.Wait(rank);
         }
 
         public void Broadcast(float[] buffer, int root = 0)
         {
             if (rank == root) job._slots[root] = (float[])buffer.Clone();
-            job._barrier.SignalAndWait();
+            job.Wait(rank);
             Array.Copy(job._slots[root]!, buffer, buffer.Length);
-            job._barrier.SignalAndWait();
+            job.Wait(rank);
         }
 
-        public void Barrier() => job._barrier.SignalAndWait();
+        public void Barrier() => job.Wait(rank);
     }
 }
