@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-$(mktemp -d)}
 per_class=${2:-300}
-epochs=${3:-5}
+epochs=${3:-10}
 root="$out/fashion-imagenet"
 mkdir -p "$out"
 

@@ -55,6 +55,8 @@ public static class TrainingCurves
         plt.XLabel("epoch");
         plt.YLabel(yLabel);
         plt.ShowLegend(legend);
+        // Epochs are whole numbers: no 1.2, 1.4, ... ticks.
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         if (x.Length == 1) plt.Axes.SetLimitsX(x[0] - 1, x[0] + 1);
         return plt;
     }

@@ -145,6 +145,43 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Viz_confusion_evaluates_an_image_folder_checkpoint_on_its_val_folder()
+    {
+        // Two classes named by wnids (dog, tabby), colour JPEGs of varied sizes under DATA/val/<wnid>/.
+        var data = Path.Combine(_dir, "data");
+        string[] classes = ["n02084071", "n02123045"];
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < 3; i++)
+            {
+                var path = Path.Combine(data, "val", classes[c], $"{i}.jpg");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                using var bmp = new SKBitmap(new SKImageInfo(30 + 7 * i, 40, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+                bmp.Erase(c == 0 ? new SKColor(200, 40, 40) : new SKColor(40, 40, 200));
+                using var jpg = bmp.Encode(SKEncodedImageFormat.Jpeg, 90);
+                File.WriteAllBytes(path, jpg.ToArray());
+            }
+        var run = Path.Combine(_dir, "folder-run");
+        Checkpoint.Of(new LeNet5(2, [3, 28, 28], new Generator(4)), null, new Dictionary<string, object?>
+        {
+            ["model"] = "lenet5",
+            ["dataset"] = "imagefolder",
+            ["data_root"] = data,
+            ["classes"] = 2,
+            ["class_names"] = classes,
+            ["input_shape"] = new[] { 3, 28, 28 },
+            ["resize"] = 32,
+            ["mean"] = new[] { 0.485f, 0.456f, 0.406f },
+            ["std"] = new[] { 0.229f, 0.224f, 0.225f },
+        }).Save(run);
+        var png = Path.Combine(_dir, "confusion.png");
+        var r = Fovea("viz", "confusion", "--checkpoint", run, "--output", png);
+        Assert.True(r.Exit == 0, r.Err + r.Out);
+        Assert.Contains("on 6 images", r.Out);
+        var bmpOut = ReadPng(png);
+        Assert.True(bmpOut.Width > 2 * 56 && bmpOut.Height > 2 * 56);
+    }
+
+    [Fact]
     public void Features_saves_one_vector_per_image_from_the_named_layer()
     {
         var run = Lenet(3);

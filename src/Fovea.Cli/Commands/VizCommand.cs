@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Fovea.Data;
 using Fovea.Data.Images;
+using Fovea.Data.Transforms;
+using Fovea.Data.WordNet;
 using Fovea.NN;
 using Fovea.Training;
 using Fovea.Viz;
@@ -108,8 +110,8 @@ internal static class VizCommand
     {
         var checkpoint = CheckpointOption();
         var output = new Option<string>("--output", "-o") { Description = "PNG file to write", Required = true };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Data folder" };
-        var cmd = new Command("confusion", "Evaluate a checkpoint on its data set's test split and draw the confusion matrix as a heat map.")
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data folder (for an image-folder checkpoint: the folder of test images, default DATA_ROOT/val)" };
+        var cmd = new Command("confusion", "Evaluate a checkpoint on its data set's test split (or an image folder's val/) and draw the confusion matrix as a heat map.")
         {
             checkpoint, output, dataDir,
         };
@@ -117,19 +119,55 @@ internal static class VizCommand
         {
             var path = r.GetValue(checkpoint)!;
             var (model, ck) = EvalCommand.LoadModel(path);
-            var info = DatasetCatalog.Get(ck.GetString("dataset") ?? throw new InvalidDataException($"checkpoint '{path}' names no data set"));
-            DataSources.Ensure(info.Name, r.GetValue(dataDir), msg => Console.Error.WriteLine(msg));
-            var test = DataSources.Load(info.Name, train: false, r.GetValue(dataDir));
-            using var loader = new DataLoader(test, 256, transforms: info.EvalTransforms());
-            var m = Trainer.Evaluate(model, new CrossEntropyLoss(), loader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
-            using var bmp = ConfusionHeatmap.Render(m.Confusion, info.ClassNames,
-                $"{ck.GetString("model")} on {info.Name} test: top-1 error {m.Top1Error:P2} ({m.Count:N0} images)");
+            var dataset = ck.GetString("dataset") ?? throw new InvalidDataException($"checkpoint '{path}' names no data set");
+            var (test, transforms, names, setName) = dataset == "imagefolder"
+                ? ImageFolderTest(ck, r.GetValue(dataDir))
+                : CatalogTest(dataset, r.GetValue(dataDir));
+            using var loader = new DataLoader(test, 256, transforms: transforms);
+            var m = Trainer.Evaluate(model, new CrossEntropyLoss(), loader.GetEpoch(0).Select(b => (b.Images, b.Labels)), test.ClassCount);
+            using var bmp = ConfusionHeatmap.Render(m.Confusion, names,
+                $"{ck.GetString("model")} on {setName}: top-1 error {m.Top1Error:P2} ({m.Count:N0} images)");
             var png = r.GetValue(output)!;
             Png.Save(bmp, png);
             CliErrors.Line($"top-1 error {m.Top1Error:P2} on {m.Count:N0} images; wrote the confusion matrix to {png} ({bmp.Width}x{bmp.Height})");
             return 0;
         }));
         return cmd;
+    }
+
+    private static (IDataset Test, ITransform[] Transforms, IReadOnlyList<string> Names, string SetName) CatalogTest(string dataset, string? dataDir)
+    {
+        var info = DatasetCatalog.Get(dataset);
+        DataSources.Ensure(info.Name, dataDir, msg => Console.Error.WriteLine(msg));
+        var test = DataSources.Load(info.Name, train: false, dataDir);
+        return (test, info.EvalTransforms().ToArray(), info.ClassNames, $"{info.Name} test");
+    }
+
+    // A checkpoint trained on an image folder records dataset "imagefolder", data_root, resize, input_shape and the
+    // class folder names; its test images are data_root/val (or --data-dir), read with those classes. Class names
+    // that are wnids are shown with their WordNet names when WordNet is installed.
+    private static (IDataset Test, ITransform[] Transforms, IReadOnlyList<string> Names, string SetName) ImageFolderTest(Checkpoint ck, string? dataDir)
+    {
+        var classes = ck.Config.TryGetValue("class_names", out var cn) ? cn.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            : throw new InvalidDataException("the image-folder checkpoint has no class_names");
+        var shape = ModelInput.InputShape(ck);
+        int resize = ck.GetInt("resize") ?? shape[1];
+        string dir = dataDir ?? Path.Combine(ck.GetString("data_root") ?? throw new InvalidDataException("the checkpoint has no data_root: pass --data-dir"), "val");
+        if (!Directory.Exists(dir) && Directory.Exists(Path.Combine(dir, "val"))) dir = Path.Combine(dir, "val");
+        var test = new ImageFolderDataset(dir, resize, shape[0], classes);
+        var mean = ck.Config["mean"].EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        var std = ck.Config["std"].EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        ITransform[] transforms = [new CenterCrop(shape[1], shape[2]), new Normalize(mean, std)];
+        IReadOnlyList<string> names = classes;
+        try
+        {
+            var wn = WordNetDatabase.Open();
+            names = classes.Select(c => WordNetDatabase.IsWnid(c) && wn.TryGet(c) is { } s ? s.Name : c).ToArray();
+        }
+        catch (DatasetUnavailableException)
+        {
+        }
+        return (test, transforms, names, dir);
     }
 
     private static (string Name, Conv2d Conv) FindConv(Module model, string? layer)
