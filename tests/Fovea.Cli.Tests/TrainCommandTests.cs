@@ -129,4 +129,21 @@ public class TrainCommandTests(TrainedRun run) : IClassFixture<TrainedRun>
         Assert.Equal(Lines(whole), Lines(cut));
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "checkpoint.safetensors")), File.ReadAllBytes(Path.Combine(cut, "checkpoint.safetensors")));
     }
+
+    [Fact]
+    public void TwoReplicasTrainLikeOneModelOnTheWholeBatch()
+    {
+        var one = FoveaProcess.TempDir();
+        var two = FoveaProcess.TempDir();
+        Assert.Equal(0, FoveaProcess.Run(one, "train", "--epochs", "1", "--seed", "4", "--output", one).Exit);
+        var r = FoveaProcess.Run(two, "train", "--epochs", "1", "--seed", "4", "--replicas", "2", "--output", two);
+        Assert.True(r.Exit == 0, r.Err);
+        Assert.Contains("2 replicas", r.Out);
+        JsonElement Line(string d) => JsonDocument.Parse(File.ReadAllLines(Path.Combine(d, "metrics.jsonl")).Single()).RootElement;
+        var a = Line(one);
+        var b = Line(two);
+        // Averaged replica gradients equal the whole batch's up to float rounding.
+        Assert.Equal(a.GetProperty("train_loss").GetDouble(), b.GetProperty("train_loss").GetDouble(), 3);
+        Assert.Equal(a.GetProperty("test_accuracy").GetDouble(), b.GetProperty("test_accuracy").GetDouble(), 2);
+    }
 }

@@ -35,21 +35,23 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "Output folder for checkpoint.safetensors and metrics.jsonl (default: runs/MODEL-DATASET)" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data folder (default: ${DataSources.EnvironmentVariable} or ./data)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --output from its last checkpoint" };
+        var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
 
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
+            replicas,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume)))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas)))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
-        string? Output, string? DataDir, bool Resume);
+        string? Output, string? DataDir, bool Resume, int Replicas = 1);
 
     internal static int Run(TrainSettings s)
     {
@@ -58,6 +60,8 @@ internal static class TrainCommand
         if (s.BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {s.BatchSize}");
         if (s.Epochs is < 1) throw new ArgumentException($"--epochs must be at least 1, got {s.Epochs}");
         if (s.Threads < 1) throw new ArgumentException($"--threads must be at least 1, got {s.Threads}");
+        if (s.Replicas < 1 || s.Replicas > s.BatchSize)
+            throw new ArgumentException($"--replicas must be between 1 and the batch size {s.BatchSize}, got {s.Replicas}");
         int epochs = s.Epochs ?? info.DefaultEpochs;
         float lr = s.LearningRate ?? (s.Optimizer == "sgd" ? 0.05f : 1e-3f);
         float weightDecay = s.WeightDecay ?? info.DefaultWeightDecay;
@@ -106,6 +110,10 @@ internal static class TrainCommand
             transforms: info.TrainTransforms(s.Augment ?? info.DefaultAugment), numWorkers: s.Workers);
         using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms(), numWorkers: s.Workers);
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
+        // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
+        using var parallel = s.Replicas > 1
+            ? new Fovea.Distributed.DataParallel(net, i => ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(s.Seed + i)), s.Replicas)
+            : null;
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -121,7 +129,8 @@ internal static class TrainCommand
         try
         {
             CliErrors.Line($"training {s.Model} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
-                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads");
+                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
+                (s.Replicas > 1 ? $", {s.Replicas} replicas" : ""));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 // Re-seed per epoch so dropout and other randomness resume exactly.
@@ -131,7 +140,9 @@ internal static class TrainCommand
                 ClassificationMetrics? trainMetrics = null;
                 try
                 {
-                    trainMetrics = progress.Run(epoch, cb => trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token));
+                    trainMetrics = progress.Run(epoch, cb => parallel is null
+                        ? trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token)
+                        : parallel.TrainEpoch(batches, trainer.Loss, opt, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token));
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
