@@ -181,8 +181,9 @@ internal static class VizCommand
     }
 }
 
-/// <summary>Images made ready for a checkpoint's model: decoded, resized by the shorter side and centre-cropped to
-/// the input size when it differs, and normalised with the mean and std the model was trained with.</summary>
+/// <summary>Images made ready for a checkpoint's model: decoded, resized by the shorter side (to the checkpoint's
+/// "resize" when it has one) and centre-cropped to the input size when it differs, and normalised with the mean and
+/// std the model was trained with.</summary>
 internal static class ModelInput
 {
     public static Tensor Load(string path, Checkpoint ck) => Tensor.FromArray(Pixels(path, ck), [1, .. InputShape(ck)]);
@@ -200,8 +201,10 @@ internal static class ModelInput
         if (got.Height == h && got.Width == w) pixels.AsSpan(0, o.Length).CopyTo(o);
         else
         {
-            // Shorter side to the larger of H and W, then the central H x W window.
-            var (rh, rw) = ImageResize.ShorterSideSize(got.Height, got.Width, Math.Max(h, w));
+            // Shorter side to the checkpoint's resize (an image-folder run: e.g. 256 for 224 crops) or else to the
+            // larger of H and W, then the central H x W window, as evaluation does.
+            int side = Math.Max(ck.GetInt("resize") ?? 0, Math.Max(h, w));
+            var (rh, rw) = ImageResize.ShorterSideSize(got.Height, got.Width, side);
             ImageResize.ResizeWindow(pixels, got, o, rh, rw, CenterCrop.Offset(rh, h), CenterCrop.Offset(rw, w), h, w);
         }
         var mean = Floats(ck, "mean");

@@ -35,8 +35,13 @@ public static class ImageDecoder
     /// RGB (a grey image is replicated to three equal channels), 1 gives grey (a colour image becomes its luma,
     /// 0.299 R + 0.587 G + 0.114 B, as PIL's <c>convert("L")</c>). Alpha is dropped.
     /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="channels">3 (RGB) or 1 (grey).</param>
+    /// <param name="shorterSideAtLeast">When set, a large JPEG is decoded at ½, ¼ or ⅛ scale (libjpeg's DCT
+    /// scaling, much faster than a full decode) as long as its shorter side stays at least this long; the caller
+    /// resizes the rest of the way. PNG files always decode at full size.</param>
     /// <exception cref="InvalidDataException">The file is not a decodable PNG or JPEG, or its data are truncated or corrupt.</exception>
-    public static (float[] Pixels, ImageShape Shape) Decode(string path, int channels = 3)
+    public static (float[] Pixels, ImageShape Shape) Decode(string path, int channels = 3, int? shorterSideAtLeast = null)
     {
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "1 (grey) or 3 (RGB)");
         using var codec = SKCodec.Create(path, out var created);
@@ -48,6 +53,18 @@ public static class ImageDecoder
         var info = codec.Info;
         int w = info.Width, h = info.Height;
         bool grey = info.ColorType is SKColorType.Gray8 or SKColorType.Alpha8;
+        if (shorterSideAtLeast is int need && codec.EncodedFormat == SKEncodedImageFormat.Jpeg)
+        {
+            foreach (float scale in (ReadOnlySpan<float>)[0.125f, 0.25f, 0.5f])
+            {
+                var d = codec.GetScaledDimensions(scale);
+                if (Math.Min(d.Width, d.Height) >= need && d.Width < w)
+                {
+                    (w, h) = (d.Width, d.Height);
+                    break;
+                }
+            }
+        }
         var target = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var px = new byte[w * h * 4];
         SKCodecResult r;

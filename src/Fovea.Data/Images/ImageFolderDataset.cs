@@ -6,7 +6,8 @@ namespace Fovea.Data.Images;
 /// Images stored as <c>root/&lt;class&gt;/**/*.jpg|jpeg|png</c>, like torchvision's <c>ImageFolder</c> (ImageNet's
 /// layout, with wnids as class folders). Classes are the folder names sorted ordinally (label = position); files
 /// are sorted within a class. Every sample comes out as <see cref="SampleShape"/> = (C, S, S): the image is decoded
-/// (on the calling thread: the loader's workers), its shorter side resized to S with an antialiased bilinear filter,
+/// (on the calling thread: the loader's workers; a JPEG at least twice S on its shorter side is decoded at a reduced
+/// DCT scale that keeps it at least S), its shorter side resized to S with an antialiased bilinear filter,
 /// and the central S×S square kept — the AlexNet paper's preprocessing with S = 256. Random crops, flips and
 /// normalisation then run as the loader's transforms (<see cref="ImageNetPreprocessing"/>).
 /// <para>A file whose header cannot be read is skipped when the folder is scanned, with a warning naming it
@@ -136,7 +137,7 @@ public sealed class ImageFolderDataset : IDataset
             if (_bad.ContainsKey(i)) continue;
             try
             {
-                var (pixels, shape) = ImageDecoder.Decode(_files[i], SampleShape.Channels);
+                var (pixels, shape) = ImageDecoder.Decode(_files[i], SampleShape.Channels, shorterSideAtLeast: Size);
                 ResizeShorterAndCenterCrop(pixels, shape, destination, Size);
                 return;
             }

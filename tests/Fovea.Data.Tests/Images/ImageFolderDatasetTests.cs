@@ -128,6 +128,26 @@ public sealed class ImageFolderDatasetTests : IDisposable
     }
 
     [Fact]
+    public void A_large_jpeg_is_decoded_at_a_reduced_scale_that_keeps_the_shorter_side_long_enough()
+    {
+        var path = P("big", "photo.jpg");
+        TestImages.WriteColour(path, 1024, 768, (x, y) => new SKColor((byte)(x / 4), (byte)(y / 3), (byte)((x + y) / 8)), SKEncodedImageFormat.Jpeg);
+        Assert.Equal(new ImageShape(3, 768, 1024), ImageDecoder.Decode(path).Shape);
+        Assert.Equal(new ImageShape(3, 96, 128), ImageDecoder.Decode(path, shorterSideAtLeast: 64).Shape);   // 1/8
+        Assert.Equal(new ImageShape(3, 192, 256), ImageDecoder.Decode(path, shorterSideAtLeast: 100).Shape); // 1/4
+        Assert.Equal(new ImageShape(3, 768, 1024), ImageDecoder.Decode(path, shorterSideAtLeast: 500).Shape);
+
+        // The sample is close to the one made from the full decode (a smooth gradient: within a few levels).
+        var (full, shape) = ImageDecoder.Decode(path);
+        var reference = new float[3 * 64 * 64];
+        ImageFolderDataset.ResizeShorterAndCenterCrop(full, shape, reference, 64);
+        var ds = new ImageFolderDataset(Root, size: 64, warn: _ => { }); // one class, "big"
+        var (fast, _) = ds.Get(0);
+        double worst = reference.Zip(fast, (a, c) => Math.Abs(a - c)).Max();
+        Assert.True(worst < 0.03, $"largest difference {worst}");
+    }
+
+    [Fact]
     public void Validation_folder_takes_the_training_classes()
     {
         MakeFolder();
