@@ -35,23 +35,25 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "Output folder for checkpoint.safetensors and metrics.jsonl (default: runs/MODEL-DATASET)" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data folder (default: ${DataSources.EnvironmentVariable} or ./data)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --output from its last checkpoint" };
+        var from = new Option<string?>("--from") { Description = "Start from this checkpoint's weights (those whose names and shapes fit the model), e.g. to fine-tune on a new data set" };
+        var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters under these module names (e.g. features) so only the rest trains", AllowMultipleArgumentsPerToken = true };
         var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
 
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
-            replicas,
+            replicas, from, freeze,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas)))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? []))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
-        string? Output, string? DataDir, bool Resume, int Replicas = 1);
+        string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null);
 
     internal static int Run(TrainSettings s)
     {
@@ -75,11 +77,13 @@ internal static class TrainCommand
         var test = DataSources.Load(info.Name, train: false, s.DataDir);
 
         var net = ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(s.Seed));
+        if (s.From is not null) LoadMatchingWeights(net, s.From);
+        Freeze(net, s.Freeze ?? []);
         Optimizer opt = s.Optimizer switch
         {
-            "adam" => new Adam(net.Parameters(), lr, weightDecay: weightDecay),
-            "adamw" => new AdamW(net.Parameters(), lr, weightDecay: weightDecay),
-            _ => new SGD(net.Parameters(), lr, s.Momentum, weightDecay: weightDecay),
+            "adam" => new Adam(Trainable(net), lr, weightDecay: weightDecay),
+            "adamw" => new AdamW(Trainable(net), lr, weightDecay: weightDecay),
+            _ => new SGD(Trainable(net), lr, s.Momentum, weightDecay: weightDecay),
         };
         LRScheduler? sched = s.Schedule switch
         {
@@ -181,12 +185,51 @@ internal static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+        WriteCurves(outDir, $"{s.Model} on {info.Name}");
         lastTest ??= trainer.Evaluate(testLoader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
         CliErrors.Line($"test accuracy: {lastTest.Top1Accuracy:P2} (top-5 {lastTest.Top5Accuracy:P2}) on {lastTest.Count:N0} {info.Name} test images; checkpoint: {Checkpoint.ResolvePath(outDir)}");
         return 0;
     }
 
     private static double Round(double v) => Math.Round(v, 6);
+
+    private static IEnumerable<Parameter> Trainable(Module net) => net.Parameters().Where(p => p.RequiresGrad);
+
+    // Fine-tuning: take every weight whose name and shape fit; a new head (another class count) keeps its fresh init.
+    private static void LoadMatchingWeights(Module net, string from)
+    {
+        var weights = Checkpoint.Load(from).Weights;
+        var own = net.StateDict();
+        var fit = weights.Where(kv => own.TryGetValue(kv.Key, out var t) && t.Shape.SequenceEqual(kv.Value.Shape)).ToDictionary();
+        if (fit.Count == 0) throw new ArgumentException($"no weight in '{from}' fits this model (names or shapes differ)");
+        net.LoadStateDict(fit, strict: false);
+        Console.Error.WriteLine($"loaded {fit.Count} of {own.Count} tensors from '{from}'");
+    }
+
+    private static void Freeze(Module net, string[] prefixes)
+    {
+        foreach (var prefix in prefixes)
+        {
+            var hit = net.NamedParameters().Where(p => p.Name.StartsWith(prefix + ".", StringComparison.Ordinal)).ToList();
+            if (hit.Count == 0)
+                throw new ArgumentException($"--freeze {prefix}: no parameters under that name (modules: {string.Join(", ", net.NamedChildren().Select(c => c.Name))})");
+            foreach (var (_, p) in hit) p.RequiresGrad = false;
+        }
+    }
+
+    // The run's loss and accuracy curves beside its metrics; a picture that cannot be drawn never fails the run.
+    private static void WriteCurves(string outDir, string title)
+    {
+        try
+        {
+            using var bitmap = Viz.TrainingCurves.Render(Viz.MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl")), title: title);
+            Viz.Png.Save(bitmap, Path.Combine(outDir, "curves.png"));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"warning: no training curves: {e.Message}");
+        }
+    }
 
     internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, DatasetInfo info, int epochDone, int epochs) =>
         Checkpoint.Of(net, opt, new Dictionary<string, object?>
