@@ -26,6 +26,8 @@ internal static class ConvWorkloads
         {
             return () =>
             {
+                // As Trainer does: the step's buffers come back to the pool when it ends.
+                using var step = StepMemory.Begin();
                 using var _ = GradMode.NoGrad();
                 Functional.Conv2d(x, w, b, padding: (1, 1, 1, 1));
             };
@@ -35,9 +37,11 @@ internal static class ConvWorkloads
         var dy = Tensor.Randn([Batch, Channels, Size, Size], g);
         return () =>
         {
-            x.Grad = null;
-            w.Grad = null;
-            b.Grad = null;
+            // As Trainer does: the step's buffers come back to the pool when it ends.
+            using var step = StepMemory.Begin();
+            x.ClearGrad();
+            w.ClearGrad();
+            b.ClearGrad();
             Functional.Conv2d(x, w, b, padding: (1, 1, 1, 1)).Backward(dy);
         };
     }

@@ -19,6 +19,8 @@ internal static class ModelWorkloads
         net.Eval();
         return () =>
         {
+            // As Trainer does: the step's buffers come back to the pool when it ends.
+            using var step = StepMemory.Begin();
             using var _ = GradMode.NoGrad();
             net.Forward(x);
         };
@@ -33,6 +35,8 @@ internal static class ModelWorkloads
         var opt = new SGD(net.Parameters(), LearningRate, Momentum);
         return () =>
         {
+            // As Trainer does: the step's buffers come back to the pool when it ends.
+            using var step = StepMemory.Begin();
             opt.ZeroGrad();
             loss.Forward(net.Forward(x), y).Backward();
             opt.Step();
