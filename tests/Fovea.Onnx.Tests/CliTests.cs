@@ -1,27 +1,9 @@
-using System.Diagnostics;
-
 namespace Fovea.Onnx.Tests;
 
 /// <summary>fovea export / import / predict --model, run as a user would (a separate process, no terminal).</summary>
 public class CliTests
 {
-    private static (int Exit, string Out, string Err) Fovea(string workDir, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fovea.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["CI"] = "true";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fovea {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Out, string Err) Fovea(string workDir, params string[] args) => FoveaProcess.Run(workDir, args);
 
     private static void Ok((int Exit, string Out, string Err) r) => Assert.True(r.Exit == 0, $"exit {r.Exit}\n{r.Out}\n{r.Err}");
 

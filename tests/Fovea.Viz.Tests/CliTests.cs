@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Fovea.IO;
 using Fovea.Models;
@@ -18,23 +17,7 @@ public sealed class CliTests : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private static (int Exit, string Out, string Err) Fovea(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fovea.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["CI"] = "true";
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fovea {string.Join(' ', args)} did not finish");
-        }
-        return (p.ExitCode, o.Result, e.Result);
-    }
+    private (int Exit, string Out, string Err) Fovea(params string[] args) => FoveaProcess.Run(_dir, args);
 
     private string Lenet(int seed)
     {
