@@ -137,6 +137,31 @@ public sealed class OnnxModel : Module
         return y.Tensor ?? y.Const!.ToTensor();
     }
 
+    /// <summary>
+    /// One forward pass that reports every node's inputs and outputs as it runs, with no cached shape constants
+    /// (so every node is visited): what <see cref="OnnxSummary"/> reads shapes and weights from.
+    /// </summary>
+    internal Tensor TraceForward(Tensor input, Action<NodeProto, Value[], Value[]> onNode)
+    {
+        _trace = onNode;
+        try
+        {
+            var env = new Dictionary<string, Value>();
+            foreach (var (k, v) in _consts) env[k] = new Value(null, v);
+            foreach (var (k, v) in _weights) env[k] = new Value(GetParameter(k) ?? GetBuffer(k) ?? v, null);
+            env[InputName] = new Value(input, null);
+            Execute(_nodes, env, null, null);
+            var y = env[OutputName];
+            return y.Tensor ?? y.Const!.ToTensor();
+        }
+        finally
+        {
+            _trace = null;
+        }
+    }
+
+    private Action<NodeProto, Value[], Value[]>? _trace;
+
     /// <summary>Refuses, at load, any operator (also inside If branches) that <see cref="OnnxOps"/> does not run.</summary>
     private void CheckSupported(IEnumerable<NodeProto> nodes)
     {
@@ -191,6 +216,7 @@ public sealed class OnnxModel : Module
                 try { outs = OnnxOps.Run(this, n, args); }
                 catch (ArgumentException e) { throw new ArgumentException($"{Source}: node '{n.Name}' ({n.OpType}): {e.Message}", e); }
             }
+            _trace?.Invoke(n, args, outs);
             for (int i = 0; i < n.Output.Count && i < outs.Length; i++)
             {
                 if (n.Output[i].Length == 0) continue;

@@ -45,4 +45,24 @@ public class CliTests
         Assert.Contains("notes.onnx", r.Err);
         Assert.DoesNotContain("   at ", r.Err);
     }
+
+    [Fact]
+    public void Summary_of_an_imported_checkpoint_equals_the_zoo_models()
+    {
+        var dir = Directory.CreateTempSubdirectory("fovea-onnx-cli").FullName;
+        Ok(Fovea(dir, "export", "--model", "lenet5", "--output", "lenet5.onnx"));
+        Ok(Fovea(dir, "import", "lenet5.onnx", "--output", "ck"));
+        var imported = Fovea(dir, "summary", "--checkpoint", "ck", "--json");
+        Ok(imported);
+        var zoo = Fovea(dir, "summary", "--model", "lenet5", "--json");
+        var a = System.Text.Json.JsonDocument.Parse(imported.Out).RootElement;
+        var b = System.Text.Json.JsonDocument.Parse(zoo.Out).RootElement;
+        Assert.Equal(b.GetProperty("total_params").GetInt64(), a.GetProperty("total_params").GetInt64());
+        Assert.Equal(b.GetProperty("total_macs").GetInt64(), a.GetProperty("total_macs").GetInt64());
+        static int[] Fields(System.Text.Json.JsonElement e) => e.GetProperty("layers").EnumerateArray()
+            .Where(l => l.TryGetProperty("receptive_field", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.Number)
+            .Select(l => l.GetProperty("receptive_field").GetInt32()).ToArray();
+        Assert.Equal(new[] { 5, 6, 14, 16 }, Fields(b));
+        Assert.Equal(Fields(b), Fields(a));
+    }
 }

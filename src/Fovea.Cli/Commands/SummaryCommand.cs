@@ -14,12 +14,15 @@ internal static class SummaryCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = $"Model: {string.Join(", ", ModelZoo.Names)}", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = $"Model: {string.Join(", ", ModelZoo.Names)}" };
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Summarise a checkpoint instead: one written by 'fovea train' or 'fovea import'" };
         var input = new Option<string?>("--input") { Description = "Input size CxHxW (default: the model's own, e.g. 1x28x28 for lenet5, 3x224x224 for vgg16)" };
         var classes = new Option<int>("--classes") { Description = "Number of classes", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print JSON: total_params, total_macs and layers (name, type, output_shape, params, macs, receptive_field)" };
-        var cmd = new Command("summary", "Show each layer's output shape, parameters, multiply-adds and receptive field.") { model, input, classes, json };
-        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(model)!, r.GetValue(input), r.GetValue(classes), r.GetValue(json))));
+        var cmd = new Command("summary", "Show each layer's output shape, parameters, multiply-adds and receptive field.") { model, checkpoint, input, classes, json };
+        cmd.SetAction(r => CliErrors.Run(() => r.GetValue(checkpoint) is { } ck
+            ? RunCheckpoint(ck, r.GetValue(json))
+            : Run(r.GetValue(model) ?? throw new ArgumentException("summary needs --model NAME or --checkpoint OUT"), r.GetValue(input), r.GetValue(classes), r.GetValue(json))));
         return cmd;
     }
 
@@ -31,12 +34,25 @@ internal static class SummaryCommand
         return parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
     }
 
+    private static int RunCheckpoint(string path, bool json)
+    {
+        var (model, ck) = ImportCommand.LoadAnyModel(path);
+        var shape = ck?.GetInts("input_shape") ?? (model as Onnx.OnnxModel)?.InputShape?[1..]
+            ?? throw new InvalidDataException($"'{path}' records no input shape");
+        var s = model is Onnx.OnnxModel graph ? Onnx.OnnxSummary.Compute(graph, shape) : ModelSummary.Compute(model, shape);
+        return Print(s, ck?.GetString("model") ?? Path.GetFileName(path), shape, ck?.GetInt("classes") ?? s.OutputShape[^1], json);
+    }
+
     private static int Run(string name, string? inputText, int classes, bool json)
     {
         if (!ModelZoo.Names.Contains(name)) throw new ArgumentException($"unknown model '{name}' (known: {string.Join(", ", ModelZoo.Names)})");
         var shape = inputText is null ? ModelZoo.DefaultInputShape(name) : ParseShape(inputText);
         int n = classes > 0 ? classes : name == "lenet5" ? 10 : 1000;
-        var s = ModelSummary.Compute(ModelZoo.Create(name, n, shape), shape);
+        return Print(ModelSummary.Compute(ModelZoo.Create(name, n, shape), shape), name, shape, n, json);
+    }
+
+    private static int Print(ModelSummary s, string name, int[] shape, int n, bool json)
+    {
         if (json)
         {
             CliErrors.Line(s.ToJson());

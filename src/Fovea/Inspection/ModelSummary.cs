@@ -38,6 +38,13 @@ public sealed class ModelSummary
         FirstDenseComparison = firstDense;
     }
 
+    /// <summary>
+    /// A summary from layers worked out elsewhere (an imported graph's nodes, say), with the same totals, table and
+    /// JSON as <see cref="Compute"/>.
+    /// </summary>
+    public static ModelSummary FromLayers(int[] inputShape, IReadOnlyList<LayerSummary> layers, DenseComparison? firstDense = null) =>
+        new(inputShape, layers, layers.Sum(l => l.Params), firstDense);
+
     /// <summary>The summarised input, batch dimension first: [N, C, H, W].</summary>
     public int[] InputShape { get; }
 
