@@ -65,4 +65,31 @@ public class CliTests
         Assert.Equal(new[] { 5, 6, 14, 16 }, Fields(b));
         Assert.Equal(Fields(b), Fields(a));
     }
+
+    [Fact]
+    public void An_imported_graph_trains_resumes_and_evaluates()
+    {
+        var dir = Directory.CreateTempSubdirectory("fovea-onnx-cli").FullName;
+        Ok(Fovea(dir, "export", "--model", "lenet5", "--output", "lenet5.onnx"));
+        Ok(Fovea(dir, "import", "lenet5.onnx", "--output", "imported"));
+        var trained = Fovea(dir, "train", "--from", "imported", "--epochs", "1", "--output", "run");
+        Ok(trained);
+        Assert.Contains("training onnx:lenet5.onnx on mnist", trained.Out);
+        Assert.True(File.Exists(Path.Combine(dir, "run", "model.onnx")), "the run keeps its graph so its checkpoints can be rebuilt");
+        var line = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(Path.Combine(dir, "run", "metrics.jsonl")).Single()).RootElement;
+        Assert.True(line.GetProperty("test_accuracy").GetDouble() > 0.8, line.ToString());
+        var resumed = Fovea(dir, "train", "--epochs", "2", "--output", "run", "--resume");
+        Ok(resumed);
+        Assert.Contains("resuming onnx:lenet5.onnx on mnist", resumed.Err);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, "run", "metrics.jsonl")).Length);
+        var eval = Fovea(dir, "eval", "--checkpoint", "run");
+        Ok(eval);
+        Assert.Contains("top-1 error", eval.Out);
+        // A graph whose outputs do not fit the data set's classes is refused before any training.
+        Ok(Fovea(dir, "export", "--model", "lenet5", "--classes", "7", "--output", "seven.onnx"));
+        Ok(Fovea(dir, "import", "seven.onnx", "--output", "seven"));
+        var wrong = Fovea(dir, "train", "--from", "seven", "--epochs", "1", "--output", "run3");
+        Assert.NotEqual(0, wrong.Exit);
+        Assert.Contains("outputs [1, 7] per image, mnist needs [1, 10]", wrong.Err);
+    }
 }

@@ -27,7 +27,8 @@ internal static class EvalCommand
     private static int Run(string path, string? dataDir, int threads)
     {
         Backends.Cpu.CpuParallel.Threads = threads;
-        var (model, ck) = LoadModel(path);
+        var (model, maybeCk) = ImportCommand.LoadAnyModel(path);
+        var ck = maybeCk ?? throw new ArgumentException($"'{path}' is a bare ONNX file: import it and train or fine-tune it on a data set first");
         var info = DatasetCatalog.Get(ck.GetString("dataset") ?? throw new InvalidDataException($"checkpoint '{path}' names no data set"));
         DataSources.Ensure(info.Name, dataDir, msg => Console.Error.WriteLine(msg));
         var test = DataSources.Load(info.Name, train: false, dataDir);

@@ -61,6 +61,13 @@ internal static class ImportCommand
     /// <see cref="EvalCommand.LoadModel"/>). Used by predict and export; eval, summary and train --resume would need
     /// the same fallback to accept imported checkpoints.
     /// </summary>
+    /// <summary>True when <paramref name="path"/> is a checkpoint folder (or file) with an imported graph beside it.</summary>
+    internal static bool HasGraph(string path)
+    {
+        var folder = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(Path.GetFullPath(path))! : path;
+        return File.Exists(Path.Combine(folder, GraphFileName));
+    }
+
     internal static (Module Model, Checkpoint? Checkpoint) LoadAnyModel(string path)
     {
         if (File.Exists(path) && path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))

@@ -58,7 +58,13 @@ internal static class TrainCommand
     internal static int Run(TrainSettings s)
     {
         var info = DatasetCatalog.Get(s.Dataset);
-        if (!ModelZoo.Names.Contains(s.Model)) throw new ArgumentException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelZoo.Names)})");
+        var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{info.Name}");
+        // A graph brought in by 'fovea import' (or a run trained from one, when resuming) is the network itself.
+        string? graphSource = s.From is not null && ImportCommand.HasGraph(s.From) ? s.From
+            : s.Resume && ImportCommand.HasGraph(outDir) ? outDir : null;
+        string modelName = graphSource is null ? s.Model : Checkpoint.Load(graphSource).GetString("model") ?? "onnx";
+        if (graphSource is null && !ModelZoo.Names.Contains(s.Model))
+            throw new ArgumentException($"unknown model '{s.Model}' (known: {string.Join(", ", ModelZoo.Names)})");
         if (s.BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {s.BatchSize}");
         if (s.Epochs is < 1) throw new ArgumentException($"--epochs must be at least 1, got {s.Epochs}");
         if (s.Threads < 1) throw new ArgumentException($"--threads must be at least 1, got {s.Threads}");
@@ -69,15 +75,26 @@ internal static class TrainCommand
         float weightDecay = s.WeightDecay ?? info.DefaultWeightDecay;
         float smoothing = s.LabelSmoothing ?? info.DefaultLabelSmoothing;
         CpuParallel.Threads = s.Threads;
-        var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{info.Name}");
         Directory.CreateDirectory(outDir);
 
         string folder = DataSources.Ensure(info.Name, s.DataDir, msg => Console.Error.WriteLine(msg));
         var train = DataSources.Load(info.Name, train: true, s.DataDir);
         var test = DataSources.Load(info.Name, train: false, s.DataDir);
 
-        var net = ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(s.Seed));
-        if (s.From is not null) LoadMatchingWeights(net, s.From);
+        Module BuildNet(int seed) => graphSource is null
+            ? ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(seed))
+            : ImportCommand.LoadAnyModel(graphSource).Model.Train();
+        var net = BuildNet(s.Seed);
+        if (graphSource is not null)
+        {
+            CheckGraphFits(net, graphSource, info);
+            // The run's own checkpoints must be rebuildable, so the graph travels with them.
+            var graph = Path.Combine(outDir, ImportCommand.GraphFileName);
+            var source = Path.Combine(graphSource.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+                ? Path.GetDirectoryName(Path.GetFullPath(graphSource))! : graphSource, ImportCommand.GraphFileName);
+            if (Path.GetFullPath(source) != Path.GetFullPath(graph)) File.Copy(source, graph, overwrite: true);
+        }
+        else if (s.From is not null) LoadMatchingWeights(net, s.From);
         Freeze(net, s.Freeze ?? []);
         Optimizer opt = s.Optimizer switch
         {
@@ -98,14 +115,14 @@ internal static class TrainCommand
         if (s.Resume)
         {
             var ck = Checkpoint.Load(outDir);
-            if (ck.GetString("model") != s.Model || ck.GetString("dataset") != info.Name)
-                throw new ArgumentException($"the checkpoint in '{outDir}' is of {ck.GetString("model")} on {ck.GetString("dataset")}, not {s.Model} on {info.Name}");
+            if (ck.GetString("model") != modelName || ck.GetString("dataset") != info.Name)
+                throw new ArgumentException($"the checkpoint in '{outDir}' is of {ck.GetString("model")} on {ck.GetString("dataset")}, not {modelName} on {info.Name}");
             net.LoadStateDict(ck.Weights);
             opt.LoadStateDict(ck.OptimizerState);
             startEpoch = ck.GetInt("epoch") ?? 0;
             sched?.Restore(startEpoch, (float)(ck.GetDouble("lr") ?? lr));
             if (sched is null) opt.LearningRate = (float)(ck.GetDouble("lr") ?? lr);
-            Console.Error.WriteLine($"resuming {s.Model} on {info.Name} from '{outDir}' after epoch {startEpoch} of {epochs}");
+            Console.Error.WriteLine($"resuming {modelName} on {info.Name} from '{outDir}' after epoch {startEpoch} of {epochs}");
             TrimMetrics(metricsPath, startEpoch);
         }
         else if (File.Exists(metricsPath)) File.Delete(metricsPath);
@@ -116,7 +133,7 @@ internal static class TrainCommand
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
         // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
         using var parallel = s.Replicas > 1
-            ? new Fovea.Distributed.DataParallel(net, i => ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(s.Seed + i)), s.Replicas)
+            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), s.Replicas)
             : null;
 
         using var cancel = new CancellationTokenSource();
@@ -132,7 +149,7 @@ internal static class TrainCommand
         ClassificationMetrics? lastTest = null;
         try
         {
-            CliErrors.Line($"training {s.Model} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
+            CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
                 $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
                 (s.Replicas > 1 ? $", {s.Replicas} replicas" : ""));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
@@ -162,7 +179,7 @@ internal static class TrainCommand
                 lastTest = testMetrics;
                 float usedLr = opt.LearningRate;
                 sched?.Step((float)testMetrics.Loss);
-                SaveCheckpoint(outDir, net, opt, s, info, epoch + 1, epochs);
+                SaveCheckpoint(outDir, net, opt, s, modelName, info, epoch + 1, epochs);
                 var line = new Dictionary<string, object>
                 {
                     ["epoch"] = epoch + 1,
@@ -185,13 +202,30 @@ internal static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
-        WriteCurves(outDir, $"{s.Model} on {info.Name}");
+        WriteCurves(outDir, $"{modelName} on {info.Name}");
         lastTest ??= trainer.Evaluate(testLoader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
         CliErrors.Line($"test accuracy: {lastTest.Top1Accuracy:P2} (top-5 {lastTest.Top5Accuracy:P2}) on {lastTest.Count:N0} {info.Name} test images; checkpoint: {Checkpoint.ResolvePath(outDir)}");
         return 0;
     }
 
     private static double Round(double v) => Math.Round(v, 6);
+
+    // An imported graph must take the data set's images and give one score per class.
+    private static void CheckGraphFits(Module net, string source, DatasetInfo info)
+    {
+        Tensor y;
+        try
+        {
+            using (GradMode.NoGrad()) y = net.Eval().Forward(Tensor.Zeros([1, .. info.InputShape]));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"the graph in '{source}' cannot take {info.Name}'s {string.Join("x", info.InputShape)} images: {e.Message}", e);
+        }
+        net.Train();
+        if (y.Rank != 2 || y.Size(1) != info.Classes)
+            throw new ArgumentException($"the graph in '{source}' outputs {y.ShapeString} per image, {info.Name} needs [1, {info.Classes}] (one score per class)");
+    }
 
     private static IEnumerable<Parameter> Trainable(Module net) => net.Parameters().Where(p => p.RequiresGrad);
 
@@ -231,10 +265,10 @@ internal static class TrainCommand
         }
     }
 
-    internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, DatasetInfo info, int epochDone, int epochs) =>
+    internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, string modelName, DatasetInfo info, int epochDone, int epochs) =>
         Checkpoint.Of(net, opt, new Dictionary<string, object?>
         {
-            ["model"] = s.Model,
+            ["model"] = modelName,
             ["dataset"] = info.Name,
             ["classes"] = info.Classes,
             ["class_names"] = info.ClassNames,
