@@ -35,6 +35,8 @@ internal static class TrainCommand
         var output = new Option<string?>("--output", "-o") { Description = "Output folder for checkpoint.safetensors and metrics.jsonl (default: runs/MODEL-DATASET)" };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Data folder (default: ${DataSources.EnvironmentVariable} or ./data)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --output from its last checkpoint" };
+        var distributed = new Option<string>("--distributed") { Description = "none, or mpi: run under mpirun, one rank per process; each rank takes a shard of every batch and rank 0 alone writes", DefaultValueFactory = _ => "none" };
+        distributed.AcceptOnlyFromAmong("none", "mpi");
         var from = new Option<string?>("--from") { Description = "Start from this checkpoint's weights (those whose names and shapes fit the model), e.g. to fine-tune on a new data set" };
         var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters under these module names (e.g. features) so only the rest trains", AllowMultipleArgumentsPerToken = true };
         var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
@@ -42,22 +44,28 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
-            replicas, from, freeze,
+            replicas, from, freeze, distributed,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? []))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi"))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
-        string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null);
+        string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null,
+        bool Mpi = false);
 
     internal static int Run(TrainSettings s)
     {
         var info = DatasetCatalog.Get(s.Dataset);
+        if (s.Mpi && s.Replicas > 1) throw new ArgumentException("--distributed mpi and --replicas do not combine: run one rank per process");
+        // Under MPI every rank trains; rank 0 alone prepares data and writes checkpoints, metrics and output.
+        using var comm = s.Mpi ? new Fovea.Distributed.Mpi.MpiCommunicator() : null;
+        bool main = comm is null || comm.Rank == 0;
+        if (!main) Console.SetOut(TextWriter.Null);
         var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{info.Name}");
         // A graph brought in by 'fovea import' (or a run trained from one, when resuming) is the network itself.
         string? graphSource = s.From is not null && ImportCommand.HasGraph(s.From) ? s.From
@@ -77,7 +85,9 @@ internal static class TrainCommand
         CpuParallel.Threads = s.Threads;
         Directory.CreateDirectory(outDir);
 
-        string folder = DataSources.Ensure(info.Name, s.DataDir, msg => Console.Error.WriteLine(msg));
+        string folder = main ? DataSources.Ensure(info.Name, s.DataDir, msg => Console.Error.WriteLine(msg)) : "";
+        comm?.Barrier();
+        if (!main) folder = DataSources.Ensure(info.Name, s.DataDir);
         var train = DataSources.Load(info.Name, train: true, s.DataDir);
         var test = DataSources.Load(info.Name, train: false, s.DataDir);
 
@@ -123,15 +133,16 @@ internal static class TrainCommand
             sched?.Restore(startEpoch, (float)(ck.GetDouble("lr") ?? lr));
             if (sched is null) opt.LearningRate = (float)(ck.GetDouble("lr") ?? lr);
             Console.Error.WriteLine($"resuming {modelName} on {info.Name} from '{outDir}' after epoch {startEpoch} of {epochs}");
-            TrimMetrics(metricsPath, startEpoch);
+            if (main) TrimMetrics(metricsPath, startEpoch);
         }
-        else if (File.Exists(metricsPath)) File.Delete(metricsPath);
+        else if (main && File.Exists(metricsPath)) File.Delete(metricsPath);
 
         using var trainLoader = new DataLoader(train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: false,
             transforms: info.TrainTransforms(s.Augment ?? info.DefaultAugment), numWorkers: s.Workers);
         using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms(), numWorkers: s.Workers);
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
         // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
+        var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm);
         using var parallel = s.Replicas > 1
             ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), s.Replicas)
             : null;
@@ -151,7 +162,7 @@ internal static class TrainCommand
         {
             CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
                 $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
-                (s.Replicas > 1 ? $", {s.Replicas} replicas" : ""));
+                (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks"));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 // Re-seed per epoch so dropout and other randomness resume exactly.
@@ -161,9 +172,12 @@ internal static class TrainCommand
                 ClassificationMetrics? trainMetrics = null;
                 try
                 {
-                    trainMetrics = progress.Run(epoch, cb => parallel is null
-                        ? trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token)
-                        : parallel.TrainEpoch(batches, trainer.Loss, opt, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token));
+                    trainMetrics = progress.Run(epoch, cb => (parallel, ddp) switch
+                    {
+                        ({ } p, _) => p.TrainEpoch(batches, trainer.Loss, opt, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token),
+                        (_, { } d) => d.TrainEpoch(batches, trainer.Loss, opt, info.Classes, epoch, trainLoader.BatchesPerEpoch, main ? cb : null, cancel.Token),
+                        _ => trainer.TrainEpoch(batches, info.Classes, epoch, trainLoader.BatchesPerEpoch, cb, cancel.Token),
+                    });
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
@@ -179,7 +193,7 @@ internal static class TrainCommand
                 lastTest = testMetrics;
                 float usedLr = opt.LearningRate;
                 sched?.Step((float)testMetrics.Loss);
-                SaveCheckpoint(outDir, net, opt, s, modelName, info, epoch + 1, epochs);
+                if (main) SaveCheckpoint(outDir, net, opt, s, modelName, info, epoch + 1, epochs);
                 var line = new Dictionary<string, object>
                 {
                     ["epoch"] = epoch + 1,
@@ -192,7 +206,7 @@ internal static class TrainCommand
                     ["seconds"] = Math.Round(seconds, 3),
                     ["images_per_second"] = Math.Round(trainMetrics.Count / seconds, 1),
                 };
-                File.AppendAllText(metricsPath, JsonSerializer.Serialize(line) + "\n");
+                if (main) File.AppendAllText(metricsPath, JsonSerializer.Serialize(line) + "\n");
                 CliErrors.Line($"epoch {epoch + 1}/{epochs}: train loss {trainMetrics.Loss:F4} acc {trainMetrics.Top1Accuracy:P2} | " +
                     $"test loss {testMetrics.Loss:F4} acc {testMetrics.Top1Accuracy:P2} top-5 {testMetrics.Top5Accuracy:P2} | " +
                     $"{trainMetrics.Count / seconds:N0} img/s, {seconds:F1} s");
@@ -202,7 +216,7 @@ internal static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
-        WriteCurves(outDir, $"{modelName} on {info.Name}");
+        if (main) WriteCurves(outDir, $"{modelName} on {info.Name}");
         lastTest ??= trainer.Evaluate(testLoader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
         CliErrors.Line($"test accuracy: {lastTest.Top1Accuracy:P2} (top-5 {lastTest.Top5Accuracy:P2}) on {lastTest.Count:N0} {info.Name} test images; checkpoint: {Checkpoint.ResolvePath(outDir)}");
         return 0;
