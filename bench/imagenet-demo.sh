@@ -16,7 +16,6 @@ root="$out/fashion-imagenet"
 mkdir -p "$out"
 
 dotnet build src/Fovea.Cli -c Release 2>&1 | tail -n 1
-dotnet build bench/ImageNetDemo -c Release 2>&1 | tail -n 1
 fovea() { dotnet src/Fovea.Cli/bin/Release/net10.0/fovea.dll "$@"; }
 
 # Fashion-MNIST label -> WordNet synset (ImageNet's wnids where ImageNet has the class).
@@ -49,7 +48,10 @@ print(f"wrote {root}")
 PY
 fi
 
-dotnet bench/ImageNetDemo/bin/Release/net10.0/ImageNetDemo.dll "$root" "$out/run" "$epochs" 72 64 alexnet
+# AlexNet (torchvision's layout) at 64x64 crops of images resized to 73 on the shorter side (8/7, as 256/224).
+fovea train --model alexnet --dataset "imagefolder:$root" --image-size 64 --epochs "$epochs" --batch-size 64 --lr 0.01 --output "$out/run"
+fovea eval --checkpoint "$out/run"
+fovea viz confusion --checkpoint "$out/run" --output "$out/run/confusion.png"
 
 first=$(ls "$root/val/n04133789" | head -n 1)
 fovea viz curves --run "$out/run" --output "$out/curves.png"

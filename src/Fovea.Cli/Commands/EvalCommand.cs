@@ -29,14 +29,12 @@ internal static class EvalCommand
         Backends.Cpu.CpuParallel.Threads = threads;
         var (model, maybeCk) = ImportCommand.LoadAnyModel(path);
         var ck = maybeCk ?? throw new ArgumentException($"'{path}' is a bare ONNX file: import it and train or fine-tune it on a data set first");
-        var info = DatasetCatalog.Get(ck.GetString("dataset") ?? throw new InvalidDataException($"checkpoint '{path}' names no data set"));
-        DataSources.Ensure(info.Name, dataDir, msg => Console.Error.WriteLine(msg));
-        var test = DataSources.Load(info.Name, train: false, dataDir);
-        using var loader = new DataLoader(test, 256, transforms: info.EvalTransforms());
+        var info = TrainingData.ForCheckpoint(ck, dataDir, msg => Console.Error.WriteLine(msg));
+        using var loader = new DataLoader(info.Test, 256, transforms: info.EvalTransforms);
         var m = Trainer.Evaluate(model, new CrossEntropyLoss(), loader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
 
         CliErrors.Line($"{ck.GetString("model")} on {info.Name} test ({m.Count:N0} images): top-1 error {m.Top1Error:P2}, top-5 error {m.Top5Error:P2}, loss {m.Loss:F4}");
-        var names = info.ClassNames;
+        var names = info.Train.ClassNames;
         var perClass = m.PerClassAccuracy();
         var table = new Table().AddColumn("class").AddColumn(new TableColumn("accuracy").RightAligned());
         for (int c = 0; c < names.Count; c++) table.AddRow(Markup.Escape(names[c]), perClass[c].ToString("P2", CultureInfo.InvariantCulture));

