@@ -41,5 +41,14 @@ public class ImageFolderTrainTests
         Assert.True(e.Exit == 0, e.Err);
         Assert.Contains("on imagefolder test (20 images)", e.Out);
         Assert.Contains("n04133789", e.Out);
+        // Ten-crop averaging, and error at the level of a WordNet ancestor both classes share (entity) and one they
+        // do not (footwear, n03380867: a sandal is a shoe and so footwear; a jersey is not).
+        var t = FoveaProcess.Run(root, "eval", "--checkpoint", run, "--ten-crop", "--ancestor", "n00001740");
+        Assert.True(t.Exit == 0, t.Err);
+        Assert.Contains("ten crops", t.Out);
+        Assert.Contains("at the level of n00001740 (entity): accuracy 100.00 %", t.Out);
+        var f = FoveaProcess.Run(root, "eval", "--checkpoint", run, "--ancestor", "n03380867");
+        Assert.True(f.Exit == 0, f.Err);
+        Assert.Contains("(footwear", f.Out);
     }
 }

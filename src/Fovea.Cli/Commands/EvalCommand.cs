@@ -16,24 +16,49 @@ internal static class EvalCommand
         var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "Checkpoint folder (or .safetensors file) written by 'fovea train'", Required = true };
         var dataDir = new Option<string?>("--data-dir") { Description = "Data folder" };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var tenCrop = new Option<bool>("--ten-crop") { Description = "Image folders: average the predictions of AlexNet's ten crops (corners, centre, and their mirror images)" };
+        var ancestor = new Option<string?>("--ancestor") { Description = "Classes named by WordNet ids: also count a prediction right when it shares this ancestor with the truth (e.g. n02084071, dog)" };
+        var wordnet = new Option<string?>("--wordnet") { Description = "WordNet 3.0 dict folder (default: where Debian's wordnet-base installs it)" };
         var cmd = new Command("eval", "Evaluate a checkpoint on its data set's test split: top-1/top-5 error, per-class accuracy, confusion matrix.")
         {
-            checkpoint, dataDir, threads,
+            checkpoint, dataDir, threads, tenCrop, ancestor, wordnet,
         };
-        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint)!, r.GetValue(dataDir), r.GetValue(threads))));
+        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint)!, r.GetValue(dataDir), r.GetValue(threads), r.GetValue(tenCrop),
+            r.GetValue(ancestor), r.GetValue(wordnet))));
         return cmd;
     }
 
-    private static int Run(string path, string? dataDir, int threads)
+    private static int Run(string path, string? dataDir, int threads, bool tenCrop, string? ancestor, string? wordnet)
     {
         Backends.Cpu.CpuParallel.Threads = threads;
         var (model, maybeCk) = ImportCommand.LoadAnyModel(path);
         var ck = maybeCk ?? throw new ArgumentException($"'{path}' is a bare ONNX file: import it and train or fine-tune it on a data set first");
         var info = TrainingData.ForCheckpoint(ck, dataDir, msg => Console.Error.WriteLine(msg));
-        using var loader = new DataLoader(info.Test, 256, transforms: info.EvalTransforms);
-        var m = Trainer.Evaluate(model, new CrossEntropyLoss(), loader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
+        ClassificationMetrics m;
+        if (tenCrop)
+        {
+            if (info.Name != TrainingData.ImageFolderName)
+                throw new ArgumentException($"--ten-crop needs a checkpoint trained on an image folder; this one is on {info.Name}");
+            // The data set yields the resized square; the ten crops are cut from it and their predictions averaged.
+            int crop = ck.GetInt("crop") ?? info.InputShape[1];
+            using var tenLoader = new DataLoader(info.Test, 32, transforms: Data.Images.ImageNetPreprocessing.EvalTenCrop(info.InputShape[0]));
+            using (GradMode.NoGrad()) m = Data.Images.TenCrop.Evaluate(model.Eval(), tenLoader.GetEpoch(0).Select(b => (b.Images, b.Labels)), crop, info.Classes);
+        }
+        else
+        {
+            using var loader = new DataLoader(info.Test, 256, transforms: info.EvalTransforms);
+            m = Trainer.Evaluate(model, new CrossEntropyLoss(), loader.GetEpoch(0).Select(b => (b.Images, b.Labels)), info.Classes);
+        }
 
-        CliErrors.Line($"{ck.GetString("model")} on {info.Name} test ({m.Count:N0} images): top-1 error {m.Top1Error:P2}, top-5 error {m.Top5Error:P2}, loss {m.Loss:F4}");
+        CliErrors.Line($"{ck.GetString("model")} on {info.Name} test ({m.Count:N0} images{(tenCrop ? ", ten crops" : "")}): top-1 error {m.Top1Error:P2}, top-5 error {m.Top5Error:P2}, loss {m.Loss:F4}");
+        if (ancestor is not null)
+        {
+            // ILSVRC-style error at a coarser level of WordNet: "wrong dog breed but right dog" counts as right.
+            var db = Data.WordNet.WordNetDatabase.Open(wordnet);
+            var name = db.Get(ancestor).Name;
+            double hier = Data.WordNet.WordNetDatabase.HierarchicalAccuracy(m.Confusion, info.Train.ClassNames, (t, p) => db.ShareAncestor(t, p, ancestor));
+            CliErrors.Line($"at the level of {ancestor} ({name}): accuracy {hier:P2}, error {1 - hier:P2}");
+        }
         var names = info.Train.ClassNames;
         var perClass = m.PerClassAccuracy();
         var table = new Table().AddColumn("class").AddColumn(new TableColumn("accuracy").RightAligned());
