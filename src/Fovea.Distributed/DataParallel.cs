@@ -36,8 +36,10 @@ public sealed class DataParallel : IDisposable
     /// <param name="factory">Builds a model of the same architecture (weights are then copied from <paramref name="model"/>).</param>
     /// <param name="replicas">How many replicas, at least 1.</param>
     /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
-    public DataParallel(Module model, Func<Module> factory, int replicas, int? threadsPerReplica = null)
-        : this(model, factory is null ? throw new ArgumentNullException(nameof(factory)) : _ => factory(), replicas, threadsPerReplica)
+    /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the whole global batch (PyTorch's SyncBatchNorm)
+    /// rather than each replica's slice.</param>
+    public DataParallel(Module model, Func<Module> factory, int replicas, int? threadsPerReplica = null, bool syncBatchNorm = false)
+        : this(model, factory is null ? throw new ArgumentNullException(nameof(factory)) : _ => factory(), replicas, threadsPerReplica, syncBatchNorm)
     {
     }
 
@@ -46,7 +48,9 @@ public sealed class DataParallel : IDisposable
     /// <paramref name="model"/>. Seed each replica's dropout generator differently, e.g. <c>new Generator(seed + i)</c>.</param>
     /// <param name="replicas">How many replicas, at least 1.</param>
     /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
-    public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null)
+    /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the whole global batch (PyTorch's SyncBatchNorm)
+    /// rather than each replica's slice.</param>
+    public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null, bool syncBatchNorm = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(factory);
@@ -73,7 +77,19 @@ public sealed class DataParallel : IDisposable
             if (_flat[r].Buffer.Length != _flat[0].Buffer.Length)
                 throw new ArgumentException($"the factory's model has {_flat[r].Buffer.Length} parameters, the model {_flat[0].Buffer.Length}");
         _threads = new ReplicaThreads(replicas);
+        SyncBatchNorm = syncBatchNorm;
+        if (syncBatchNorm)
+        {
+            var group = new ThreadGroup(replicas);
+            for (int r = 0; r < replicas; r++)
+                foreach (var bn in BatchNorms(_replicas[r])) bn.SyncGroup = group.Rank(r);
+        }
     }
+
+    private static IEnumerable<BatchNorm> BatchNorms(Module m) => m.NamedModules().Select(x => x.Module).OfType<BatchNorm>();
+
+    /// <summary>Whether batch norm pools the statistics of every replica's slice.</summary>
+    public bool SyncBatchNorm { get; }
 
     /// <summary>Replica 0: the model given to the constructor, which the optimiser updates.</summary>
     public Module Module => _replicas[0];
@@ -96,6 +112,9 @@ public sealed class DataParallel : IDisposable
         int batch = inputs.Size(0);
         if (targets.Size(0) != batch) throw new ArgumentException($"inputs have {batch} samples, targets {targets.Size(0)}");
         var slices = BatchSplit.Slices(batch, _replicas.Length);
+        // A replica with no samples would never reach the statistics' all-reduce that the others wait at.
+        if (SyncBatchNorm && batch < _replicas.Length)
+            throw new ArgumentException($"synchronised batch norm needs at least one sample per replica: a batch of {batch} over {_replicas.Length} replicas");
         var losses = new float[_replicas.Length];
         var logits = new Tensor?[_replicas.Length];
         int saved = CpuParallel.Threads;
@@ -193,5 +212,11 @@ public sealed class DataParallel : IDisposable
             if (!mine.Contains(p)) throw new ArgumentException("the optimizer must be built over the parameters of the model passed to DataParallel (replica 0)");
     }
 
-    public void Dispose() => _threads.Dispose();
+    /// <summary>Stops the replica threads; the model passed in (replica 0) normalises by its own batch again.</summary>
+    public void Dispose()
+    {
+        if (SyncBatchNorm)
+            foreach (var bn in BatchNorms(_replicas[0])) bn.SyncGroup = null;
+        _threads.Dispose();
+    }
 }

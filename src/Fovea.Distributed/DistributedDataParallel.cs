@@ -22,10 +22,15 @@ public sealed class DistributedDataParallel
     /// <param name="communicator">The job, e.g. <see cref="Mpi.MpiCommunicator"/>.</param>
     /// <param name="broadcastInitialWeights">Copy rank 0's weights and buffers to every rank first (a collective: all
     /// ranks must construct together).</param>
-    public DistributedDataParallel(Module model, ICommunicator communicator, bool broadcastInitialWeights = true)
+    /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the global batch, pooled over the ranks
+    /// (PyTorch's SyncBatchNorm), rather than each rank's shard.</param>
+    public DistributedDataParallel(Module model, ICommunicator communicator, bool broadcastInitialWeights = true, bool syncBatchNorm = false)
     {
         Module = model ?? throw new ArgumentNullException(nameof(model));
         Communicator = communicator ?? throw new ArgumentNullException(nameof(communicator));
+        SyncBatchNorm = syncBatchNorm;
+        if (syncBatchNorm)
+            foreach (var bn in model.NamedModules().Select(m => m.Module).OfType<BatchNorm>()) bn.SyncGroup = communicator;
         _flat = new FlatGradients(model);
         // One extra float carries the weighted loss, so the loss is reduced in the same collective as the gradients.
         _buffer = new float[_flat.Buffer.Length + 1];
@@ -34,6 +39,9 @@ public sealed class DistributedDataParallel
 
     public Module Module { get; }
     public ICommunicator Communicator { get; }
+
+    /// <summary>Whether batch norm pools its statistics over the ranks.</summary>
+    public bool SyncBatchNorm { get; }
     public int Rank => Communicator.Rank;
     public int WorldSize => Communicator.Size;
 
@@ -61,6 +69,9 @@ public sealed class DistributedDataParallel
         if (globalBatch < 1) throw new ArgumentException($"global batch must be positive, got {globalBatch}");
         Module.ZeroGrad();
         int n = shardInputs.Size(0);
+        // A rank with no samples would never reach the statistics' all-reduce that the others wait at.
+        if (SyncBatchNorm && n == 0)
+            throw new ArgumentException($"rank {Rank}: synchronised batch norm needs at least one sample per rank, but the global batch of {globalBatch} leaves this rank none");
         Tensor? outputs = null;
         float weighted = 0f;
         if (n > 0)

@@ -5,16 +5,13 @@ namespace Fovea.Distributed;
 /// processes of one job. <see cref="Mpi.MpiCommunicator"/> implements it over Open MPI; <see cref="SingleProcess"/>
 /// is the job of one.
 /// </summary>
-public interface ICommunicator
+public interface ICommunicator : Fovea.NN.IAllReduceGroup
 {
     /// <summary>This process's index in the job, 0 .. Size-1.</summary>
     int Rank { get; }
 
     /// <summary>How many processes the job has.</summary>
     int Size { get; }
-
-    /// <summary>Replaces every element with its sum over all processes.</summary>
-    void AllreduceSum(float[] buffer);
 
     /// <summary>Replaces every element with the value <paramref name="root"/> holds.</summary>
     void Broadcast(float[] buffer, int root = 0);

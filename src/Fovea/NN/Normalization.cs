@@ -32,6 +32,13 @@ public abstract class BatchNorm : Module
     public Tensor? RunningMean => GetBuffer("running_mean");
     public Tensor? RunningVar => GetBuffer("running_var");
 
+    /// <summary>
+    /// When set, training normalises by the statistics of every group member's batch together (PyTorch's
+    /// SyncBatchNorm); null, the default, normalises by this module's own batch. Evaluation always uses the
+    /// running statistics.
+    /// </summary>
+    public IAllReduceGroup? SyncGroup { get; set; }
+
     public override Tensor Forward(Tensor input)
     {
         if (input.Rank != _expectedRank && input.Rank != AltRank || input.Size(1) != NumFeatures)
@@ -39,6 +46,8 @@ public abstract class BatchNorm : Module
                 $"{(AltRank != _expectedRank ? $" or [N, {NumFeatures}, L]" : "")}, got {input.ShapeString}");
         // Without running statistics, evaluation also normalises by the batch, as PyTorch does.
         bool useBatch = Training || RunningMean is null;
+        if (Training && SyncGroup is not null)
+            return Functional.SyncBatchNorm(input, RunningMean, RunningVar, Weight, Bias, SyncGroup, Momentum, Eps, TypeName);
         return Functional.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, useBatch, Momentum, Eps, TypeName);
     }
 
