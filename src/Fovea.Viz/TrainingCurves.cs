@@ -17,9 +17,10 @@ public static class TrainingCurves
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 200);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 150);
         double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
-        var loss = Panel("loss", "cross-entropy loss", x,
+        // Plots hold native paints and fonts: free them here rather than leave them to the finalizer.
+        using var loss = Panel("loss", "cross-entropy loss", x,
             epochs.Select(e => e.TrainLoss).ToArray(), epochs.Select(e => e.TestLoss).ToArray(), title, Alignment.UpperRight);
-        var acc = Panel("accuracy", "top-1 accuracy (%)", x,
+        using var acc = Panel("accuracy", "top-1 accuracy (%)", x,
             epochs.Select(e => 100 * e.TrainAccuracy).ToArray(), epochs.Select(e => 100 * e.TestAccuracy).ToArray(), title, Alignment.LowerRight);
 
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);

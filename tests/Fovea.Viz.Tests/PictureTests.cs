@@ -25,7 +25,14 @@ public sealed class PictureTests
         return decoded;
     }
 
-    private static byte[] Pixels(SKBitmap bmp) => bmp.Copy(SKColorType.Rgba8888).GetPixelSpan().ToArray();
+    // The copy must stay alive until its pixels are read: as a temporary it could be finalized (its native pixels
+    // unmapped) while ToArray, whose allocation can start a collection, was still reading them, and the test host
+    // crashed or read garbage.
+    private static byte[] Pixels(SKBitmap bmp)
+    {
+        using var copy = bmp.Copy(SKColorType.Rgba8888);
+        return copy.GetPixelSpan().ToArray();
+    }
 
     [Fact]
     public void Filter_grid_lays_out_every_filter_and_follows_the_weights()
