@@ -33,6 +33,31 @@ internal static class ConvIm2col
     private static int ColumnLength(in ConvGeometry g, int bandRows) =>
         NeedsUnfold(g) ? g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * bandRows * g.OutWidth : 0;
 
+    /// <summary>Chunks of images the forward and data-gradient passes split the batch into, one column buffer each.</summary>
+    private static int ImageChunks(in ConvGeometry g) => Math.Max(1, Math.Min(CpuParallel.Threads, g.Batch));
+
+    /// <summary>Chunks of images the filter-gradient pass sums separately (each chunk after the first into its own partial).</summary>
+    private static int FilterChunks(in ConvGeometry g)
+    {
+        int chunks = Math.Min(CpuParallel.Threads, g.Batch);
+        return chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread ? 1 : chunks;
+    }
+
+    /// <summary>Floats of <see cref="ScratchPool"/> the forward or the data-gradient pass holds at once: a column buffer per running chunk.</summary>
+    internal static long ImageScratchFloats(in ConvGeometry g)
+    {
+        int chunks = ImageChunks(g), colLength = ColumnLength(g, BandRows(g));
+        return colLength == 0 ? 0 : (long)CpuParallel.Concurrency(chunks, g.Macs / chunks) * colLength;
+    }
+
+    /// <summary>Floats of <see cref="ScratchPool"/> the filter-gradient pass holds at once: the partial filter gradients and a column buffer per running chunk.</summary>
+    internal static long FilterScratchFloats(in ConvGeometry g)
+    {
+        int chunks = FilterChunks(g), colLength = ColumnLength(g, BandRows(g));
+        long columns = colLength == 0 ? 0 : (long)CpuParallel.Concurrency(chunks, g.Macs / chunks) * colLength;
+        return (chunks - 1) * g.WeightCount + columns;
+    }
+
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
@@ -108,8 +133,7 @@ internal static class ConvIm2col
 
         // Each chunk of images sums into its own partial dw; the partials are then added in chunk order, so the
         // result does not depend on thread timing.
-        int chunks = Math.Min(CpuParallel.Threads, g.Batch);
-        if (chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread) chunks = 1;
+        int chunks = FilterChunks(g);
         var partials = new float[]?[chunks];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
@@ -174,9 +198,7 @@ internal static class ConvIm2col
     /// </summary>
     private static void ForEachImage(in ConvGeometry g, int colLength, Action<int, float[]> body)
     {
-        int batch = g.Batch;
-        int chunks = Math.Min(CpuParallel.Threads, batch);
-        if (chunks <= 1) chunks = 1;
+        int batch = g.Batch, chunks = ImageChunks(g);
         CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), t =>
         {
             int start = (int)((long)batch * t / chunks), end = (int)((long)batch * (t + 1) / chunks);

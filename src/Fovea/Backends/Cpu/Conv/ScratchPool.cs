@@ -13,6 +13,34 @@ internal static class ScratchPool
 
     private static int MaxKept => 2 * CpuParallel.Threads + 6;
 
+    // Bytes lent out now, and their high-water mark since the last reset: what the kernels need at once, which
+    // a memory estimate (Inspection/MemoryFootprint) is checked against. Guarded by Free's lock.
+    private static long _lentBytes, _peakLentBytes;
+
+    /// <summary>The most bytes of scratch lent at once since <see cref="ResetPeak"/>.</summary>
+    public static long PeakLentBytes
+    {
+        get { lock (Free) return _peakLentBytes; }
+    }
+
+    /// <summary>Starts a new high-water mark from what is lent now.</summary>
+    public static void ResetPeak()
+    {
+        lock (Free) _peakLentBytes = _lentBytes;
+    }
+
+    /// <summary>Drops the idle buffers, so the next calls allocate as in a fresh process (for measurements).</summary>
+    public static void Clear()
+    {
+        lock (Free) Free.Clear();
+    }
+
+    private static void Lend(float[] a)
+    {
+        _lentBytes += sizeof(float) * (long)a.Length;
+        _peakLentBytes = Math.Max(_peakLentBytes, _lentBytes);
+    }
+
     /// <summary>A buffer of at least <paramref name="length"/> floats, not cleared.</summary>
     public static float[] Rent(int length)
     {
@@ -25,16 +53,20 @@ internal static class ScratchPool
             {
                 var a = Free[best];
                 Free.RemoveAt(best);
+                Lend(a);
                 return a;
             }
         }
-        return new float[Math.Max(length, 1)];
+        var fresh = new float[Math.Max(length, 1)];
+        lock (Free) Lend(fresh);
+        return fresh;
     }
 
     public static void Return(float[] buffer)
     {
         lock (Free)
         {
+            _lentBytes -= sizeof(float) * (long)buffer.Length;
             Free.Add(buffer);
             if (Free.Count > MaxKept)
             {
