@@ -14,7 +14,9 @@ namespace Fovea.Inspection;
 /// <param name="InputBytes">The images and labels.</param>
 /// <param name="StepBytes">The most bytes the step's pool lent at once (<see cref="StepMemory.PeakLentBytes"/>).</param>
 /// <param name="WorkspaceBytes">The most convolution scratch lent at once.</param>
-public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, long OptimizerBytes, long InputBytes, long StepBytes, long WorkspaceBytes)
+/// <param name="WorkspaceHeldBytes">The most convolution scratch in existence at once, lent or kept idle by the scratch pool for later passes.</param>
+public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, long OptimizerBytes, long InputBytes, long StepBytes, long WorkspaceBytes,
+    long WorkspaceHeldBytes)
 {
     /// <summary>The step's peak: every part at once.</summary>
     public long TotalBytes => ParametersBytes + GradientsBytes + OptimizerBytes + InputBytes + StepBytes + WorkspaceBytes;
@@ -52,7 +54,8 @@ public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, lon
             optimizer.StateDict().Where(e => e.Key != "step").Sum(e => Bytes(e.Value)),
             Bytes(images) + Bytes(labels),
             StepMemory.PeakLentBytes,
-            ScratchPool.PeakLentBytes);
+            ScratchPool.PeakLentBytes,
+            ScratchPool.PeakHeldBytes);
     }
 
     private static long Bytes(Tensor t) => (long)t.NumEl * (t.DType == DType.Int64 ? sizeof(long) : sizeof(float));

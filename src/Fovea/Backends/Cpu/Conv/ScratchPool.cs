@@ -15,7 +15,13 @@ internal static class ScratchPool
 
     // Bytes lent out now, and their high-water mark since the last reset: what the kernels need at once, which
     // a memory estimate (Inspection/MemoryFootprint) is checked against. Guarded by Free's lock.
-    private static long _lentBytes, _peakLentBytes;
+    private static long _lentBytes, _peakLentBytes, _idleBytes, _peakHeldBytes;
+
+    /// <summary>The most bytes of scratch in existence (lent or kept idle) since <see cref="ResetPeak"/>.</summary>
+    public static long PeakHeldBytes
+    {
+        get { lock (Free) return _peakHeldBytes; }
+    }
 
     /// <summary>The most bytes of scratch lent at once since <see cref="ResetPeak"/>.</summary>
     public static long PeakLentBytes
@@ -26,19 +32,28 @@ internal static class ScratchPool
     /// <summary>Starts a new high-water mark from what is lent now.</summary>
     public static void ResetPeak()
     {
-        lock (Free) _peakLentBytes = _lentBytes;
+        lock (Free)
+        {
+            _peakLentBytes = _lentBytes;
+            _peakHeldBytes = _lentBytes + _idleBytes;
+        }
     }
 
     /// <summary>Drops the idle buffers, so the next calls allocate as in a fresh process (for measurements).</summary>
     public static void Clear()
     {
-        lock (Free) Free.Clear();
+        lock (Free)
+        {
+            Free.Clear();
+            _idleBytes = 0;
+        }
     }
 
     private static void Lend(float[] a)
     {
         _lentBytes += sizeof(float) * (long)a.Length;
         _peakLentBytes = Math.Max(_peakLentBytes, _lentBytes);
+        _peakHeldBytes = Math.Max(_peakHeldBytes, _lentBytes + _idleBytes);
     }
 
     /// <summary>A buffer of at least <paramref name="length"/> floats, not cleared.</summary>
@@ -53,6 +68,7 @@ internal static class ScratchPool
             {
                 var a = Free[best];
                 Free.RemoveAt(best);
+                _idleBytes -= sizeof(float) * (long)a.Length;
                 Lend(a);
                 return a;
             }
@@ -67,12 +83,14 @@ internal static class ScratchPool
         lock (Free)
         {
             _lentBytes -= sizeof(float) * (long)buffer.Length;
+            _idleBytes += sizeof(float) * (long)buffer.Length;
             Free.Add(buffer);
             if (Free.Count > MaxKept)
             {
                 int smallest = 0;
                 for (int i = 1; i < Free.Count; i++)
                     if (Free[i].Length < Free[smallest].Length) smallest = i;
+                _idleBytes -= sizeof(float) * (long)Free[smallest].Length;
                 Free.RemoveAt(smallest);
             }
         }
