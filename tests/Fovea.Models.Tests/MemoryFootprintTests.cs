@@ -93,7 +93,7 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         var measured = Measure(model, shape, batch, classes);
         double error = (double)(estimate.TrainingBytes - measured.TotalBytes) / measured.TotalBytes;
         output.WriteLine($"{name} b{batch}: estimated {estimate.TrainingBytes:N0} B (step {estimate.StepBytes:N0}, workspace {estimate.WorkspaceBytes:N0}), " +
-            $"measured {measured.TotalBytes:N0} B (step {measured.StepBytes:N0}, workspace {measured.WorkspaceBytes:N0}, held {measured.WorkspaceHeldBytes:N0}), {error:P2}");
+            $"measured {measured.TotalBytes:N0} B (step {measured.StepBytes:N0}, workspace {measured.WorkspaceBytes:N0}, lent {measured.WorkspaceLentBytes:N0}), {error:P2}");
         Assert.True(Math.Abs(error) <= 0.10, $"{name} at batch {batch}: estimated {estimate.TrainingBytes:N0} B, measured {measured.TotalBytes:N0} B ({error:P1})");
     }
 

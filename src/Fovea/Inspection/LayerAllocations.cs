@@ -9,12 +9,18 @@ namespace Fovea.Inspection;
 /// </summary>
 /// <param name="Forward">Training forward: the buffers the step keeps (outputs and what backward needs).</param>
 /// <param name="Backward">Backward closures' buffers.</param>
-/// <param name="Workspace">Largest convolution scratch of a training pass.</param>
 /// <param name="InferenceForward">Forward in evaluation mode without gradients.</param>
-/// <param name="InferenceWorkspace">Forward convolution scratch.</param>
-internal readonly record struct LayerAllocations(long Forward, long Backward, long Workspace, long InferenceForward, long InferenceWorkspace)
+/// <param name="ForwardScratch">The convolution scratch of each forward pass, in order (buffer lengths in floats).</param>
+/// <param name="BackwardScratch">The same for the backward passes, in the order they run.</param>
+internal readonly record struct LayerAllocations(long Forward, long Backward, long InferenceForward, int[][]? ForwardScratch = null, int[][]? BackwardScratch = null)
 {
     private const long F = sizeof(float), L = sizeof(long);
+
+    /// <summary>Bytes of the largest single scratch pass in training.</summary>
+    public long Workspace => F * (ForwardScratch ?? []).Concat(BackwardScratch ?? []).Select(p => p.Sum(x => (long)x)).DefaultIfEmpty().Max();
+
+    /// <summary>Bytes of the largest forward scratch pass.</summary>
+    public long InferenceWorkspace => F * (ForwardScratch ?? []).Select(p => p.Sum(x => (long)x)).DefaultIfEmpty().Max();
 
     /// <summary>
     /// The allocations of <paramref name="module"/> taking <paramref name="input"/> to <paramref name="output"/>
@@ -72,19 +78,19 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
                     long backward = F * rows * l.InFeatures + F * matrices * l.InFeatures * l.OutFeatures
                         + SumDown(x.Length - 2, x, 1L * l.InFeatures * l.OutFeatures);
                     if (l.Bias is not null) backward += SumDown(x.Length - 1, x, l.OutFeatures);
-                    return new(forward, backward, 0, forward, 0);
+                    return new(forward, backward, forward);
                 }
             case ReLU or LeakyReLU or Sigmoid or Tanh or Softmax or LogSoftmax or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
-                return new(F * o, inputGrad, 0, F * o, 0);
+                return new(F * o, inputGrad, F * o);
             case MaxPool2d:
                 // The int64 index of each maximum is made even without gradients.
-                return new(F * o + L * o, inputGrad, 0, F * o + L * o, 0);
+                return new(F * o + L * o, inputGrad, F * o + L * o);
             case Dropout d:
                 // Training: a mask and x·mask; the product's backward makes g·mask and g·x (the mask's, unused).
-                return d.P == 0 ? default : new(2 * F * i, records ? 2 * F * i : 0, 0, 0, 0);
+                return d.P == 0 ? default : new(2 * F * i, records ? 2 * F * i : 0, 0);
             case LocalResponseNorm:
                 // The output and the per-element scale its backward reads.
-                return new(2 * F * o, inputGrad, 0, 2 * F * o, 0);
+                return new(2 * F * o, inputGrad, 2 * F * o);
             case BatchNorm b:
                 return BatchNormAllocations(b, i, records);
             case Flatten or Identity:
@@ -100,9 +106,9 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
         long forward = padForward + F * g.Batch * (long)g.OutputImageSize;
         long backward = padBackward + F * (g.WeightCount + (bias ? g.OutChannels : 0));
         if (inputNeedsGrad) backward += F * g.Batch * (long)g.InputImageSize;
-        long forwardScratch = F * ConvScratch.ForwardFloats(g, algorithm);
-        long backwardScratch = F * Math.Max(inputNeedsGrad ? ConvScratch.BackwardDataFloats(g) : 0, ConvScratch.BackwardFilterFloats(g));
-        return new(forward, backward, Math.Max(forwardScratch, backwardScratch), forward, forwardScratch);
+        // The data gradient comes first in the backward closure, then the filter's.
+        int[][] backwardScratch = inputNeedsGrad ? [ConvScratch.BackwardData(g), ConvScratch.BackwardFilter(g)] : [ConvScratch.BackwardFilter(g)];
+        return new(forward, backward, forward, [ConvScratch.Forward(g, algorithm)], backwardScratch);
     }
 
     // Tensor.SumTo from a gradient of shape lead + tail down to tail: Sum(0) over each of the first `lead` dims, each
@@ -125,6 +131,6 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
         long forward = F * (3 * c + 3 * c + (running ? 6 * c : 0) + i);
         long backward = records ? F * (i + (affine ? 2 * c : 0)) : 0;
         long inference = running ? F * (3 * c + (affine ? 2 * c : 0) + 2 * c + 2 * i) : forward;
-        return new(forward, backward, 0, inference, 0);
+        return new(forward, backward, inference);
     }
 }

@@ -20,6 +20,6 @@ namespace Fovea.Inspection;
 /// </param>
 /// <param name="WorkspaceBytes">The most convolution scratch (im2col columns, Winograd tiles, FFT spectra) one of its training passes holds at once.</param>
 /// <param name="InferenceActivationsBytes">What the forward allocates in evaluation mode without gradients.</param>
-/// <param name="InferenceWorkspaceBytes">The forward pass's scratch.</param>
+/// <param name="InferenceWorkspaceBytes">The forward pass's scratch. (A model's total is not the largest layer's: see <see cref="MemoryFootprint.WorkspaceBytes"/>.)</param>
 public sealed record LayerMemory(string Name, string Type, long ParametersBytes, long GradientsBytes, long OptimizerBytes,
     long ActivationsBytes, long BackwardBytes, long WorkspaceBytes, long InferenceActivationsBytes, long InferenceWorkspaceBytes);

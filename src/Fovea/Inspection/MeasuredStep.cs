@@ -13,10 +13,13 @@ namespace Fovea.Inspection;
 /// <param name="OptimizerBytes">The optimiser's state tensors after the step.</param>
 /// <param name="InputBytes">The images and labels.</param>
 /// <param name="StepBytes">The most bytes the step's pool lent at once (<see cref="StepMemory.PeakLentBytes"/>).</param>
-/// <param name="WorkspaceBytes">The most convolution scratch lent at once.</param>
-/// <param name="WorkspaceHeldBytes">The most convolution scratch in existence at once, lent or kept idle by the scratch pool for later passes.</param>
+/// <param name="WorkspaceBytes">The most convolution scratch in existence at once: lent, or kept idle by the scratch pool for later passes.</param>
+/// <param name="WorkspaceLentBytes">
+/// The most scratch lent at once, counting whole buffers: the pool may hand a small request a large idle buffer, so
+/// this can exceed what the passes ask for.
+/// </param>
 public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, long OptimizerBytes, long InputBytes, long StepBytes, long WorkspaceBytes,
-    long WorkspaceHeldBytes)
+    long WorkspaceLentBytes)
 {
     /// <summary>The step's peak: every part at once.</summary>
     public long TotalBytes => ParametersBytes + GradientsBytes + OptimizerBytes + InputBytes + StepBytes + WorkspaceBytes;
@@ -54,8 +57,8 @@ public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, lon
             optimizer.StateDict().Where(e => e.Key != "step").Sum(e => Bytes(e.Value)),
             Bytes(images) + Bytes(labels),
             StepMemory.PeakLentBytes,
-            ScratchPool.PeakLentBytes,
-            ScratchPool.PeakHeldBytes);
+            ScratchPool.PeakHeldBytes,
+            ScratchPool.PeakLentBytes);
     }
 
     private static long Bytes(Tensor t) => (long)t.NumEl * (t.DType == DType.Int64 ? sizeof(long) : sizeof(float));

@@ -1,4 +1,5 @@
 using Fovea.NN;
+using ScratchPoolSimulation = Fovea.Backends.Cpu.ScratchPoolSimulation;
 
 namespace Fovea.Inspection;
 
@@ -14,15 +15,19 @@ namespace Fovea.Inspection;
 /// under a step scope every layer's output stays until the batch is done.</para>
 /// <para><b>Outside the step's pool</b> live the parameters and buffers, the gradients (<c>Grad</c>, made under
 /// <see cref="StepMemory.Persistent"/>), the optimiser's state, the input batch, and the convolution kernels' scratch,
-/// which comes from a pool of its own and is given back after each pass: of it only the largest single pass counts
-/// (sized by the kernels' own chunking and banding, <c>Backends/Cpu/Conv/ConvScratch</c>).</para>
+/// which comes from a pool of its own: each pass's buffers are sized by the kernels' own chunking and banding
+/// (<c>Backends/Cpu/Conv/ConvScratch</c>) and played through the pool's rules, since the pool keeps buffers across
+/// passes. Where a pass's chunks may run side by side, they are counted as if they do.</para>
 /// <para>Layers are visited as <see cref="ModelSummary"/> visits them, so the same limits apply (forward order of
 /// Sequential-style models; a Flatten in Forward is a view). <see cref="LocalContrastNorm"/> is not modelled.</para>
 /// </remarks>
 public sealed class MemoryFootprint
 {
-    private MemoryFootprint(int batch, FootprintOptimizer optimizer, IReadOnlyList<LayerMemory> layers, long inputBytes, long labelBytes, long lossBytes)
+    private MemoryFootprint(int batch, FootprintOptimizer optimizer, IReadOnlyList<LayerMemory> layers, long inputBytes, long labelBytes, long lossBytes,
+        long workspaceBytes, long inferenceWorkspaceBytes)
     {
+        WorkspaceBytes = workspaceBytes;
+        InferenceWorkspaceBytes = inferenceWorkspaceBytes;
         Batch = batch;
         Optimizer = optimizer;
         Layers = layers;
@@ -64,8 +69,15 @@ public sealed class MemoryFootprint
     /// <summary>Sum of the backward's buffers.</summary>
     public long BackwardBytes => Layers.Sum(l => l.BackwardBytes);
 
-    /// <summary>The largest scratch of any convolution pass in training (passes run one after another).</summary>
-    public long WorkspaceBytes => Layers.Count == 0 ? 0 : Layers.Max(l => l.WorkspaceBytes);
+    /// <summary>
+    /// What the convolution scratch pool holds at its peak over a training step's passes (forward in order, then
+    /// backward in reverse), lent or kept idle, starting from an empty pool: at least the largest single pass, more
+    /// when the pool keeps earlier passes' buffers that later ones cannot use.
+    /// </summary>
+    public long WorkspaceBytes { get; }
+
+    /// <summary>The same over the forward passes alone.</summary>
+    public long InferenceWorkspaceBytes { get; }
 
     /// <summary>What one training step's pool lends: forward, loss and backward buffers.</summary>
     public long StepBytes => ActivationsBytes + LossBytes + BackwardBytes;
@@ -74,8 +86,7 @@ public sealed class MemoryFootprint
     public long TrainingBytes => ParametersBytes + GradientsBytes + OptimizerBytes + InputBytes + LabelBytes + StepBytes + WorkspaceBytes;
 
     /// <summary>The peak of inference: parameters, the input, every layer's output and the largest scratch.</summary>
-    public long InferenceBytes => ParametersBytes + InputBytes + Layers.Sum(l => l.InferenceActivationsBytes)
-        + (Layers.Count == 0 ? 0 : Layers.Max(l => l.InferenceWorkspaceBytes));
+    public long InferenceBytes => ParametersBytes + InputBytes + Layers.Sum(l => l.InferenceActivationsBytes) + InferenceWorkspaceBytes;
 
     /// <summary>
     /// Estimates <paramref name="model"/> for inputs of shape <paramref name="inputShape"/> (C, H, W without the batch)
@@ -89,6 +100,7 @@ public sealed class MemoryFootprint
         var modules = model.NamedModules().Where(m => !m.Module.NamedChildren().Any()).Select(m => m.Module).ToList();
         int stateTensors = optimizer switch { FootprintOptimizer.SgdMomentum => 1, FootprintOptimizer.Adam => 2, _ => 0 };
         var layers = new List<LayerMemory>(modules.Count);
+        var allocations = new List<LayerAllocations>(modules.Count);
         int[] shape = summary.InputShape;
         bool inputNeedsGrad = false; // the images need none; everything after a layer with parameters does
         for (int i = 0; i < modules.Count; i++)
@@ -98,13 +110,23 @@ public sealed class MemoryFootprint
             long paramFloats = module.NamedParameters().Sum(p => (long)Shapes.Count(p.Parameter.Shape));
             long bufferFloats = module.NamedBuffers().Sum(b => (long)Shapes.Count(b.Buffer.Shape));
             var a = LayerAllocations.Of(module, shape, s.OutputShape, inputNeedsGrad);
+            allocations.Add(a);
             layers.Add(new LayerMemory(s.Name, s.Type, 4 * (paramFloats + bufferFloats), 4 * paramFloats, 4 * stateTensors * paramFloats,
                 a.Forward, a.Backward, a.Workspace, a.InferenceForward, a.InferenceWorkspace));
             inputNeedsGrad |= paramFloats > 0;
             shape = s.OutputShape;
         }
+        var training = new ScratchPoolSimulation();
+        var inference = new ScratchPoolSimulation();
+        foreach (var pass in allocations.SelectMany(a => a.ForwardScratch ?? []))
+        {
+            training.Pass(pass);
+            inference.Pass(pass);
+        }
+        foreach (var pass in Enumerable.Reverse(allocations).SelectMany(a => a.BackwardScratch ?? [])) training.Pass(pass);
         long images = 4 * Count(summary.InputShape);
-        return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyBytes(summary.OutputShape));
+        return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyBytes(summary.OutputShape),
+            4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
     }
 
     /// <summary>

@@ -48,17 +48,18 @@ internal static class ConvFft
     private static long ProductWork(int c, int s) => 8L * c * s + TransformWork(s);
 
     /// <summary>
-    /// Floats of <see cref="ScratchPool"/> the forward holds at once: the image and filter spectra of one block each,
+    /// The <see cref="ScratchPool"/> buffers the forward holds at once: the image and filter spectra of one block each,
     /// and a pair of complex accumulators per running output pair.
     /// </summary>
-    internal static long ScratchFloats(in ConvGeometry g)
+    internal static int[] Scratch(in ConvGeometry g)
     {
         var (ph, pw) = PlaneSize(g);
         int s = ph * pw;
         var (images, filters) = Blocks(g);
         long perChannelSet = 2L * g.InChannels * s;
-        int pairs = (filters + 1) / 2;
-        return (images + filters) * perChannelSet + CpuParallel.Concurrency(images * pairs, ProductWork(g.InChannels, s)) * 4L * s;
+        var buffers = new List<int> { (int)(images * perChannelSet), (int)(filters * perChannelSet) };
+        buffers.AddRange(Enumerable.Repeat(4 * s, CpuParallel.Concurrency(images * ((filters + 1) / 2), ProductWork(g.InChannels, s))));
+        return [.. buffers];
     }
 
     // x [N, C, H, W], w [O, C, KH, KW], bias [O] or null → y [N, O, OH, OW]

@@ -43,19 +43,28 @@ internal static class ConvIm2col
         return chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread ? 1 : chunks;
     }
 
-    /// <summary>Floats of <see cref="ScratchPool"/> the forward or the data-gradient pass holds at once: a column buffer per running chunk.</summary>
-    internal static long ImageScratchFloats(in ConvGeometry g)
+    /// <summary>The <see cref="ScratchPool"/> buffers the forward or the data-gradient pass holds at once: a column buffer per running chunk.</summary>
+    internal static int[] ImageScratch(in ConvGeometry g)
     {
         int chunks = ImageChunks(g), colLength = ColumnLength(g, BandRows(g));
-        return colLength == 0 ? 0 : (long)CpuParallel.Concurrency(chunks, g.Macs / chunks) * colLength;
+        return colLength == 0 ? [] : Enumerable.Repeat(colLength, CpuParallel.Concurrency(chunks, g.Macs / chunks)).ToArray();
     }
 
-    /// <summary>Floats of <see cref="ScratchPool"/> the filter-gradient pass holds at once: the partial filter gradients and a column buffer per running chunk.</summary>
-    internal static long FilterScratchFloats(in ConvGeometry g)
+    /// <summary>
+    /// The <see cref="ScratchPool"/> buffers the filter-gradient pass holds at once: per chunk a column buffer, and for
+    /// every chunk after the first its partial filter gradient (several chunks only when the work is large enough to
+    /// run them all side by side).
+    /// </summary>
+    internal static int[] FilterScratch(in ConvGeometry g)
     {
         int chunks = FilterChunks(g), colLength = ColumnLength(g, BandRows(g));
-        long columns = colLength == 0 ? 0 : (long)CpuParallel.Concurrency(chunks, g.Macs / chunks) * colLength;
-        return (chunks - 1) * g.WeightCount + columns;
+        var buffers = new List<int>();
+        for (int t = 0; t < chunks; t++)
+        {
+            if (t > 0) buffers.Add((int)g.WeightCount);
+            if (colLength > 0) buffers.Add(colLength);
+        }
+        return [.. buffers];
     }
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]

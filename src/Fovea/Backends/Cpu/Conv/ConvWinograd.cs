@@ -21,15 +21,19 @@ internal static class ConvWinograd
         CpuParallel.Threads > 1 && g.Batch >= CpuParallel.Threads ? CpuParallel.Threads : 1;
 
     /// <summary>
-    /// Floats of <see cref="ScratchPool"/> the forward holds at once: the transformed filters U [16, O, C], and per
+    /// The <see cref="ScratchPool"/> buffers the forward holds at once: the transformed filters U [16, O, C], and per
     /// running chunk the transformed tiles V [16, C, T] and the products M [16, O, T].
     /// </summary>
-    internal static long ScratchFloats(in ConvGeometry g)
+    internal static int[] Scratch(in ConvGeometry g)
     {
-        long t = (long)((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2);
-        int chunks = ImageChunks(g);
-        return 16L * g.OutChannels * g.InChannels
-            + CpuParallel.Concurrency(chunks, g.Macs / chunks) * 16L * t * (g.InChannels + g.OutChannels);
+        int t = ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2), chunks = ImageChunks(g);
+        var buffers = new List<int> { 16 * g.OutChannels * g.InChannels };
+        for (int k = CpuParallel.Concurrency(chunks, g.Macs / chunks); k > 0; k--)
+        {
+            buffers.Add(16 * g.InChannels * t);
+            buffers.Add(16 * g.OutChannels * t);
+        }
+        return [.. buffers];
     }
 
     // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]

@@ -11,7 +11,26 @@ internal static class ScratchPool
 {
     private static readonly List<float[]> Free = [];
 
-    private static int MaxKept => 2 * CpuParallel.Threads + 6;
+    /// <summary>Idle buffers kept; beyond this the smallest is dropped.</summary>
+    internal static int MaxKept => 2 * CpuParallel.Threads + 6;
+
+    /// <summary>The index of the smallest idle buffer of at least <paramref name="length"/> floats, or -1: the buffer a rent gets.</summary>
+    internal static int BestFit<T>(List<T> idle, Func<T, int> size, int length)
+    {
+        int best = -1;
+        for (int i = 0; i < idle.Count; i++)
+            if (size(idle[i]) >= length && (best < 0 || size(idle[i]) < size(idle[best]))) best = i;
+        return best;
+    }
+
+    /// <summary>The index of the smallest idle buffer: the one dropped when more than <see cref="MaxKept"/> are idle.</summary>
+    internal static int Smallest<T>(List<T> idle, Func<T, int> size)
+    {
+        int smallest = 0;
+        for (int i = 1; i < idle.Count; i++)
+            if (size(idle[i]) < size(idle[smallest])) smallest = i;
+        return smallest;
+    }
 
     // Bytes lent out now, and their high-water mark since the last reset: what the kernels need at once, which
     // a memory estimate (Inspection/MemoryFootprint) is checked against. Guarded by Free's lock.
@@ -61,9 +80,7 @@ internal static class ScratchPool
     {
         lock (Free)
         {
-            int best = -1;
-            for (int i = 0; i < Free.Count; i++)
-                if (Free[i].Length >= length && (best < 0 || Free[i].Length < Free[best].Length)) best = i;
+            int best = BestFit(Free, a => a.Length, length);
             if (best >= 0)
             {
                 var a = Free[best];
@@ -87,9 +104,7 @@ internal static class ScratchPool
             Free.Add(buffer);
             if (Free.Count > MaxKept)
             {
-                int smallest = 0;
-                for (int i = 1; i < Free.Count; i++)
-                    if (Free[i].Length < Free[smallest].Length) smallest = i;
+                int smallest = Smallest(Free, a => a.Length);
                 _idleBytes -= sizeof(float) * (long)Free[smallest].Length;
                 Free.RemoveAt(smallest);
             }
