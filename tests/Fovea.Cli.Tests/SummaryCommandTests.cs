@@ -86,6 +86,6 @@ public class SummaryCommandTests
         Assert.Equal(0, r.Exit);
         Assert.Contains("training step at batch 8", r.Out);
         Assert.Contains("inference at batch 8", r.Out);
-        Assert.Contains("largest batch whose training step fits in 16 MiB:", r.Out);
+        Assert.Contains("largest batch whose training step fits in 16,777,216 bytes (16 MiB): ", r.Out);
     }
 }

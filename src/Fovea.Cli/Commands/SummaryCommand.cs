@@ -143,8 +143,8 @@ internal static class SummaryCommand
         }
         if (fit is { } f)
             CliErrors.Line(f.Batch > 0
-                ? $"largest batch whose training step fits in {ByteSize.Format(f.Budget)}: {f.Batch}"
-                : $"not even a batch of 1 fits in {ByteSize.Format(f.Budget)}");
+                ? $"largest batch whose training step fits in {f.Budget:N0} bytes ({ByteSize.Format(f.Budget)}): {f.Batch}"
+                : $"not even a batch of 1 fits in {f.Budget:N0} bytes ({ByteSize.Format(f.Budget)})");
         return 0;
     }
 }

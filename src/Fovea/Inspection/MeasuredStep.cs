@@ -61,5 +61,28 @@ public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, lon
             ScratchPool.PeakLentBytes);
     }
 
+    /// <summary>
+    /// Runs one inference batch of <paramref name="model"/> on this thread as evaluation does (evaluation mode, no
+    /// gradients, inside <see cref="StepMemory.Begin"/>) and reports what it allocated; gradients and optimiser state
+    /// are zero. Idle convolution scratch is dropped first, as for <see cref="Training"/>. Call it outside any step.
+    /// </summary>
+    /// <param name="model">The model, on the CPU; it is left in evaluation mode.</param>
+    /// <param name="images">A batch of inputs [N, ...].</param>
+    public static MeasuredStep Inference(Module model, Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        if (StepMemory.IsActive) throw new InvalidOperationException("MeasuredStep.Inference must run outside a step scope: it opens its own");
+        model.Eval();
+        ScratchPool.Clear();
+        ScratchPool.ResetPeak();
+        StepMemory.ResetPeakLentBytes();
+        using (GradMode.NoGrad())
+        using (StepMemory.Begin())
+            _ = model.Forward(images);
+        return new MeasuredStep(model.StateDict().Values.Sum(Bytes), 0, 0, Bytes(images), StepMemory.PeakLentBytes,
+            ScratchPool.PeakHeldBytes, ScratchPool.PeakLentBytes);
+    }
+
     private static long Bytes(Tensor t) => (long)t.NumEl * (t.DType == DType.Int64 ? sizeof(long) : sizeof(float));
 }
