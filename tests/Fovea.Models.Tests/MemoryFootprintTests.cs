@@ -79,6 +79,7 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         Assert.True(MemoryFootprint.Estimate(net, [1, 28, 28], b).TrainingBytes <= budget);
         Assert.True(MemoryFootprint.Estimate(net, [1, 28, 28], b + 1).TrainingBytes > budget);
         Assert.Equal(0, MemoryFootprint.LargestBatch(net, [1, 28, 28], MemoryFootprint.Estimate(net, [1, 28, 28], 1).TrainingBytes - 1));
+        Assert.Equal(64, MemoryFootprint.LargestBatch(net, [1, 28, 28], 1L << 40, maxBatch: 64)); // the search stops at its limit
     }
 
     [Fact]

@@ -102,7 +102,12 @@ internal static class SummaryCommand
             if (fit is { } jf)
             {
                 var node = JsonNode.Parse(text)!;
-                node["fit"] = new JsonObject { ["budget_bytes"] = jf.Budget, ["largest_batch"] = jf.Batch };
+                node["fit"] = new JsonObject
+                {
+                    ["budget_bytes"] = jf.Budget,
+                    ["largest_batch"] = jf.Batch,
+                    ["at_search_limit"] = jf.Batch == MemoryFootprint.DefaultMaxBatch,
+                };
                 text = node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
             }
             CliErrors.Line(text);
@@ -143,7 +148,8 @@ internal static class SummaryCommand
         }
         if (fit is { } f)
             CliErrors.Line(f.Batch > 0
-                ? $"largest batch whose training step fits in {f.Budget:N0} bytes ({ByteSize.Format(f.Budget)}): {f.Batch}"
+                ? $"largest batch whose training step fits in {f.Budget:N0} bytes ({ByteSize.Format(f.Budget)}): {f.Batch:N0}"
+                    + (f.Batch == MemoryFootprint.DefaultMaxBatch ? " or more (the search stops there)" : "")
                 : $"not even a batch of 1 fits in {f.Budget:N0} bytes ({ByteSize.Format(f.Budget)})");
         return 0;
     }

@@ -129,12 +129,16 @@ public sealed class MemoryFootprint
             4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
     }
 
+    /// <summary>The largest batch <see cref="LargestBatch"/> tries unless told otherwise.</summary>
+    public const int DefaultMaxBatch = 1 << 20;
+
     /// <summary>
     /// The largest batch whose training step fits in <paramref name="budgetBytes"/> (0 when not even one image does),
-    /// searched on the estimate, which grows with the batch; at most <paramref name="maxBatch"/>.
+    /// searched on the estimate, which grows with the batch; at most <paramref name="maxBatch"/> (which then means
+    /// "this or more").
     /// </summary>
     public static int LargestBatch(Module model, int[] inputShape, long budgetBytes, FootprintOptimizer optimizer = FootprintOptimizer.SgdMomentum,
-        int maxBatch = 1 << 20)
+        int maxBatch = DefaultMaxBatch)
     {
         bool Fits(int b) => Estimate(model, inputShape, b, optimizer).TrainingBytes <= budgetBytes;
         if (!Fits(1)) return 0;
