@@ -54,4 +54,16 @@ public class CliErrorTests
     [Fact]
     public void SummaryOfAnInputTooSmallNamesTheLayer() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "summary", "--model", "alexnet", "--input", "3x32x32"));
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("16XB")]
+    [InlineData("-1GB")]
+    [InlineData("0")]
+    public void SummaryRejectsABadFitSize(string size) =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "summary", "--model", "lenet5", "--fit", size), "--fit", "16GB", "MiB", $"'{size}'");
+
+    [Fact]
+    public void SummaryRejectsABatchOfZero() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "summary", "--model", "lenet5", "--batch", "0"), "--batch", "positive");
 }

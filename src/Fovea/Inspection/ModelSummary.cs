@@ -118,8 +118,20 @@ public sealed class ModelSummary
     /// convolutions and pools <c>receptive_field</c> and <c>jump</c>) and <c>first_dense</c> (null without a Linear).
     /// A receptive field or jump is one number when square, else [height, width].
     /// </summary>
-    public string ToJson(bool indented = true)
+    public string ToJson(bool indented = true) => ToJson(null, indented);
+
+    /// <summary>
+    /// The JSON of <see cref="ToJson(bool)"/>, plus, when <paramref name="memory"/> is given (an estimate for the same
+    /// model and input), a <c>memory</c> object in each layer (<c>parameters_bytes</c>, <c>gradients_bytes</c>,
+    /// <c>optimizer_bytes</c>, <c>activations_bytes</c>, <c>backward_bytes</c>, <c>workspace_bytes</c>,
+    /// <c>inference_activations_bytes</c>, <c>inference_workspace_bytes</c>), a top-level <c>memory</c> object with the
+    /// totals, and <c>training_bytes</c> and <c>inference_bytes</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The estimate's layers are not this summary's.</exception>
+    public string ToJson(MemoryFootprint? memory, bool indented = true)
     {
+        if (memory is not null && !memory.Layers.Select(l => l.Name).SequenceEqual(Layers.Select(l => l.Name)))
+            throw new ArgumentException("the memory estimate is for another model than this summary", nameof(memory));
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
         {
@@ -128,9 +140,16 @@ public sealed class ModelSummary
             WriteShape(w, "output_shape", OutputShape);
             w.WriteNumber("total_params", TotalParams);
             w.WriteNumber("total_macs", TotalMacs);
-            w.WriteStartArray("layers");
-            foreach (var l in Layers)
+            if (memory is not null)
             {
+                w.WriteNumber("training_bytes", memory.TrainingBytes);
+                w.WriteNumber("inference_bytes", memory.InferenceBytes);
+                WriteMemoryTotals(w, memory);
+            }
+            w.WriteStartArray("layers");
+            for (int i = 0; i < Layers.Count; i++)
+            {
+                var l = Layers[i];
                 w.WriteStartObject();
                 w.WriteString("name", l.Name);
                 w.WriteString("type", l.Type);
@@ -139,6 +158,7 @@ public sealed class ModelSummary
                 w.WriteNumber("macs", l.Macs);
                 if (l.ReceptiveField is { } rf) WriteSize(w, "receptive_field", rf);
                 if (l.Jump is { } j) WriteSize(w, "jump", j);
+                if (memory is not null) WriteLayerMemory(w, memory.Layers[i]);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -157,6 +177,44 @@ public sealed class ModelSummary
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteMemoryTotals(Utf8JsonWriter w, MemoryFootprint m)
+    {
+        w.WriteStartObject("memory");
+        w.WriteNumber("batch", m.Batch);
+        w.WriteString("optimizer", m.Optimizer switch
+        {
+            FootprintOptimizer.Sgd => "sgd",
+            FootprintOptimizer.SgdMomentum => "sgd_momentum",
+            _ => "adam",
+        });
+        w.WriteNumber("parameters_bytes", m.ParametersBytes);
+        w.WriteNumber("gradients_bytes", m.GradientsBytes);
+        w.WriteNumber("optimizer_bytes", m.OptimizerBytes);
+        w.WriteNumber("input_bytes", m.InputBytes);
+        w.WriteNumber("labels_bytes", m.LabelBytes);
+        w.WriteNumber("activations_bytes", m.ActivationsBytes);
+        w.WriteNumber("loss_bytes", m.LossBytes);
+        w.WriteNumber("backward_bytes", m.BackwardBytes);
+        w.WriteNumber("workspace_bytes", m.WorkspaceBytes);
+        w.WriteNumber("training_bytes", m.TrainingBytes);
+        w.WriteNumber("inference_bytes", m.InferenceBytes);
+        w.WriteEndObject();
+    }
+
+    private static void WriteLayerMemory(Utf8JsonWriter w, LayerMemory m)
+    {
+        w.WriteStartObject("memory");
+        w.WriteNumber("parameters_bytes", m.ParametersBytes);
+        w.WriteNumber("gradients_bytes", m.GradientsBytes);
+        w.WriteNumber("optimizer_bytes", m.OptimizerBytes);
+        w.WriteNumber("activations_bytes", m.ActivationsBytes);
+        w.WriteNumber("backward_bytes", m.BackwardBytes);
+        w.WriteNumber("workspace_bytes", m.WorkspaceBytes);
+        w.WriteNumber("inference_activations_bytes", m.InferenceActivationsBytes);
+        w.WriteNumber("inference_workspace_bytes", m.InferenceWorkspaceBytes);
+        w.WriteEndObject();
     }
 
     private static void WriteShape(Utf8JsonWriter w, string name, int[] shape)

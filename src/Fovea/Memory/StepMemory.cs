@@ -13,6 +13,7 @@ public static class StepMemory
     [ThreadStatic] private static StepPool<long>? _longs;
     [ThreadStatic] private static int _depth;
     [ThreadStatic] private static int _suspended;
+    [ThreadStatic] private static long _lentBytes, _peakLentBytes;
 
     /// <summary>True while this thread is in a step scope and not in a persistent section.</summary>
     public static bool IsActive => _depth > 0 && _suspended == 0;
@@ -30,13 +31,38 @@ public static class StepMemory
     public static PersistentSection Persistent() => new();
 
     /// <summary>A zeroed buffer of exactly <paramref name="length"/> elements from the pool, when a step is active.</summary>
-    internal static float[]? RentFloats(int length) => IsActive ? _floats!.Rent(length) : null;
+    internal static float[]? RentFloats(int length)
+    {
+        if (!IsActive) return null;
+        Lent(sizeof(float) * (long)length);
+        return _floats!.Rent(length);
+    }
 
     /// <summary>A zeroed int64 buffer (max-pool indices, labels) from the pool, when a step is active.</summary>
-    internal static long[]? RentLongs(int length) => IsActive ? _longs!.Rent(length) : null;
+    internal static long[]? RentLongs(int length)
+    {
+        if (!IsActive) return null;
+        Lent(sizeof(long) * (long)length);
+        return _longs!.Rent(length);
+    }
+
+    private static void Lent(long bytes)
+    {
+        _lentBytes += bytes;
+        _peakLentBytes = Math.Max(_peakLentBytes, _lentBytes);
+    }
 
     /// <summary>Bytes of pooled buffers this thread holds (lent or idle): the pool's high-water mark.</summary>
     public static long PooledBytes => (_floats?.TotalBytes ?? 0) + (_longs?.TotalBytes ?? 0);
+
+    /// <summary>
+    /// The most bytes this thread's steps had lent at once since <see cref="ResetPeakLentBytes"/>: what one step
+    /// needs, whatever buffers earlier steps of other shapes left idle in the pool (those count in <see cref="PooledBytes"/>).
+    /// </summary>
+    public static long PeakLentBytes => _peakLentBytes;
+
+    /// <summary>Starts a new <see cref="PeakLentBytes"/> from what is lent now.</summary>
+    public static void ResetPeakLentBytes() => _peakLentBytes = _lentBytes;
 
     public readonly struct Scope : IDisposable
     {
@@ -51,8 +77,7 @@ public static class StepMemory
         public void Dispose()
         {
             _depth--;
-            _floats!.ReturnSince(_floatMark);
-            _longs!.ReturnSince(_longMark);
+            _lentBytes -= _floats!.ReturnSince(_floatMark) + _longs!.ReturnSince(_longMark);
         }
     }
 
@@ -90,14 +115,18 @@ internal sealed class StepPool<T> where T : unmanaged
         return a;
     }
 
-    public void ReturnSince(int mark)
+    /// <summary>Takes back every buffer lent since <paramref name="mark"/>; returns their bytes.</summary>
+    public long ReturnSince(int mark)
     {
+        long bytes = 0;
         for (int i = _lent.Count - 1; i >= mark; i--)
         {
             var a = _lent[i];
+            bytes += (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
             if (!_idle.TryGetValue(a.Length, out var stack)) _idle[a.Length] = stack = new Stack<T[]>();
             stack.Push(a);
         }
         _lent.RemoveRange(mark, _lent.Count - mark);
+        return bytes;
     }
 }

@@ -31,23 +31,22 @@ public sealed partial class CpuBackend
         }
     }
 
-    // dy [N, O, OH, OW], w [O, C/groups, KH, KW] → dx [N, C, H, W]. FFT and Winograd shapes fall back to im2col:
-    // their transforms are written for the forward pass only.
+    // dy [N, O, OH, OW], w [O, C/groups, KH, KW] → dx [N, C, H, W]
     public void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx)
     {
         float[] fdy = F(dy), fw = F(w), fdx = F(dx);
         CheckConvBuffers(g, fdx, fw, null, fdy);
-        if (ConvAlgorithmChooser.Choose(g) == ConvAlgorithm.Direct) ConvDirect.BackwardData(g, fdy, fw, fdx);
+        if (ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Direct) ConvDirect.BackwardData(g, fdy, fw, fdx);
         else ConvIm2col.BackwardData(g, fdy, fw, fdx);
     }
 
-    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, C/groups, KH, KW], db [O] when given (FFT and Winograd shapes use im2col)
+    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, C/groups, KH, KW], db [O] when given
     public void Conv2dBackwardFilter(in ConvGeometry g, Storage x, Storage dy, Storage dw, Storage? dbias)
     {
         float[] fx = F(x), fdy = F(dy), fdw = F(dw);
         float[]? fdb = dbias is null ? null : F(dbias);
         CheckConvBuffers(g, fx, fdw, fdb, fdy);
-        if (ConvAlgorithmChooser.Choose(g) == ConvAlgorithm.Direct) ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb);
+        if (ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Direct) ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb);
         else ConvIm2col.BackwardFilter(g, fx, fdy, fdw, fdb);
     }
 

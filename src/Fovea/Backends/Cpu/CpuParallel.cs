@@ -22,11 +22,21 @@ public static class CpuParallel
     /// <summary>Below this many multiply-adds (or element touches) a loop runs on one thread.</summary>
     public const long MinWorkPerThread = 1 << 15;
 
+    /// <summary>
+    /// How many items of <see cref="For"/> may run at once: 1 when the loop stays on the calling thread. Kernels that
+    /// rent a work buffer per item hold this many at once, which is what a memory estimate must count.
+    /// </summary>
+    internal static int Concurrency(int count, long workPerItem)
+    {
+        int threads = Math.Min(_threads, count);
+        return threads <= 1 || count * workPerItem < 2 * MinWorkPerThread ? 1 : threads;
+    }
+
     /// <summary>Runs body(i) for i in [0, count), split over threads when count · workPerItem is large enough.</summary>
     public static void For(int count, long workPerItem, Action<int> body)
     {
-        int threads = Math.Min(_threads, count);
-        if (threads <= 1 || count * workPerItem < 2 * MinWorkPerThread)
+        int threads = Concurrency(count, workPerItem);
+        if (threads <= 1)
         {
             for (int i = 0; i < count; i++) body(i);
             return;

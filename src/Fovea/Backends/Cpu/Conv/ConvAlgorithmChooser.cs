@@ -35,6 +35,13 @@ internal static class ConvAlgorithmChooser
         return ConvAlgorithm.Im2colGemm;
     }
 
+    /// <summary>
+    /// The algorithm of both backward passes: FFT and Winograd shapes fall back to im2col, whose transforms are
+    /// written for the forward pass only.
+    /// </summary>
+    public static ConvAlgorithm ChooseBackward(in ConvGeometry g) =>
+        Choose(g) == ConvAlgorithm.Direct ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the algorithm when it cannot compute this geometry.</summary>
     public static void EnsureSupported(ConvAlgorithm algorithm, in ConvGeometry g)
     {

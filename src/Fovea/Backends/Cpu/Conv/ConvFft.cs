@@ -34,6 +34,34 @@ internal static class ConvFft
         return (n * c + o * c * (0.5 + 0.5 * g.KernelWidth / pw) + n * o / 2) * transform + 4 * n * o * c * s;
     }
 
+    /// <summary>Images and filters whose spectra are held at once, within <see cref="SpectrumBudget"/>.</summary>
+    private static (int Images, int Filters) Blocks(in ConvGeometry g)
+    {
+        var (ph, pw) = PlaneSize(g);
+        long perChannelSet = 2L * g.InChannels * ph * pw;
+        return ((int)Math.Clamp(SpectrumBudget / perChannelSet, 1, Math.Max(1, g.Batch)),
+            (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, g.OutChannels));
+    }
+
+    private static long TransformWork(int s) => (long)(2.5 * s * Math.Log2(Math.Max(2, s)));
+
+    private static long ProductWork(int c, int s) => 8L * c * s + TransformWork(s);
+
+    /// <summary>
+    /// The <see cref="ScratchPool"/> buffers the forward holds at once: the image and filter spectra of one block each,
+    /// and a pair of complex accumulators per running output pair.
+    /// </summary>
+    internal static int[] Scratch(in ConvGeometry g)
+    {
+        var (ph, pw) = PlaneSize(g);
+        int s = ph * pw;
+        var (images, filters) = Blocks(g);
+        long perChannelSet = 2L * g.InChannels * s;
+        var buffers = new List<int> { (int)(images * perChannelSet), (int)(filters * perChannelSet) };
+        buffers.AddRange(Enumerable.Repeat(4 * s, CpuParallel.Concurrency(images * ((filters + 1) / 2), ProductWork(g.InChannels, s))));
+        return [.. buffers];
+    }
+
     // x [N, C, H, W], w [O, C, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
@@ -45,11 +73,10 @@ internal static class ConvFft
         long perChannelSet = 2L * c * s;
         if (perChannelSet > Array.MaxLength / 2)
             throw new ArgumentException($"ConvAlgorithm.Fft cannot run this convolution: the spectra of one image ({c} planes of {ph}x{pw}) exceed the largest array");
-        int imageBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, Math.Max(1, g.Batch));
-        int outBlock = (int)Math.Clamp(SpectrumBudget / perChannelSet, 1, g.OutChannels);
+        var (imageBlock, outBlock) = Blocks(g);
         var xs = ScratchPool.Rent((int)(imageBlock * perChannelSet));
         var ws = ScratchPool.Rent((int)(outBlock * perChannelSet));
-        long transformWork = (long)(2.5 * s * Math.Log2(Math.Max(2, s)));
+        long transformWork = TransformWork(s);
         try
         {
             for (int n0 = 0; n0 < g.Batch; n0 += imageBlock)
@@ -81,7 +108,7 @@ internal static class ConvFft
                     // Two output planes per inverse transform: both are real, so the inverse of A + i·B has A's
                     // plane as its real part and B's as its imaginary part.
                     int pairs = (ob + 1) / 2;
-                    CpuParallel.For(nb * pairs, 8L * c * s + transformWork, item =>
+                    CpuParallel.For(nb * pairs, ProductWork(c, s), item =>
                     {
                         int n = item / pairs, oa = 2 * (item % pairs), obb = oa + 1;
                         bool two = obb < ob;

@@ -33,6 +33,40 @@ internal static class ConvIm2col
     private static int ColumnLength(in ConvGeometry g, int bandRows) =>
         NeedsUnfold(g) ? g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * bandRows * g.OutWidth : 0;
 
+    /// <summary>Chunks of images the forward and data-gradient passes split the batch into, one column buffer each.</summary>
+    private static int ImageChunks(in ConvGeometry g) => Math.Max(1, Math.Min(CpuParallel.Threads, g.Batch));
+
+    /// <summary>Chunks of images the filter-gradient pass sums separately (each chunk after the first into its own partial).</summary>
+    private static int FilterChunks(in ConvGeometry g)
+    {
+        int chunks = Math.Min(CpuParallel.Threads, g.Batch);
+        return chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread ? 1 : chunks;
+    }
+
+    /// <summary>The <see cref="ScratchPool"/> buffers the forward or the data-gradient pass holds at once: a column buffer per running chunk.</summary>
+    internal static int[] ImageScratch(in ConvGeometry g)
+    {
+        int chunks = ImageChunks(g), colLength = ColumnLength(g, BandRows(g));
+        return colLength == 0 ? [] : Enumerable.Repeat(colLength, CpuParallel.Concurrency(chunks, g.Macs / chunks)).ToArray();
+    }
+
+    /// <summary>
+    /// The <see cref="ScratchPool"/> buffers the filter-gradient pass holds at once: per chunk a column buffer, and for
+    /// every chunk after the first its partial filter gradient (several chunks only when the work is large enough to
+    /// run them all side by side).
+    /// </summary>
+    internal static int[] FilterScratch(in ConvGeometry g)
+    {
+        int chunks = FilterChunks(g), colLength = ColumnLength(g, BandRows(g));
+        var buffers = new List<int>();
+        for (int t = 0; t < chunks; t++)
+        {
+            if (t > 0) buffers.Add((int)g.WeightCount);
+            if (colLength > 0) buffers.Add(colLength);
+        }
+        return [.. buffers];
+    }
+
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
@@ -108,8 +142,7 @@ internal static class ConvIm2col
 
         // Each chunk of images sums into its own partial dw; the partials are then added in chunk order, so the
         // result does not depend on thread timing.
-        int chunks = Math.Min(CpuParallel.Threads, g.Batch);
-        if (chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread) chunks = 1;
+        int chunks = FilterChunks(g);
         var partials = new float[]?[chunks];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
@@ -174,9 +207,7 @@ internal static class ConvIm2col
     /// </summary>
     private static void ForEachImage(in ConvGeometry g, int colLength, Action<int, float[]> body)
     {
-        int batch = g.Batch;
-        int chunks = Math.Min(CpuParallel.Threads, batch);
-        if (chunks <= 1) chunks = 1;
+        int batch = g.Batch, chunks = ImageChunks(g);
         CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), t =>
         {
             int start = (int)((long)batch * t / chunks), end = (int)((long)batch * (t + 1) / chunks);

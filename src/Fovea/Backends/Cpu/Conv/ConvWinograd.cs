@@ -16,6 +16,26 @@ internal static class ConvWinograd
         g.KernelHeight == 3 && g.KernelWidth == 3 && g.IsUnitStrideDense ? null
             : $"Winograd F(2x2,3x3) needs a 3x3 kernel with stride 1, dilation 1 and groups 1, got {g.KernelHeight}x{g.KernelWidth} stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
 
+    /// <summary>Chunks of images run side by side: a whole image per thread when there are enough, else one.</summary>
+    private static int ImageChunks(in ConvGeometry g) =>
+        CpuParallel.Threads > 1 && g.Batch >= CpuParallel.Threads ? CpuParallel.Threads : 1;
+
+    /// <summary>
+    /// The <see cref="ScratchPool"/> buffers the forward holds at once: the transformed filters U [16, O, C], and per
+    /// running chunk the transformed tiles V [16, C, T] and the products M [16, O, T].
+    /// </summary>
+    internal static int[] Scratch(in ConvGeometry g)
+    {
+        int t = ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2), chunks = ImageChunks(g);
+        var buffers = new List<int> { 16 * g.OutChannels * g.InChannels };
+        for (int k = CpuParallel.Concurrency(chunks, g.Macs / chunks); k > 0; k--)
+        {
+            buffers.Add(16 * g.InChannels * t);
+            buffers.Add(16 * g.OutChannels * t);
+        }
+        return [.. buffers];
+    }
+
     // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
@@ -30,9 +50,8 @@ internal static class ConvWinograd
             // With at least a whole image per thread, images are split over the pool; with fewer, the images run
             // one after another and each one's transforms and 16 GEMMs are split instead (a single 16-way split
             // of independent products parallelises better than each product alone).
-            bool perImage = CpuParallel.Threads > 1 && g.Batch >= CpuParallel.Threads;
-            int chunks = perImage ? CpuParallel.Threads : 1;
-            bool inner = !perImage;
+            int chunks = ImageChunks(g);
+            bool inner = chunks == 1;
             CpuParallel.For(chunks, g.Macs / chunks, k =>
             {
                 int start = (int)((long)geo.Batch * k / chunks), end = (int)((long)geo.Batch * (k + 1) / chunks);

@@ -11,36 +11,101 @@ internal static class ScratchPool
 {
     private static readonly List<float[]> Free = [];
 
-    private static int MaxKept => 2 * CpuParallel.Threads + 6;
+    /// <summary>Idle buffers kept; beyond this the smallest is dropped.</summary>
+    internal static int MaxKept => 2 * CpuParallel.Threads + 6;
+
+    /// <summary>The index of the smallest idle buffer of at least <paramref name="length"/> floats, or -1: the buffer a rent gets.</summary>
+    internal static int BestFit<T>(List<T> idle, Func<T, int> size, int length)
+    {
+        int best = -1;
+        for (int i = 0; i < idle.Count; i++)
+            if (size(idle[i]) >= length && (best < 0 || size(idle[i]) < size(idle[best]))) best = i;
+        return best;
+    }
+
+    /// <summary>The index of the smallest idle buffer: the one dropped when more than <see cref="MaxKept"/> are idle.</summary>
+    internal static int Smallest<T>(List<T> idle, Func<T, int> size)
+    {
+        int smallest = 0;
+        for (int i = 1; i < idle.Count; i++)
+            if (size(idle[i]) < size(idle[smallest])) smallest = i;
+        return smallest;
+    }
+
+    // Bytes lent out now, and their high-water mark since the last reset: what the kernels need at once, which
+    // a memory estimate (Inspection/MemoryFootprint) is checked against. Guarded by Free's lock.
+    private static long _lentBytes, _peakLentBytes, _idleBytes, _peakHeldBytes;
+
+    /// <summary>The most bytes of scratch in existence (lent or kept idle) since <see cref="ResetPeak"/>.</summary>
+    public static long PeakHeldBytes
+    {
+        get { lock (Free) return _peakHeldBytes; }
+    }
+
+    /// <summary>The most bytes of scratch lent at once since <see cref="ResetPeak"/>.</summary>
+    public static long PeakLentBytes
+    {
+        get { lock (Free) return _peakLentBytes; }
+    }
+
+    /// <summary>Starts a new high-water mark from what is lent now.</summary>
+    public static void ResetPeak()
+    {
+        lock (Free)
+        {
+            _peakLentBytes = _lentBytes;
+            _peakHeldBytes = _lentBytes + _idleBytes;
+        }
+    }
+
+    /// <summary>Drops the idle buffers, so the next calls allocate as in a fresh process (for measurements).</summary>
+    public static void Clear()
+    {
+        lock (Free)
+        {
+            Free.Clear();
+            _idleBytes = 0;
+        }
+    }
+
+    private static void Lend(float[] a)
+    {
+        _lentBytes += sizeof(float) * (long)a.Length;
+        _peakLentBytes = Math.Max(_peakLentBytes, _lentBytes);
+        _peakHeldBytes = Math.Max(_peakHeldBytes, _lentBytes + _idleBytes);
+    }
 
     /// <summary>A buffer of at least <paramref name="length"/> floats, not cleared.</summary>
     public static float[] Rent(int length)
     {
         lock (Free)
         {
-            int best = -1;
-            for (int i = 0; i < Free.Count; i++)
-                if (Free[i].Length >= length && (best < 0 || Free[i].Length < Free[best].Length)) best = i;
+            int best = BestFit(Free, a => a.Length, length);
             if (best >= 0)
             {
                 var a = Free[best];
                 Free.RemoveAt(best);
+                _idleBytes -= sizeof(float) * (long)a.Length;
+                Lend(a);
                 return a;
             }
         }
-        return new float[Math.Max(length, 1)];
+        var fresh = new float[Math.Max(length, 1)];
+        lock (Free) Lend(fresh);
+        return fresh;
     }
 
     public static void Return(float[] buffer)
     {
         lock (Free)
         {
+            _lentBytes -= sizeof(float) * (long)buffer.Length;
+            _idleBytes += sizeof(float) * (long)buffer.Length;
             Free.Add(buffer);
             if (Free.Count > MaxKept)
             {
-                int smallest = 0;
-                for (int i = 1; i < Free.Count; i++)
-                    if (Free[i].Length < Free[smallest].Length) smallest = i;
+                int smallest = Smallest(Free, a => a.Length);
+                _idleBytes -= sizeof(float) * (long)Free[smallest].Length;
                 Free.RemoveAt(smallest);
             }
         }

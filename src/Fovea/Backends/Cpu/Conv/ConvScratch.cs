@@ -1,0 +1,27 @@
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// The <see cref="ScratchPool"/> buffers (their lengths in floats) each convolution pass holds at once, from the same
+/// chunking and banding the kernels use, so that a memory estimate follows the kernels rather than a copy of their
+/// formulas. Play them through <see cref="ScratchPoolSimulation"/> for what the pool holds over several passes.
+/// </summary>
+internal static class ConvScratch
+{
+    /// <summary>The forward pass by <paramref name="algorithm"/> (Auto is resolved as the backend resolves it).</summary>
+    public static int[] Forward(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
+        (algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm) switch
+        {
+            ConvAlgorithm.Winograd => ConvWinograd.Scratch(g),
+            ConvAlgorithm.Fft => ConvFft.Scratch(g),
+            ConvAlgorithm.Im2colGemm => ConvIm2col.ImageScratch(g),
+            _ => [],
+        };
+
+    /// <summary>The data-gradient pass.</summary>
+    public static int[] BackwardData(in ConvGeometry g) =>
+        ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.ImageScratch(g) : [];
+
+    /// <summary>The filter-gradient pass.</summary>
+    public static int[] BackwardFilter(in ConvGeometry g) =>
+        ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.FilterScratch(g) : [];
+}

@@ -1,0 +1,176 @@
+using Fovea.NN;
+using ScratchPoolSimulation = Fovea.Backends.Cpu.ScratchPoolSimulation;
+
+namespace Fovea.Inspection;
+
+/// <summary>
+/// How many bytes a model needs on the CPU backend for one training step (forward, cross-entropy loss, backward,
+/// optimiser step) and for inference at a given batch, per layer and in total, worked out from the layers' shapes
+/// and what Fovea's ops really allocate (nothing runs).
+/// </summary>
+/// <remarks>
+/// <para><b>A step keeps everything.</b> Inside <see cref="StepMemory.Begin"/> every buffer is lent from the step's
+/// pool until the step ends: activations, what the ops keep for backward, activation gradients and the per-step
+/// parameter gradients all add up, so the training peak is their sum, not a running maximum. Likewise in inference
+/// under a step scope every layer's output stays until the batch is done.</para>
+/// <para><b>Outside the step's pool</b> live the parameters and buffers, the gradients (<c>Grad</c>, made under
+/// <see cref="StepMemory.Persistent"/>), the optimiser's state, the input batch, and the convolution kernels' scratch,
+/// which comes from a pool of its own: each pass's buffers are sized by the kernels' own chunking and banding
+/// (<c>Backends/Cpu/Conv/ConvScratch</c>) and played through the pool's rules, since the pool keeps buffers across
+/// passes. Where a pass's chunks may run side by side, they are counted as if they do.</para>
+/// <para>Layers are visited as <see cref="ModelSummary"/> visits them, so the same limits apply (forward order of
+/// Sequential-style models; a Flatten in Forward is a view). <see cref="LocalContrastNorm"/> is not modelled.</para>
+/// </remarks>
+public sealed class MemoryFootprint
+{
+    private MemoryFootprint(int batch, FootprintOptimizer optimizer, IReadOnlyList<LayerMemory> layers, long inputBytes, long labelBytes, long lossBytes,
+        long workspaceBytes, long inferenceWorkspaceBytes)
+    {
+        WorkspaceBytes = workspaceBytes;
+        InferenceWorkspaceBytes = inferenceWorkspaceBytes;
+        Batch = batch;
+        Optimizer = optimizer;
+        Layers = layers;
+        InputBytes = inputBytes;
+        LabelBytes = labelBytes;
+        LossBytes = lossBytes;
+    }
+
+    /// <summary>The batch the estimate is for.</summary>
+    public int Batch { get; }
+
+    /// <summary>The optimiser whose state is counted.</summary>
+    public FootprintOptimizer Optimizer { get; }
+
+    /// <summary>Every leaf layer in forward order.</summary>
+    public IReadOnlyList<LayerMemory> Layers { get; }
+
+    /// <summary>The input images (float32).</summary>
+    public long InputBytes { get; }
+
+    /// <summary>The int64 labels of a training batch.</summary>
+    public long LabelBytes { get; }
+
+    /// <summary>The cross-entropy loss's forward and backward buffers, and the backward's seed gradient.</summary>
+    public long LossBytes { get; }
+
+    /// <summary>Sum of the layers' parameters and buffers.</summary>
+    public long ParametersBytes => Layers.Sum(l => l.ParametersBytes);
+
+    /// <summary>Sum of the layers' gradients.</summary>
+    public long GradientsBytes => Layers.Sum(l => l.GradientsBytes);
+
+    /// <summary>Sum of the optimiser's state.</summary>
+    public long OptimizerBytes => Layers.Sum(l => l.OptimizerBytes);
+
+    /// <summary>Sum of the training forward's buffers.</summary>
+    public long ActivationsBytes => Layers.Sum(l => l.ActivationsBytes);
+
+    /// <summary>Sum of the backward's buffers.</summary>
+    public long BackwardBytes => Layers.Sum(l => l.BackwardBytes);
+
+    /// <summary>
+    /// What the convolution scratch pool holds at its peak over a training step's passes (forward in order, then
+    /// backward in reverse), lent or kept idle, starting from an empty pool: at least the largest single pass, more
+    /// when the pool keeps earlier passes' buffers that later ones cannot use.
+    /// </summary>
+    public long WorkspaceBytes { get; }
+
+    /// <summary>The same over the forward passes alone.</summary>
+    public long InferenceWorkspaceBytes { get; }
+
+    /// <summary>What one training step's pool lends: forward, loss and backward buffers.</summary>
+    public long StepBytes => ActivationsBytes + LossBytes + BackwardBytes;
+
+    /// <summary>The peak of a training step: everything above at once.</summary>
+    public long TrainingBytes => ParametersBytes + GradientsBytes + OptimizerBytes + InputBytes + LabelBytes + StepBytes + WorkspaceBytes;
+
+    /// <summary>The peak of inference: parameters, the input, every layer's output and the largest scratch.</summary>
+    public long InferenceBytes => ParametersBytes + InputBytes + Layers.Sum(l => l.InferenceActivationsBytes) + InferenceWorkspaceBytes;
+
+    /// <summary>
+    /// Estimates <paramref name="model"/> for inputs of shape <paramref name="inputShape"/> (C, H, W without the batch)
+    /// at <paramref name="batch"/>, training with <paramref name="optimizer"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad shape or batch, as for <see cref="ModelSummary.Compute"/>.</exception>
+    /// <exception cref="NotSupportedException">A layer whose allocations are not modelled.</exception>
+    public static MemoryFootprint Estimate(Module model, int[] inputShape, int batch, FootprintOptimizer optimizer = FootprintOptimizer.SgdMomentum)
+    {
+        var summary = ModelSummary.Compute(model, inputShape, batch);
+        var modules = model.NamedModules().Where(m => !m.Module.NamedChildren().Any()).Select(m => m.Module).ToList();
+        int stateTensors = optimizer switch { FootprintOptimizer.SgdMomentum => 1, FootprintOptimizer.Adam => 2, _ => 0 };
+        var layers = new List<LayerMemory>(modules.Count);
+        var allocations = new List<LayerAllocations>(modules.Count);
+        int[] shape = summary.InputShape;
+        bool inputNeedsGrad = false; // the images need none; everything after a layer with parameters does
+        for (int i = 0; i < modules.Count; i++)
+        {
+            var module = modules[i];
+            var s = summary.Layers[i];
+            long paramFloats = module.NamedParameters().Sum(p => (long)Shapes.Count(p.Parameter.Shape));
+            long bufferFloats = module.NamedBuffers().Sum(b => (long)Shapes.Count(b.Buffer.Shape));
+            var a = LayerAllocations.Of(module, shape, s.OutputShape, inputNeedsGrad);
+            allocations.Add(a);
+            layers.Add(new LayerMemory(s.Name, s.Type, 4 * (paramFloats + bufferFloats), 4 * paramFloats, 4 * stateTensors * paramFloats,
+                a.Forward, a.Backward, a.Workspace, a.InferenceForward, a.InferenceWorkspace));
+            inputNeedsGrad |= paramFloats > 0;
+            shape = s.OutputShape;
+        }
+        var training = new ScratchPoolSimulation();
+        var inference = new ScratchPoolSimulation();
+        foreach (var pass in allocations.SelectMany(a => a.ForwardScratch ?? []))
+        {
+            training.Pass(pass);
+            inference.Pass(pass);
+        }
+        foreach (var pass in Enumerable.Reverse(allocations).SelectMany(a => a.BackwardScratch ?? [])) training.Pass(pass);
+        long images = 4 * Count(summary.InputShape);
+        return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyBytes(summary.OutputShape),
+            4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
+    }
+
+    /// <summary>The largest batch <see cref="LargestBatch"/> tries unless told otherwise.</summary>
+    public const int DefaultMaxBatch = 1 << 20;
+
+    /// <summary>
+    /// The largest batch whose training step fits in <paramref name="budgetBytes"/> (0 when not even one image does),
+    /// searched on the estimate, which grows with the batch; at most <paramref name="maxBatch"/> (which then means
+    /// "this or more").
+    /// </summary>
+    public static int LargestBatch(Module model, int[] inputShape, long budgetBytes, FootprintOptimizer optimizer = FootprintOptimizer.SgdMomentum,
+        int maxBatch = DefaultMaxBatch)
+    {
+        bool Fits(int b) => Estimate(model, inputShape, b, optimizer).TrainingBytes <= budgetBytes;
+        if (!Fits(1)) return 0;
+        int lo = 1, hi = 2; // Fits(lo); grow hi until it does not
+        while (hi <= maxBatch && Fits(hi)) (lo, hi) = (hi, 2 * hi);
+        if (hi > maxBatch)
+        {
+            if (Fits(maxBatch)) return maxBatch;
+            hi = maxBatch;
+        }
+        while (hi - lo > 1)
+        {
+            int mid = lo + (hi - lo) / 2;
+            if (Fits(mid)) lo = mid; else hi = mid;
+        }
+        return lo;
+    }
+
+    // Functional.CrossEntropy on logits [N, C, ...] with mean reduction. Forward: log-softmax [N, C, ...], the gathered
+    // [N, 1, ...], its negation [N, ...], the mean (1). Backward: the seed (1), the mean's scaled gradient (1) made dense
+    // over [N, ...] (a copy unless that is one element, when the expanded view is already dense), the negation's
+    // gradient [N, ...], the gather's scatter [N, C, ...], log-softmax's [N, C, ...].
+    private static long CrossEntropyBytes(int[] logits)
+    {
+        long all = Count(logits), picked = all / logits[1];
+        return 4 * (all + 2 * picked + 1) + 4 * (2 + (picked > 1 ? picked : 0) + picked + 2 * all);
+    }
+
+    internal static long Count(ReadOnlySpan<int> shape)
+    {
+        long n = 1;
+        foreach (var d in shape) n *= d;
+        return n;
+    }
+}

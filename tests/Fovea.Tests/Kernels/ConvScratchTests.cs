@@ -1,0 +1,103 @@
+using Fovea.Backends.Cpu;
+
+namespace Fovea.Tests.Kernels;
+
+/// <summary>
+/// The scratch each conv pass is said to rent (what the memory estimate counts) against what the kernels rent, and
+/// the pool simulation against the pool. The pool and the thread count are process-wide, so these run alone.
+/// </summary>
+[Collection(Support.SerialCollection.Name)]
+public class ConvScratchTests
+{
+    private static float[] Random(int n, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+    }
+
+    public static TheoryData<string, int, int, int, int, int, int, int> Shapes => new()
+    {
+        // name, batch, in channels, size, out channels, kernel, stride, padding
+        { "im2col", 2, 3, 20, 8, 5, 1, 2 },
+        { "im2col strided", 3, 4, 23, 6, 3, 2, 1 },
+        { "winograd", 2, 64, 8, 64, 3, 1, 1 },
+        { "fft", 1, 2, 40, 3, 9, 1, 4 },
+        { "direct 1x1", 2, 8, 6, 4, 1, 1, 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EachPassRentsWhatConvScratchLists(string name, int n, int c, int size, int o, int k, int stride, int pad)
+    {
+        var g = ConvGeometry.Create(n, c, size, size, o, k, k, stride, stride, pad, pad, 1, 1, 1);
+        var algorithm = name == "fft" ? ConvAlgorithm.Fft : ConvAlgorithm.Auto;
+        var x = Random(n * g.InputImageSize, 1);
+        var w = Random((int)g.WeightCount, 2);
+        var dy = Random(n * g.OutputImageSize, 3);
+        var y = new float[n * g.OutputImageSize];
+        var dx = new float[x.Length];
+        var dw = new float[w.Length];
+        var backend = CpuBackend.Instance;
+        int saved = CpuParallel.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                CpuParallel.Threads = threads;
+                var passes = new (Action Run, int[] Listed)[]
+                {
+                    (() => backend.Conv2d(g, algorithm, backend.FromHost(x), backend.FromHost(w), null, backend.FromHost(y)), ConvScratch.Forward(g, algorithm)),
+                    (() => backend.Conv2dBackwardData(g, backend.FromHost(dy), backend.FromHost(w), backend.FromHost(dx)), ConvScratch.BackwardData(g)),
+                    (() => backend.Conv2dBackwardFilter(g, backend.FromHost(x), backend.FromHost(dy), backend.FromHost(dw), null), ConvScratch.BackwardFilter(g)),
+                };
+                foreach (var (run, listed) in passes)
+                {
+                    ScratchPool.Clear();
+                    ScratchPool.ResetPeak();
+                    run();
+                    long bytes = 4 * listed.Sum(l => (long)Math.Max(l, 1));
+                    // One thread rents exactly the list; with two, chunks listed side by side may also run one after the other.
+                    if (threads == 1) Assert.Equal(bytes, ScratchPool.PeakLentBytes);
+                    else Assert.True(ScratchPool.PeakLentBytes <= bytes, $"{name}: rented {ScratchPool.PeakLentBytes} B, listed {bytes} B");
+                }
+            }
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+
+    [Fact]
+    public void SimulationHoldsWhatThePoolHolds()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 1; // keeps 8 idle buffers
+            int[][] passes =
+            [
+                [1000, 500],
+                [600, 2000, 100], // 600 takes the idle 1000, 100 the idle 500
+                [300, 300, 300, 300, 300, 300, 300, 300, 300, 300], // more than are kept: the smallest are dropped
+                [2500, 50],
+                [3000],
+            ];
+            ScratchPool.Clear();
+            ScratchPool.ResetPeak();
+            var simulation = new ScratchPoolSimulation();
+            foreach (var pass in passes)
+            {
+                var lent = pass.Select(ScratchPool.Rent).ToList();
+                foreach (var buffer in lent) ScratchPool.Return(buffer);
+                simulation.Pass(pass);
+            }
+            Assert.Equal(ScratchPool.PeakHeldBytes, 4 * simulation.PeakHeldFloats);
+            Assert.True(simulation.PeakHeldFloats > 3000 + 2500, "idle buffers from earlier passes count");
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+}
