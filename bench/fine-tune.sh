@@ -8,7 +8,7 @@
 # printed. Each arm gets the same grid of learning rates, so neither is tuned alone.
 #
 # Needs: Debian's dataset-fashion-mnist, and /usr/bin/python3 with numpy and PIL (python3-numpy, python3-pil).
-# Usage: [LRS="0.01 0.05"] bench/fine-tune.sh [OUT] [target-train-per-class] [target-epochs] [seeds...]
+# Usage: [LRS="0.002 0.01 0.05"] bench/fine-tune.sh [OUT] [target-train-per-class] [target-epochs] [seeds...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-$(mktemp -d)}
@@ -16,7 +16,7 @@ per_class=${2:-20}
 epochs=${3:-30}
 shift $(( $# < 3 ? $# : 3 ))
 seeds=${*:-1 2 3}
-lrs=${LRS:-0.01 0.05}
+lrs=${LRS:-0.002 0.01 0.05}
 mkdir -p "$out"
 
 dotnet build src/Fovea.Cli -c Release 2>&1 | tail -n 1
