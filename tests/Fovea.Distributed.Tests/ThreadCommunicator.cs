@@ -5,6 +5,7 @@ namespace Fovea.Distributed.Tests;
 internal sealed class ThreadJob(int size)
 {
     private readonly float[]?[] _slots = new float[]?[size];
+    private readonly byte[]?[] _bytes = new byte[]?[size];
     private readonly Barrier _barrier = new(size);
 
     public int Size => size;
@@ -38,6 +39,17 @@ internal sealed class ThreadJob(int size)
             if (rank == root) job._slots[root] = (float[])buffer.Clone();
             job.Wait(rank);
             Array.Copy(job._slots[root]!, buffer, buffer.Length);
+            job.Wait(rank);
+        }
+
+        public void Allgather<T>(ReadOnlySpan<T> send, Span<T> receive) where T : unmanaged
+        {
+            job._bytes[rank] = System.Runtime.InteropServices.MemoryMarshal.AsBytes(send).ToArray();
+            job.Wait(rank);
+            var into = System.Runtime.InteropServices.MemoryMarshal.AsBytes(receive);
+            int each = job._bytes[rank]!.Length;
+            if (into.Length != each * job.Size) throw new ArgumentException($"rank {rank}: receive holds {into.Length} bytes, {job.Size} ranks send {each} each");
+            for (int r = 0; r < job.Size; r++) job._bytes[r]!.CopyTo(into[(r * each)..]);
             job.Wait(rank);
         }
 
