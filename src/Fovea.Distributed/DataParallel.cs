@@ -88,7 +88,7 @@ public sealed class DataParallel : IDisposable
         if (!Compression.IsDense && n > 0)
         {
             int k = Compression.SelectedCount(n);
-            _feedback = _flat.Select(_ => new ErrorFeedback(n, k)).ToArray();
+            _feedback = _flat.Select(_ => new ErrorFeedback(n, k, Compression.Momentum)).ToArray();
             _sent = _flat.Select(_ => new GradientEntry[k]).ToArray();
         }
         _threads = new ReplicaThreads(replicas);

@@ -47,7 +47,7 @@ public sealed class DistributedDataParallel
         if (!Compression.IsDense && n > 0)
         {
             int k = Compression.SelectedCount(n);
-            _feedback = new ErrorFeedback(n, k);
+            _feedback = new ErrorFeedback(n, k, Compression.Momentum);
             // The loss rides along as one more entry, at index n: the slot after the gradient in _buffer.
             _sent = new GradientEntry[k + 1];
             _gathered = new GradientEntry[(long)(k + 1) * communicator.Size];

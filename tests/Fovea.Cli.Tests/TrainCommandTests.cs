@@ -155,7 +155,7 @@ public class TrainCommandTests(TrainedRun run) : IClassFixture<TrainedRun>
         var dir = FoveaProcess.TempDir();
         var r = FoveaProcess.Run(dir, "train", "--epochs", "1", "--seed", "4", "--replicas", "2", "--grad-compression", "topk:0.01", "--output", dir);
         Assert.True(r.Exit == 0, r.Err);
-        Assert.Contains("gradients topk:0.01 with error feedback", r.Out);
+        Assert.Contains("gradients topk:0.01 with error feedback and momentum correction 0.9", r.Out);
         Assert.Contains("B/step sent (2.0 % of dense)", r.Out);
         var line = JsonDocument.Parse(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Single()).RootElement;
         long sent = line.GetProperty("bytes_sent_per_step").GetInt64(), dense = line.GetProperty("dense_bytes_per_step").GetInt64();

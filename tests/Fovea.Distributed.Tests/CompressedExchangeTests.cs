@@ -103,6 +103,18 @@ public class CompressedExchangeTests
     }
 
     [Fact]
+    public void Replicas_with_momentum_correction_train_under_plain_sgd()
+    {
+        var (x, y) = SmallCnn.Data(16);
+        var model = SmallCnn.Create();
+        var opt = new Fovea.Optim.SGD(model.Parameters(), lr: 0.1f);
+        using var dp = new DataParallel(model, () => SmallCnn.Create(), 2, compression: GradientCompression.TopK(0.05).WithMomentumCorrection(0.9f));
+        var losses = Enumerable.Range(0, 40).Select(_ => dp.TrainStep(x, y, new CrossEntropyLoss(), opt).Loss).ToArray();
+        Assert.True(losses[^5..].Average() < 0.7f * losses[..5].Average(), $"loss went from {losses[0]} to {losses[^1]}");
+        Assert.Contains(dp.Feedback(1)!.Velocity.ToArray(), v => v != 0f);
+    }
+
+    [Fact]
     public void Ranks_with_topk_converge_in_step()
     {
         var (x, y) = SmallCnn.Data(16);

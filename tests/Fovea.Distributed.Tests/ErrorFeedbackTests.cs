@@ -61,6 +61,40 @@ public class ErrorFeedbackTests
     }
 
     [Fact]
+    public void With_momentum_correction_the_velocity_takes_the_gradients_place_and_is_masked_where_sent()
+    {
+        const int n = 500, k = 5;
+        const float m = 0.9f;
+        var rng = new Random(4);
+        var ef = new ErrorFeedback(n, k, m);
+        var sent = new GradientEntry[k];
+        for (int step = 0; step < 15; step++)
+        {
+            var g = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+            var residualBefore = ef.Residual.ToArray();
+            var velocityBefore = ef.Velocity.ToArray();
+            ef.Compress(g, sent);
+            var isSent = new bool[n];
+            foreach (var e in sent)
+            {
+                isSent[e.Index] = true;
+                // Sent: residual + (m u + g), and both buffers cleared there.
+                Assert.Equal(residualBefore[e.Index] + (m * velocityBefore[e.Index] + g[e.Index]), e.Value, 5);
+                Assert.Equal(0f, ef.Residual[e.Index]);
+                Assert.Equal(0f, ef.Velocity[e.Index]);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                if (isSent[i]) continue;
+                Assert.Equal(m * velocityBefore[i] + g[i], ef.Velocity[i], 5);
+                // Kept: exactly the previous residual plus this step's velocity, the addition the compressor made.
+                Assert.Equal(residualBefore[i] + ef.Velocity[i], ef.Residual[i]);
+            }
+            Assert.Contains(ef.Velocity.ToArray(), v => v != 0f);
+        }
+    }
+
+    [Fact]
     public void Ratio_one_sends_everything_and_keeps_nothing()
     {
         var g = new float[] { 1f, -2f, 0f, 3.5f };
@@ -98,6 +132,18 @@ public class GradientCompressionSettingTests
     {
         var e = Assert.Throws<ArgumentException>(() => GradientCompression.Parse(text));
         Assert.Contains("'none' or 'topk:RATIO' with RATIO in (0, 1]", e.Message);
+    }
+
+    [Fact]
+    public void Momentum_correction_is_for_top_k_only_and_shows_in_the_description()
+    {
+        Assert.Throws<InvalidOperationException>(() => GradientCompression.None.WithMomentumCorrection(0.9f));
+        Assert.Throws<ArgumentException>(() => GradientCompression.TopK(0.01).WithMomentumCorrection(1f));
+        var c = GradientCompression.TopK(0.01).WithMomentumCorrection(0.9f);
+        Assert.Equal(0.9f, c.Momentum);
+        Assert.Equal("topk:0.01", c.ToString());
+        Assert.Equal("topk:0.01 with error feedback and momentum correction 0.9", c.Describe());
+        Assert.Equal("topk:0.01 with error feedback", GradientCompression.TopK(0.01).Describe());
     }
 
     [Fact]

@@ -69,6 +69,8 @@ internal static class TrainCommand
             : DatasetCatalog.Get(s.Dataset).Name;
         if (s.Mpi && s.Replicas > 1) throw new ArgumentException("--distributed mpi and --replicas do not combine: run one rank per process");
         var compression = ParseCompression(s);
+        // Top-k under momentum SGD: DGC's momentum correction moves the momentum before the exchange, so SGD steps without it.
+        if (!compression.IsDense && s.Optimizer == "sgd" && s.Momentum > 0f) compression = compression.WithMomentumCorrection(s.Momentum);
         // Under MPI every rank trains; rank 0 alone prepares data and writes checkpoints, metrics and output.
         using var comm = s.Mpi ? new Fovea.Distributed.Mpi.MpiCommunicator() : null;
         bool main = comm is null || comm.Rank == 0;
@@ -117,7 +119,7 @@ internal static class TrainCommand
         {
             "adam" => new Adam(Trainable(net), lr, weightDecay: weightDecay),
             "adamw" => new AdamW(Trainable(net), lr, weightDecay: weightDecay),
-            _ => new SGD(Trainable(net), lr, s.Momentum, weightDecay: weightDecay),
+            _ => new SGD(Trainable(net), lr, compression.Momentum > 0f ? 0f : s.Momentum, weightDecay: weightDecay),
         };
         LRScheduler? sched = s.Schedule switch
         {
@@ -172,7 +174,7 @@ internal static class TrainCommand
             CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
                 $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
                 (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks") +
-                (compression.IsDense ? "" : $", gradients {compression} with error feedback"));
+                (compression.IsDense ? "" : $", gradients {compression.Describe()}"));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 // Re-seed per epoch so dropout and other randomness resume exactly.

@@ -10,7 +10,11 @@ namespace Fovea.Distributed.Compression;
 /// </summary>
 public sealed record GradientCompression
 {
-    private GradientCompression(double ratio) => Ratio = ratio;
+    private GradientCompression(double ratio, float momentum = 0f)
+    {
+        Ratio = ratio;
+        Momentum = momentum;
+    }
 
     /// <summary>Dense exchange: every gradient entry every step.</summary>
     public static GradientCompression None { get; } = new(0d);
@@ -29,6 +33,23 @@ public sealed record GradientCompression
 
     /// <summary>True for dense exchange.</summary>
     public bool IsDense => Ratio == 0d;
+
+    /// <summary>The momentum of DGC's momentum correction, 0 without it; see <see cref="WithMomentumCorrection"/>.</summary>
+    public float Momentum { get; }
+
+    /// <summary>
+    /// DGC's momentum correction: each replica or rank accumulates its own velocity u = momentum·u + g and feeds u,
+    /// not g, to the error feedback; where an entry is sent its velocity is zeroed too (momentum factor masking), so
+    /// a late entry does not keep pushing in a direction that is stale. The optimiser must then run without
+    /// momentum (plain SGD), since the momentum is applied before the exchange. Without it, momentum SGD after
+    /// a sparse exchange applies momentum to entries that arrive in bursts, which costs accuracy at high sparsity.
+    /// </summary>
+    public GradientCompression WithMomentumCorrection(float momentum)
+    {
+        if (IsDense) throw new InvalidOperationException("momentum correction applies to top-k compression, not dense exchange");
+        if (!(momentum >= 0f && momentum < 1f)) throw new ArgumentException($"momentum must be in [0, 1), got {momentum}");
+        return new GradientCompression(Ratio, momentum);
+    }
 
     /// <summary>
     /// How many of <paramref name="count"/> entries one replica or rank sends per step: max(1, floor(ratio·count)), and
@@ -61,4 +82,8 @@ public sealed record GradientCompression
 
     /// <summary><c>none</c> or <c>topk:RATIO</c>, as <see cref="Parse"/> reads it.</summary>
     public override string ToString() => IsDense ? "none" : "topk:" + Ratio.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>What the exchange does, for logs: the <see cref="ToString"/> form plus the momentum correction, if any.</summary>
+    public string Describe() => IsDense ? "dense"
+        : ToString() + " with error feedback" + (Momentum > 0f ? $" and momentum correction {Momentum.ToString(CultureInfo.InvariantCulture)}" : "");
 }
