@@ -41,7 +41,7 @@ internal static class TrainCommand
         var from = new Option<string?>("--from") { Description = "Start from this checkpoint's weights (those whose names and shapes fit the model), e.g. to fine-tune on a new data set" };
         var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters under these module names (e.g. features) so only the rest trains", AllowMultipleArgumentsPerToken = true };
         var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
-        var gradCompression = new Option<string>("--grad-compression") { Description = "With --replicas or --distributed: none (dense gradients), or topk:RATIO (send the RATIO largest entries, keep the rest for the next step), e.g. topk:0.01", DefaultValueFactory = _ => "none" };
+        var gradCompression = new Option<string>("--grad-compression") { Description = "With --replicas or --distributed: none (dense gradients), or topk:RATIO (send the RATIO largest entries, keep the rest for later steps), e.g. topk:0.01; with sgd the momentum moves before the exchange (DGC's momentum correction)", DefaultValueFactory = _ => "none" };
 
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
