@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fovea.Backends.Cpu;
+using Fovea.Distributed.Compression;
 using Fovea.NN;
 using Fovea.Optim;
 using Fovea.Training;
@@ -19,6 +20,12 @@ namespace Fovea.Distributed;
 /// kernel threads keeps the machine's cores busy without oversubscribing them.
 /// </para>
 /// <para>
+/// Gradient compression (<see cref="GradientCompression.TopK"/>): each replica keeps an <see cref="ErrorFeedback"/>
+/// residual and contributes only its k largest entries of gradient + residual; replica 0's gradient becomes the sum
+/// of every replica's entries, added in replica order. Nothing crosses a wire in one process, so this is the in-memory
+/// model of the exchange (what it would send, and what the optimiser then sees), as the MPI path does it for real.
+/// </para>
+/// <para>
 /// Batch norm: each replica normalises with its own slice's statistics (PyTorch's default without SyncBatchNorm);
 /// the running statistics of replica 0 are copied to the others after each step, and evaluation uses replica 0.
 /// Replicas built by the factory should not share a <see cref="Generator"/> with each other if they use dropout,
@@ -31,15 +38,19 @@ public sealed class DataParallel : IDisposable
     private readonly Device[] _devices;
     private readonly FlatGradients[] _flat;
     private readonly ReplicaThreads _threads;
+    private readonly ErrorFeedback[]? _feedback;
+    private readonly GradientEntry[][] _sent = [];
 
     /// <param name="model">Replica 0; the optimiser must be built over its parameters.</param>
     /// <param name="factory">Builds a model of the same architecture (weights are then copied from <paramref name="model"/>).</param>
     /// <param name="replicas">How many replicas, at least 1.</param>
     /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
+    /// <param name="compression">How the replicas' gradients are combined (default <see cref="GradientCompression.None"/>: dense).</param>
     /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the whole global batch (PyTorch's SyncBatchNorm)
     /// rather than each replica's slice.</param>
-    public DataParallel(Module model, Func<Module> factory, int replicas, int? threadsPerReplica = null, bool syncBatchNorm = false)
-        : this(model, factory is null ? throw new ArgumentNullException(nameof(factory)) : _ => factory(), replicas, threadsPerReplica, syncBatchNorm)
+    public DataParallel(Module model, Func<Module> factory, int replicas, int? threadsPerReplica = null, GradientCompression? compression = null,
+        bool syncBatchNorm = false)
+        : this(model, factory is null ? throw new ArgumentNullException(nameof(factory)) : _ => factory(), replicas, threadsPerReplica, compression, syncBatchNorm)
     {
     }
 
@@ -48,9 +59,11 @@ public sealed class DataParallel : IDisposable
     /// <paramref name="model"/>. Seed each replica's dropout generator differently, e.g. <c>new Generator(seed + i)</c>.</param>
     /// <param name="replicas">How many replicas, at least 1.</param>
     /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
+    /// <param name="compression">How the replicas' gradients are combined (default <see cref="GradientCompression.None"/>: dense).</param>
     /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the whole global batch (PyTorch's SyncBatchNorm)
     /// rather than each replica's slice.</param>
-    public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null, bool syncBatchNorm = false)
+    public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null, GradientCompression? compression = null,
+        bool syncBatchNorm = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(factory);
@@ -76,6 +89,14 @@ public sealed class DataParallel : IDisposable
         for (int r = 1; r < replicas; r++)
             if (_flat[r].Buffer.Length != _flat[0].Buffer.Length)
                 throw new ArgumentException($"the factory's model has {_flat[r].Buffer.Length} parameters, the model {_flat[0].Buffer.Length}");
+        Compression = compression ?? GradientCompression.None;
+        int n = _flat[0].Buffer.Length;
+        if (!Compression.IsDense && n > 0)
+        {
+            int k = Compression.SelectedCount(n);
+            _feedback = _flat.Select(_ => new ErrorFeedback(n, k, Compression.Momentum)).ToArray();
+            _sent = _flat.Select(_ => new GradientEntry[k]).ToArray();
+        }
         _threads = new ReplicaThreads(replicas);
         SyncBatchNorm = syncBatchNorm;
         if (syncBatchNorm)
@@ -90,6 +111,18 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>Whether batch norm pools the statistics of every replica's slice.</summary>
     public bool SyncBatchNorm { get; }
+
+    /// <summary>How the replicas' gradients are combined.</summary>
+    public GradientCompression Compression { get; }
+
+    /// <summary>Bytes each replica contributes to the gradient exchange per step (4 per float dense, 8 per sent entry with top-k).</summary>
+    public long BytesSentPerStep => Compression.BytesPerStep(_flat[0].Buffer.Length);
+
+    /// <summary>Bytes each replica would contribute per step with dense exchange (4 per parameter).</summary>
+    public long DenseBytesPerStep => 4L * _flat[0].Buffer.Length;
+
+    /// <summary>Replica <paramref name="replica"/>'s error-feedback state, or null with dense exchange.</summary>
+    public ErrorFeedback? Feedback(int replica) => _feedback?[replica];
 
     /// <summary>Replica 0: the model given to the constructor, which the optimiser updates.</summary>
     public Module Module => _replicas[0];
@@ -126,26 +159,41 @@ public sealed class DataParallel : IDisposable
                 var replica = _replicas[r];
                 replica.ZeroGrad();
                 var s = slices[r];
-                if (s.Length == 0) { _flat[r].Buffer.AsSpan().Clear(); return; }
-                var x = inputs.Narrow(0, s.Start, s.Length).Contiguous().To(_devices[r]);
-                var y = targets.Narrow(0, s.Start, s.Length).Contiguous().To(_devices[r]);
-                var output = replica.Forward(x);
-                var l = loss.Forward(output, y);
-                losses[r] = l.Item();
-                float weight = loss.Reduction == Reduction.Mean ? s.Weight : 1f;
-                l.Backward(Tensor.Full(l.Shape, weight, l.Device));
-                logits[r] = output.Detach();
-                _flat[r].GatherGradients();
+                if (s.Length == 0) _flat[r].Buffer.AsSpan().Clear();
+                else
+                {
+                    var x = inputs.Narrow(0, s.Start, s.Length).Contiguous().To(_devices[r]);
+                    var y = targets.Narrow(0, s.Start, s.Length).Contiguous().To(_devices[r]);
+                    var output = replica.Forward(x);
+                    var l = loss.Forward(output, y);
+                    losses[r] = l.Item();
+                    float weight = loss.Reduction == Reduction.Mean ? s.Weight : 1f;
+                    l.Backward(Tensor.Full(l.Shape, weight, l.Device));
+                    logits[r] = output.Detach();
+                    _flat[r].GatherGradients();
+                }
+                // A replica without samples still sends: its residual is owed to the sum.
+                _feedback?[r].Compress(_flat[r].Buffer, _sent[r]);
             });
-            // All-reduce: each thread sums one contiguous chunk of the flat gradient over the replicas.
-            int n = _flat[0].Buffer.Length, parts = _replicas.Length;
-            _threads.Run(t =>
+            if (_feedback is not null)
             {
-                int start = (int)((long)n * t / parts), end = (int)((long)n * (t + 1) / parts);
-                var sum = _flat[0].Buffer.AsSpan(start, end - start);
-                for (int r = 1; r < parts; r++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(sum, _flat[r].Buffer.AsSpan(start, end - start), sum);
-            });
+                // Replica order, on one thread: the sum is the same whatever order the threads finished in.
+                var sum = _flat[0].Buffer.AsSpan();
+                sum.Clear();
+                foreach (var sent in _sent) GradientEntry.AddTo(sent, sum);
+            }
+            else
+            {
+                // All-reduce: each thread sums one contiguous chunk of the flat gradient over the replicas.
+                int n = _flat[0].Buffer.Length, parts = _replicas.Length;
+                _threads.Run(t =>
+                {
+                    int start = (int)((long)n * t / parts), end = (int)((long)n * (t + 1) / parts);
+                    var sum = _flat[0].Buffer.AsSpan(start, end - start);
+                    for (int r = 1; r < parts; r++)
+                        System.Numerics.Tensors.TensorPrimitives.Add(sum, _flat[r].Buffer.AsSpan(start, end - start), sum);
+                });
+            }
         }
         finally { CpuParallel.Threads = saved; }
         _flat[0].ScatterGradients();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fovea.Distributed.Compression;
 using Fovea.NN;
 using Fovea.Optim;
 using Fovea.Training;
@@ -12,19 +13,32 @@ namespace Fovea.Distributed;
 /// global batch, so the sum is the global batch's mean-loss gradient), so every process takes the same step and
 /// the weights stay identical. The initial weights are broadcast from rank 0. Only rank 0 (<see cref="IsMain"/>)
 /// should write checkpoints, metrics and logs.
+/// <para>
+/// With <see cref="GradientCompression.TopK"/> the all-reduce becomes an all-gather of sparse entries: each rank
+/// keeps an <see cref="ErrorFeedback"/> residual, contributes the same number k of (index, value) entries of
+/// gradient + residual (a fixed count, so a plain MPI_Allgather serves and no counts are exchanged), and adds every
+/// rank's entries, in rank order, into a zeroed dense gradient; all ranks add the same entries in the same order, so
+/// they hold bitwise the same gradient and take the same step.
+/// </para>
 /// </summary>
 public sealed class DistributedDataParallel
 {
     private readonly FlatGradients _flat;
     private readonly float[] _buffer;
+    private readonly ErrorFeedback? _feedback;
+    private readonly GradientEntry[] _sent = [];
+    private readonly GradientEntry[] _gathered = [];
 
     /// <param name="model">This process's model (same architecture on every rank).</param>
     /// <param name="communicator">The job, e.g. <see cref="Mpi.MpiCommunicator"/>.</param>
     /// <param name="broadcastInitialWeights">Copy rank 0's weights and buffers to every rank first (a collective: all
     /// ranks must construct together).</param>
+    /// <param name="compression">How gradients are exchanged (default <see cref="GradientCompression.None"/>: a dense
+    /// all-reduce); the same on every rank.</param>
     /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the global batch, pooled over the ranks
     /// (PyTorch's SyncBatchNorm), rather than each rank's shard.</param>
-    public DistributedDataParallel(Module model, ICommunicator communicator, bool broadcastInitialWeights = true, bool syncBatchNorm = false)
+    public DistributedDataParallel(Module model, ICommunicator communicator, bool broadcastInitialWeights = true, GradientCompression? compression = null,
+        bool syncBatchNorm = false)
     {
         Module = model ?? throw new ArgumentNullException(nameof(model));
         Communicator = communicator ?? throw new ArgumentNullException(nameof(communicator));
@@ -34,8 +48,31 @@ public sealed class DistributedDataParallel
         _flat = new FlatGradients(model);
         // One extra float carries the weighted loss, so the loss is reduced in the same collective as the gradients.
         _buffer = new float[_flat.Buffer.Length + 1];
+        Compression = compression ?? GradientCompression.None;
+        int n = _flat.Buffer.Length;
+        if (!Compression.IsDense && n > 0)
+        {
+            int k = Compression.SelectedCount(n);
+            _feedback = new ErrorFeedback(n, k, Compression.Momentum);
+            // The loss rides along as one more entry, at index n: the slot after the gradient in _buffer.
+            _sent = new GradientEntry[k + 1];
+            _gathered = new GradientEntry[(long)(k + 1) * communicator.Size];
+        }
         if (broadcastInitialWeights) BroadcastState();
     }
+
+    /// <summary>How gradients are exchanged.</summary>
+    public GradientCompression Compression { get; }
+
+    /// <summary>Gradient bytes this rank sends per step (4 per float dense, 8 per entry with top-k; the loss's one
+    /// float or entry is not counted).</summary>
+    public long BytesSentPerStep => Compression.BytesPerStep(_flat.Buffer.Length);
+
+    /// <summary>Gradient bytes this rank would send per step with dense exchange (4 per parameter).</summary>
+    public long DenseBytesPerStep => 4L * _flat.Buffer.Length;
+
+    /// <summary>This rank's error-feedback state, or null with dense exchange.</summary>
+    public ErrorFeedback? Feedback => _feedback;
 
     public Module Module { get; }
     public ICommunicator Communicator { get; }
@@ -84,9 +121,20 @@ public sealed class DistributedDataParallel
             outputs = outputs.Detach();
         }
         _flat.GatherGradients();
-        _flat.Buffer.CopyTo(_buffer, 0);
-        _buffer[^1] = weighted;
-        Communicator.AllreduceSum(_buffer);
+        if (_feedback is null)
+        {
+            _flat.Buffer.CopyTo(_buffer, 0);
+            _buffer[^1] = weighted;
+            Communicator.AllreduceSum(_buffer);
+        }
+        else
+        {
+            _feedback.Compress(_flat.Buffer, _sent.AsSpan(0, _feedback.Selected));
+            _sent[^1] = new GradientEntry(_flat.Buffer.Length, weighted);
+            Communicator.Allgather<GradientEntry>(_sent, _gathered);
+            Array.Clear(_buffer);
+            GradientEntry.AddTo(_gathered, _buffer);
+        }
         Array.Copy(_buffer, _flat.Buffer, _flat.Buffer.Length);
         _flat.ScatterGradients();
         return (_buffer[^1], outputs);

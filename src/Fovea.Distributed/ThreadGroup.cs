@@ -9,6 +9,7 @@ namespace Fovea.Distributed;
 public sealed class ThreadGroup
 {
     private readonly float[]?[] _slots;
+    private readonly byte[]?[] _bytes;
     private readonly Barrier _barrier;
 
     /// <param name="size">How many ranks (threads) take part, at least 1.</param>
@@ -16,6 +17,7 @@ public sealed class ThreadGroup
     {
         if (size < 1) throw new ArgumentException($"a thread group needs at least 1 rank, got {size}");
         _slots = new float[]?[size];
+        _bytes = new byte[]?[size];
         _barrier = new Barrier(size);
     }
 
@@ -62,6 +64,18 @@ public sealed class ThreadGroup
             group.Wait(rank, "broadcast");
             Array.Copy(group._slots[root]!, buffer, buffer.Length);
             group.Wait(rank, "the end of a broadcast");
+        }
+
+        public void Allgather<T>(ReadOnlySpan<T> send, Span<T> receive) where T : unmanaged
+        {
+            group._bytes[rank] = System.Runtime.InteropServices.MemoryMarshal.AsBytes(send).ToArray();
+            group.Wait(rank, "all-gather");
+            var into = System.Runtime.InteropServices.MemoryMarshal.AsBytes(receive);
+            int each = group._bytes[rank]!.Length;
+            if (into.Length != each * group.Size)
+                throw new ArgumentException($"rank {rank}: all-gather receives into {into.Length} bytes, but {group.Size} ranks send {each} each");
+            for (int r = 0; r < group.Size; r++) group._bytes[r]!.CopyTo(into[(r * each)..]);
+            group.Wait(rank, "the end of an all-gather");
         }
 
         public void Barrier() => group.Wait(rank, "barrier");

@@ -31,6 +31,18 @@ public class CliErrorTests
     public void UnknownDatasetListsTheKnownOnes() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--dataset", "cifar10"), "unknown data set 'cifar10'", "mnist", "fashion-mnist");
 
+    [Theory]
+    [InlineData("topk:0")]
+    [InlineData("topk:2")]
+    [InlineData("top-k")]
+    public void BadGradientCompressionSaysWhatItExpects(string value) =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--replicas", "2", "--grad-compression", value),
+            "--grad-compression", "'none' or 'topk:RATIO' with RATIO in (0, 1]", $"got '{value}'");
+
+    [Fact]
+    public void GradientCompressionWithoutReplicasOrRanksIsRefused() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--grad-compression", "topk:0.01"), "--replicas", "--distributed mpi");
+
     [Fact]
     public void UnknownOptionIsRejected() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--epochz", "3"), "--epochz");

@@ -44,4 +44,30 @@ public class MpiTrainTests
         Assert.Equal(a1.GetProperty("test_loss").GetDouble(), a2.GetProperty("test_loss").GetDouble(), 5);
         Assert.Equal(a1.GetProperty("test_accuracy").GetDouble(), a2.GetProperty("test_accuracy").GetDouble(), 5);
     }
+
+    [Fact]
+    public async Task TwoRanksExchangingTheTopOnePercentLearnAndReportTheirBytes()
+    {
+        if (!File.Exists("/usr/bin/mpirun"))
+            Assert.Fail("mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev); .ci/run does");
+        var dir = FoveaProcess.TempDir();
+        var psi = new ProcessStartInfo("mpirun") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", "2", "-x", "CI=true", "-x", "FOVEA_DATA", "-x", "TERM=dumb",
+            "dotnet", Path.Combine(AppContext.BaseDirectory, "fovea.dll"), "train", "--distributed", "mpi", "--grad-compression", "topk:0.01",
+            "--epochs", "1", "--seed", "6", "--threads", "1", "--output", dir })
+            psi.ArgumentList.Add(a);
+        psi.Environment["FOVEA_DATA"] = FoveaProcess.SharedData;
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(300_000), "mpirun did not finish in 5 minutes");
+        var stderr = await err;
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {stdout}\n{stderr}");
+        Assert.Contains("2 MPI ranks, gradients topk:0.01 with error feedback and momentum correction 0.9", stdout);
+        var line = JsonDocument.Parse(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Single()).RootElement;
+        Assert.Equal(8L * 617, line.GetProperty("bytes_sent_per_step").GetInt64());
+        Assert.Equal(4L * 61_706, line.GetProperty("dense_bytes_per_step").GetInt64());
+        // Chance is 10 %; dense reaches about 95 % in this epoch.
+        Assert.True(line.GetProperty("test_accuracy").GetDouble() > 0.6, line.ToString());
+    }
 }

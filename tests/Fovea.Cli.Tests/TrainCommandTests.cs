@@ -148,4 +148,22 @@ public class TrainCommandTests(TrainedRun run) : IClassFixture<TrainedRun>
         Assert.Equal(a.GetProperty("train_loss").GetDouble(), b.GetProperty("train_loss").GetDouble(), 3);
         Assert.Equal(a.GetProperty("test_accuracy").GetDouble(), b.GetProperty("test_accuracy").GetDouble(), 2);
     }
+
+    [Fact]
+    public void TopKReplicasReportTheBytesTheySendAndStillLearn()
+    {
+        var dir = FoveaProcess.TempDir();
+        var r = FoveaProcess.Run(dir, "train", "--epochs", "1", "--seed", "4", "--replicas", "2", "--grad-compression", "topk:0.01", "--output", dir);
+        Assert.True(r.Exit == 0, r.Err);
+        Assert.Contains("gradients topk:0.01 with error feedback and momentum correction 0.9", r.Out);
+        Assert.Contains("B/step sent (2.0 % of dense)", r.Out);
+        var line = JsonDocument.Parse(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Single()).RootElement;
+        long sent = line.GetProperty("bytes_sent_per_step").GetInt64(), dense = line.GetProperty("dense_bytes_per_step").GetInt64();
+        // LeNet-5's 61,706 parameters: 617 entries of 8 bytes against 61,706 floats of 4.
+        Assert.Equal(4L * 61_706, dense);
+        Assert.Equal(8L * 617, sent);
+        Assert.True(sent * 50 <= dense);
+        // Chance is 10 %: one epoch with 1 % of the gradient sent must still learn (dense reaches about 95 %).
+        Assert.True(line.GetProperty("test_accuracy").GetDouble() > 0.6, line.ToString());
+    }
 }

@@ -1,20 +1,23 @@
 using System.Globalization;
 using Fovea;
 using Fovea.Distributed;
+using Fovea.Distributed.Compression;
 using Fovea.Distributed.Mpi;
 using Fovea.Distributed.Tests;
 using Fovea.IO;
 using Fovea.NN;
 
 // Launched by the MPI tests as `mpirun -np N dotnet Fovea.Distributed.MpiDriver.dll MODE ...`:
-//   train OUT.npy STEPS BATCH  every rank trains SmallCnn on its shard of the fixed global batch; rank 0 writes the
-//                              final weights (flat, in Parameters() order) to OUT.npy
+//   train OUT.npy STEPS BATCH [COMPRESSION]
+//                              every rank trains SmallCnn on its shard of the fixed global batch, exchanging gradients
+//                              dense or as COMPRESSION (e.g. topk:0.01); rank 0 writes the final weights (flat, in
+//                              Parameters() order) to OUT.npy
 //   die RANK                   rank RANK exits at once without MPI_Finalize; the others enter an all-reduce and
 //                              must stop with an error (mpirun ends the job and names the rank)
 //   hang RANK                  rank RANK stops calling collectives (sleeps); the others' all-reduce times out after
 //                              $FOVEA_MPI_TIMEOUT seconds and they abort the job
 // Exit codes: 0 done, 2 bad arguments, 3 a collective failed or timed out, 4 ranks diverged.
-if (args.Length < 2) { Console.Error.WriteLine("usage: train OUT.npy STEPS BATCH | die RANK"); return 2; }
+if (args.Length < 2) { Console.Error.WriteLine("usage: train OUT.npy STEPS BATCH [COMPRESSION] | die RANK | hang RANK"); return 2; }
 // $FOVEA_MPI_TIMEOUT: seconds a collective may take; $FOVEA_MPI_BUCKET: floats per all-reduce call (small values
 // exercise the bucketing on the small CNN's 235 parameters).
 using var comm = new MpiCommunicator
@@ -32,13 +35,14 @@ try
                 var (x, y) = SmallCnn.Data(batch);
                 // Ranks other than 0 start from different weights: the initial broadcast must fix that.
                 var model = SmallCnn.Create(seed: comm.Rank == 0 ? 7 : 1000 + comm.Rank);
-                var ddp = new DistributedDataParallel(model, comm);
+                var compression = args.Length > 4 ? GradientCompression.Parse(args[4]) : GradientCompression.None;
+                var ddp = new DistributedDataParallel(model, comm, compression: compression);
                 var opt = SmallCnn.Optimizer(model);
                 var loss = new CrossEntropyLoss();
                 for (int s = 0; s < steps; s++)
                 {
                     var (lv, _) = ddp.TrainStep(x, y, loss, opt);
-                    if (ddp.IsMain) Console.WriteLine($"step {s + 1}: loss {lv:F6} on {comm.Size} ranks");
+                    if (ddp.IsMain) Console.WriteLine($"step {s + 1}: loss {lv.ToString("F6", CultureInfo.InvariantCulture)} on {comm.Size} ranks, {ddp.BytesSentPerStep} bytes sent");
                 }
                 float divergence = ddp.MaxDivergenceFromMain();
                 if (divergence != 0f) { Console.Error.WriteLine($"rank {comm.Rank}: weights diverged by {divergence}"); return 4; }

@@ -13,7 +13,7 @@ public class DistributedDataParallelTests
         const int steps = 4;
         var (x, y) = SmallCnn.Data(batch);
         var want = SmallCnn.Flat(SmallCnn.TrainSingle(x, y, steps));
-        var job = new ThreadJob(ranks);
+        var job = new ThreadGroup(ranks) { Timeout = TimeSpan.FromSeconds(30) };
         var finals = new float[ranks][];
         var losses = new float[ranks];
         Parallel.For(0, ranks, new ParallelOptions { MaxDegreeOfParallelism = ranks }, r =>
@@ -34,7 +34,7 @@ public class DistributedDataParallelTests
     [Fact]
     public void Shards_cover_the_global_batch_once()
     {
-        var job = new ThreadJob(3);
+        var job = new ThreadGroup(3) { Timeout = TimeSpan.FromSeconds(30) };
         var shards = Enumerable.Range(0, 3).Select(r => new DistributedDataParallel(SmallCnn.Create(), job.Rank(r), broadcastInitialWeights: false).ShardOf(10)).ToArray();
         Assert.Equal([0, 4, 7], shards.Select(s => s.Start));
         Assert.Equal(10, shards.Sum(s => s.Length));
@@ -49,7 +49,7 @@ public class DistributedTrainEpochTests
         var (x, y) = SmallCnn.Data(8);
         var batches = new[] { (x, y), (x, y), (x, y) };
         var want = SmallCnn.Flat(SmallCnn.TrainSingle(x, y, batches.Length));
-        var job = new ThreadJob(2);
+        var job = new ThreadGroup(2) { Timeout = TimeSpan.FromSeconds(30) };
         var finals = new float[2][];
         var counts = new long[2];
         Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, r =>

@@ -41,23 +41,24 @@ internal static class TrainCommand
         var from = new Option<string?>("--from") { Description = "Start from this checkpoint's weights (those whose names and shapes fit the model), e.g. to fine-tune on a new data set" };
         var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters under these module names (e.g. features) so only the rest trains", AllowMultipleArgumentsPerToken = true };
         var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
+        var gradCompression = new Option<string>("--grad-compression") { Description = "With --replicas or --distributed: none (dense gradients), or topk:RATIO (send the RATIO largest entries, keep the rest for later steps), e.g. topk:0.01; with sgd the momentum moves before the exchange (DGC's momentum correction)", DefaultValueFactory = _ => "none" };
 
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
-            replicas, from, freeze, distributed, imageSize,
+            replicas, from, freeze, distributed, imageSize, gradCompression,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize)))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize), r.GetValue(gradCompression)!))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
         string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null,
-        bool Mpi = false, int ImageSize = 224);
+        bool Mpi = false, int ImageSize = 224, string GradCompression = "none");
 
     internal static int Run(TrainSettings s)
     {
@@ -67,6 +68,9 @@ internal static class TrainCommand
             ? "imagefolder-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Dataset[TrainingData.ImageFolderPrefix.Length..]))
             : DatasetCatalog.Get(s.Dataset).Name;
         if (s.Mpi && s.Replicas > 1) throw new ArgumentException("--distributed mpi and --replicas do not combine: run one rank per process");
+        var compression = ParseCompression(s);
+        // Top-k under momentum SGD: DGC's momentum correction moves the momentum before the exchange, so SGD steps without it.
+        if (!compression.IsDense && s.Optimizer == "sgd" && s.Momentum > 0f) compression = compression.WithMomentumCorrection(s.Momentum);
         // Under MPI every rank trains; rank 0 alone prepares data and writes checkpoints, metrics and output.
         using var comm = s.Mpi ? new Fovea.Distributed.Mpi.MpiCommunicator() : null;
         bool main = comm is null || comm.Rank == 0;
@@ -115,7 +119,7 @@ internal static class TrainCommand
         {
             "adam" => new Adam(Trainable(net), lr, weightDecay: weightDecay),
             "adamw" => new AdamW(Trainable(net), lr, weightDecay: weightDecay),
-            _ => new SGD(Trainable(net), lr, s.Momentum, weightDecay: weightDecay),
+            _ => new SGD(Trainable(net), lr, compression.Momentum > 0f ? 0f : s.Momentum, weightDecay: weightDecay),
         };
         LRScheduler? sched = s.Schedule switch
         {
@@ -147,10 +151,12 @@ internal static class TrainCommand
         using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms, numWorkers: s.Workers);
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
         // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
-        var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm);
+        var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm, compression: compression);
         using var parallel = s.Replicas > 1
-            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), s.Replicas)
+            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), s.Replicas, compression: compression)
             : null;
+        // Gradient bytes each replica or rank sends per step, and what dense exchange would send.
+        var (bytesSent, bytesDense) = (parallel?.BytesSentPerStep ?? ddp?.BytesSentPerStep, parallel?.DenseBytesPerStep ?? ddp?.DenseBytesPerStep);
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -167,7 +173,8 @@ internal static class TrainCommand
         {
             CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
                 $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
-                (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks"));
+                (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks") +
+                (compression.IsDense ? "" : $", gradients {compression.Describe()}"));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 // Re-seed per epoch so dropout and other randomness resume exactly.
@@ -211,10 +218,16 @@ internal static class TrainCommand
                     ["seconds"] = Math.Round(seconds, 3),
                     ["images_per_second"] = Math.Round(trainMetrics.Count / seconds, 1),
                 };
+                if (bytesSent is { } sent && bytesDense is { } dense)
+                {
+                    line["bytes_sent_per_step"] = sent;
+                    line["dense_bytes_per_step"] = dense;
+                }
                 if (main) File.AppendAllText(metricsPath, JsonSerializer.Serialize(line) + "\n");
                 CliErrors.Line($"epoch {epoch + 1}/{epochs}: train loss {trainMetrics.Loss:F4} acc {trainMetrics.Top1Accuracy:P2} | " +
                     $"test loss {testMetrics.Loss:F4} acc {testMetrics.Top1Accuracy:P2} top-5 {testMetrics.Top5Accuracy:P2} | " +
-                    $"{trainMetrics.Count / seconds:N0} img/s, {seconds:F1} s");
+                    $"{trainMetrics.Count / seconds:N0} img/s, {seconds:F1} s" +
+                    (bytesSent is { } b && bytesDense is { } d ? $" | {b:N0} B/step sent ({(double)b / d:P1} of dense)" : ""));
             }
         }
         finally
@@ -228,6 +241,16 @@ internal static class TrainCommand
     }
 
     private static double Round(double v) => Math.Round(v, 6);
+
+    private static Fovea.Distributed.Compression.GradientCompression ParseCompression(TrainSettings s)
+    {
+        Fovea.Distributed.Compression.GradientCompression c;
+        try { c = Fovea.Distributed.Compression.GradientCompression.Parse(s.GradCompression); }
+        catch (ArgumentException e) { throw new ArgumentException($"--grad-compression: {e.Message}", e); }
+        if (!c.IsDense && s.Replicas < 2 && !s.Mpi)
+            throw new ArgumentException($"--grad-compression {c} compresses what replicas or ranks exchange: add --replicas N (N > 1) or --distributed mpi");
+        return c;
+    }
 
     // An imported graph must take the data set's images and give one score per class.
     private static void CheckGraphFits(Module net, string source, TrainingData info)

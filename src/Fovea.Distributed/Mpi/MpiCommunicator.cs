@@ -4,7 +4,7 @@ namespace Fovea.Distributed.Mpi;
 
 /// <summary>
 /// MPI_COMM_WORLD over Open MPI. Started with <c>mpirun -np N</c> each process gets its rank; started alone, a
-/// program is rank 0 of 1. Collectives are issued non-blocking (MPI_Iallreduce, MPI_Ibcast, MPI_Ibarrier) and
+/// program is rank 0 of 1. Collectives are issued non-blocking (MPI_Iallreduce, MPI_Iallgather, MPI_Ibcast, MPI_Ibarrier) and
 /// polled against <see cref="Timeout"/>: when a peer has died and a collective cannot finish, this rank stops with
 /// an <see cref="MpiException"/> naming itself and the operation instead of hanging (mpirun's own report names the
 /// rank that exited). All calls must come from the thread that made the communicator.
@@ -74,6 +74,23 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
                 MpiNative.Check(_api.Ibcast((nint)(p + start), count, _api.Float, root, _api.CommWorld, &req), "MPI_Ibcast");
                 Wait(ref req, $"broadcast from rank {root}");
             }
+        }
+    }
+
+    public void Allgather<T>(ReadOnlySpan<T> send, Span<T> receive) where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (receive.Length != (long)send.Length * Size)
+            throw new ArgumentException($"all-gather of {send.Length} elements over {Size} ranks needs a receive buffer of {(long)send.Length * Size}, got {receive.Length}");
+        // One MPI_Allgather of bytes: every rank sends the same count, so no counts need exchanging first (no Allgatherv).
+        long bytes = (long)send.Length * sizeof(T);
+        if (bytes > int.MaxValue) throw new ArgumentException($"all-gather of {bytes} bytes per rank exceeds MPI's int count; send less per call");
+        fixed (T* s = send)
+        fixed (T* r = receive)
+        {
+            nint req;
+            MpiNative.Check(_api.Iallgather((nint)s, (int)bytes, _api.Byte, (nint)r, (int)bytes, _api.Byte, _api.CommWorld, &req), "MPI_Iallgather");
+            Wait(ref req, $"all-gather of {bytes} bytes per rank");
         }
     }
 

@@ -5,7 +5,7 @@ namespace Fovea.Distributed.Mpi;
 /// <summary>
 /// The few Open MPI entry points Fovea uses, bound at run time: <c>libmpi.so.40</c> is loaded with
 /// <see cref="NativeLibrary"/> and each function called through a function pointer. Open MPI's handles are
-/// pointers, and its predefined ones (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM) are the addresses of exported globals.
+/// pointers, and its predefined ones (MPI_COMM_WORLD, MPI_FLOAT, MPI_BYTE, MPI_SUM) are the addresses of exported globals.
 /// MPI.NET is not used: it loads Microsoft MPI's msmpi.dll and crashes against Open MPI.
 /// </summary>
 internal static unsafe class MpiNative
@@ -22,7 +22,7 @@ internal static unsafe class MpiNative
 
     public sealed class Api
     {
-        public nint CommWorld, Float, Sum;
+        public nint CommWorld, Float, Byte, Sum;
         public delegate* unmanaged<int*, nint, int> Init;
         public delegate* unmanaged<int*, int> Initialized;
         public delegate* unmanaged<int*, int> Finalized;
@@ -31,6 +31,7 @@ internal static unsafe class MpiNative
         public delegate* unmanaged<nint, int*, int> CommSize;
         public delegate* unmanaged<nint, nint, int, nint, nint, nint, nint*, int> Iallreduce;
         public delegate* unmanaged<nint, int, nint, int, nint, nint*, int> Ibcast;
+        public delegate* unmanaged<nint, int, nint, nint, int, nint, nint, nint*, int> Iallgather;
         public delegate* unmanaged<nint, nint*, int> Ibarrier;
         public delegate* unmanaged<nint*, int*, nint, int> Test;
         public delegate* unmanaged<nint, int, int> Abort;
@@ -49,6 +50,7 @@ internal static unsafe class MpiNative
         {
             CommWorld = F("ompi_mpi_comm_world"),
             Float = F("ompi_mpi_float"),
+            Byte = F("ompi_mpi_byte"),
             Sum = F("ompi_mpi_op_sum"),
             Init = (delegate* unmanaged<int*, nint, int>)F("MPI_Init"),
             Initialized = (delegate* unmanaged<int*, int>)F("MPI_Initialized"),
@@ -58,6 +60,7 @@ internal static unsafe class MpiNative
             CommSize = (delegate* unmanaged<nint, int*, int>)F("MPI_Comm_size"),
             Iallreduce = (delegate* unmanaged<nint, nint, int, nint, nint, nint, nint*, int>)F("MPI_Iallreduce"),
             Ibcast = (delegate* unmanaged<nint, int, nint, int, nint, nint*, int>)F("MPI_Ibcast"),
+            Iallgather = (delegate* unmanaged<nint, int, nint, nint, int, nint, nint, nint*, int>)F("MPI_Iallgather"),
             Ibarrier = (delegate* unmanaged<nint, nint*, int>)F("MPI_Ibarrier"),
             Test = (delegate* unmanaged<nint*, int*, nint, int>)F("MPI_Test"),
             Abort = (delegate* unmanaged<nint, int, int>)F("MPI_Abort"),
