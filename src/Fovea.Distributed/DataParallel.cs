@@ -47,19 +47,31 @@ public sealed class DataParallel : IDisposable
     /// <param name="replicas">How many replicas, at least 1.</param>
     /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
     public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null)
+        : this(model, factory, SameDevice(model, replicas), threadsPerReplica)
+    {
+    }
+
+    /// <param name="model">Replica 0, on <paramref name="devices"/>[0]; the optimiser must be built over its parameters.</param>
+    /// <param name="factory">Builds replica i (1 .. devices-1) with the model's architecture; it is moved to devices[i] and its
+    /// weights are then copied from <paramref name="model"/>.</param>
+    /// <param name="devices">One device per replica (e.g. cuda:0, cuda:1): the replicas' gradients are summed on the host.</param>
+    /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
+    public DataParallel(Module model, Func<int, Module> factory, IReadOnlyList<Device> devices, int? threadsPerReplica = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(devices);
+        int replicas = devices.Count;
         if (replicas < 1) throw new ArgumentException($"data parallelism needs at least 1 replica, got {replicas}");
         if (threadsPerReplica is < 1) throw new ArgumentException($"threads per replica must be at least 1, got {threadsPerReplica}");
+        var modelDevice = Training.Trainer.DeviceOf(model);
+        if (!devices[0].Equals(modelDevice)) throw new ArgumentException($"replica 0 is the model itself, on {modelDevice}, but the first device given is {devices[0]}");
         ThreadsPerReplica = threadsPerReplica ?? Math.Max(1, CpuParallel.Threads / replicas);
-        var modelDevice = model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
-        _devices = new Device[replicas];
+        _devices = devices.ToArray();
         _replicas = new Module[replicas];
         var state = model.StateDict();
         for (int r = 0; r < replicas; r++)
         {
-            _devices[r] = modelDevice;
             if (r == 0) { _replicas[0] = model; continue; }
             var m = factory(r);
             if (ReferenceEquals(m, model)) throw new ArgumentException("the replica factory must build a new model each call");
@@ -74,6 +86,17 @@ public sealed class DataParallel : IDisposable
                 throw new ArgumentException($"the factory's model has {_flat[r].Buffer.Length} parameters, the model {_flat[0].Buffer.Length}");
         _threads = new ReplicaThreads(replicas);
     }
+
+    // Every replica on the model's device (the single-device constructor's layout).
+    private static Device[] SameDevice(Module model, int replicas)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (replicas < 1) throw new ArgumentException($"data parallelism needs at least 1 replica, got {replicas}");
+        return Enumerable.Repeat(Training.Trainer.DeviceOf(model), replicas).ToArray();
+    }
+
+    /// <summary>The device of each replica, in replica order.</summary>
+    public IReadOnlyList<Device> Devices => _devices;
 
     /// <summary>Replica 0: the model given to the constructor, which the optimiser updates.</summary>
     public Module Module => _replicas[0];

@@ -55,7 +55,7 @@ public sealed class BackendConformanceTests
         Conformance.Check(device, [[301]], t => t[0].Sum());
         Conformance.Check(device, [[5, 77]], t => t[0].Mean(1));
         var x = Tensor.Uniform(A, -1f, 1f, new Generator(3));
-        Assert.Equal(x.ArgMax(1).ToLongArray(), x.To(GpuDevices.Get(device)).ArgMax(1).ToLongArray());
+        Assert.Equal(x.ArgMax(1).ToLongArray(), x.To(Conformance.Resolve(device)).ArgMax(1).ToLongArray());
     }
 
     [Theory, MemberData(nameof(Devices))]
@@ -154,7 +154,7 @@ public sealed class BackendConformanceTests
                      p => new AdamW(p, 0.01f),
                  })
         {
-            Conformance.AssertClose("parameters after 3 steps", Steps(Device.Cpu, make), Steps(GpuDevices.Get(device), make));
+            Conformance.AssertClose("parameters after 3 steps", Steps(Device.Cpu, make), Steps(Conformance.Resolve(device), make));
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class BackendConformanceTests
     [Theory, MemberData(nameof(Devices))]
     public void Dropout_keeps_a_fraction_one_minus_p_and_scales_them(string device)
     {
-        var d = GpuDevices.Get(device);
+        var d = Conformance.Resolve(device);
         var x = Tensor.Ones([4001], d);
         x.RequiresGrad = true;
         var y = Functional.Dropout(x, 0.3f, training: true, new Generator(5));

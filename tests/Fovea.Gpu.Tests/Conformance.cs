@@ -9,11 +9,28 @@ internal static class Conformance
 {
     public const float Relative = 1e-4f, Absolute = 1e-5f;
 
-    /// <summary>Devices the suite runs on: ILGPU's CPU accelerator always, and every CUDA GPU present.</summary>
+    /// <summary>The CPU accelerator with 4 x 4 tiles and 16-thread reductions, so shared memory and barriers are exercised.</summary>
+    public const string TiledCpu = "ilgpu-cpu:1 tiled";
+
+    /// <summary>
+    /// Devices the suite runs on: ILGPU's CPU accelerator as configured (one-thread groups), the same with multi-thread
+    /// groups, and every CUDA GPU present.
+    /// </summary>
     public static IEnumerable<string> Devices()
     {
         yield return "ilgpu-cpu";
+        yield return TiledCpu;
         for (int i = 0; i < GpuDevices.CudaCount; i++) yield return $"cuda:{i}";
+    }
+
+    /// <summary>The device a name from <see cref="Devices"/> stands for.</summary>
+    public static Device Resolve(string name)
+    {
+        if (name != TiledCpu) return GpuDevices.Get(name);
+        var backend = GpuDevices.BackendOf(GpuDevices.Get("ilgpu-cpu:1"));
+        backend.Tile = 4;
+        backend.ReduceGroup = 16;
+        return backend.Device;
     }
 
     /// <summary>
@@ -25,7 +42,7 @@ internal static class Conformance
     {
         var g = new Generator(seed);
         var values = shapes.Select(s => Tensor.Uniform(s, low, high, g)).Select(t => t.ToArray()).ToArray();
-        var target = GpuDevices.Get(device);
+        var target = Resolve(device);
         var (cpuOut, cpuGrads) = Run(Device.Cpu, shapes, values, op, backward, seed);
         var (gpuOut, gpuGrads) = Run(target, shapes, values, op, backward, seed);
         AssertClose("output", cpuOut, gpuOut);

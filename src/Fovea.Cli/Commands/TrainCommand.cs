@@ -42,22 +42,23 @@ internal static class TrainCommand
         var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters under these module names (e.g. features) so only the rest trains", AllowMultipleArgumentsPerToken = true };
         var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
 
+        var device = DeviceChoice.Option();
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
-            replicas, from, freeze, distributed, imageSize,
+            replicas, from, freeze, distributed, imageSize, device,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize)))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize), r.GetValue(device)!))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
         string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null,
-        bool Mpi = false, int ImageSize = 224);
+        bool Mpi = false, int ImageSize = 224, string Device = "cpu");
 
     internal static int Run(TrainSettings s)
     {
@@ -84,6 +85,8 @@ internal static class TrainCommand
         if (s.Replicas < 1 || s.Replicas > s.BatchSize)
             throw new ArgumentException($"--replicas must be between 1 and the batch size {s.BatchSize}, got {s.Replicas}");
         CpuParallel.Threads = s.Threads;
+        // Resolved before any work, so a missing GPU is reported at once.
+        var devices = DeviceChoice.ForReplicas(s.Device, s.Replicas);
         Directory.CreateDirectory(outDir);
 
         // Rank 0 fetches or converts the data; the others open it once it is there.
@@ -110,6 +113,8 @@ internal static class TrainCommand
             if (Path.GetFullPath(source) != Path.GetFullPath(graph)) File.Copy(source, graph, overwrite: true);
         }
         else if (s.From is not null) LoadMatchingWeights(net, s.From);
+        // Moving replaces the parameters, so it comes before freezing and before the optimiser takes them.
+        net.To(devices[0]);
         Freeze(net, s.Freeze ?? []);
         Optimizer opt = s.Optimizer switch
         {
@@ -149,7 +154,7 @@ internal static class TrainCommand
         // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
         var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm);
         using var parallel = s.Replicas > 1
-            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), s.Replicas)
+            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), devices)
             : null;
 
         using var cancel = new CancellationTokenSource();
@@ -166,7 +171,7 @@ internal static class TrainCommand
         try
         {
             CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
-                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
+                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads, device {devices[0]}" +
                 (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks"));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
