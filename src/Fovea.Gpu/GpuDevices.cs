@@ -75,7 +75,7 @@ public static class GpuDevices
         var parts = name.Trim().ToLowerInvariant().Split(':');
         string kind = parts[0];
         if (kind is not (Cuda or IlgpuCpu) || parts.Length > 2)
-            throw new ArgumentException($"unknown GPU device '{name}': expected {Cuda}, {Cuda}:N, {IlgpuCpu} or {IlgpuCpu}:N");
+            throw new ArgumentException($"unknown device '{name}': expected cpu (the managed backend), {Cuda}, {Cuda}:N, {IlgpuCpu} or {IlgpuCpu}:N");
         int index = 0;
         if (parts.Length == 2 && (!int.TryParse(parts[1], out index) || index < 0))
             throw new ArgumentException($"bad device index in '{name}': expected a number from 0");
