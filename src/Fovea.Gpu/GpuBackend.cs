@@ -167,6 +167,9 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         if (!ok) throw new ArgumentException(message);
     }
 
+    /// <summary>Waits until every kernel queued on this device has finished (for timing; reads of results wait by themselves).</summary>
+    public void Synchronize() => Stream.Synchronize();
+
     public void Dispose()
     {
         if (IsDisposed) return;
