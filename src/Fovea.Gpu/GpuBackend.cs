@@ -22,7 +22,7 @@ public sealed partial class GpuBackend : IBackend, IDisposable
     {
         _accelerator = accelerator;
         Device = Device.Create(kind, index, this);
-        Pool = new GpuMemoryPool(accelerator, Device.ToString());
+        Pool = new GpuMemoryPool(accelerator, Device.ToString(), CudaFreeBytes);
         bool cuda = accelerator.AcceleratorType == AcceleratorType.Cuda;
         // Tiles of 16 x 16 threads fill a CUDA block of 256. The CPU accelerator runs every thread of a group as an OS
         // thread and pays for each barrier (a LeNet-5 convolution took 10 s with 4 x 4 tiles, 0.7 s with 1 x 1), so it
@@ -181,11 +181,11 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         _accelerator.Dispose();
     }
 
-    /// <summary>CUDA's own count of free and total bytes on the current device, when this is a CUDA device.</summary>
-    internal (long Free, long Total)? CudaMemoryInfo()
+    // CUDA's own count of free bytes (other processes' use included); null on the CPU accelerator.
+    private long? CudaFreeBytes()
     {
         if (_accelerator.AcceleratorType != AcceleratorType.Cuda) return null;
         _ = Stream;
-        return CudaAPI.CurrentAPI.GetMemoryInfo(out long free, out long total) == CudaError.CUDA_SUCCESS ? (free, total) : null;
+        return CudaAPI.CurrentAPI.GetMemoryInfo(out long free, out long _) == CudaError.CUDA_SUCCESS ? free : null;
     }
 }

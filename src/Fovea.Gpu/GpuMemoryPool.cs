@@ -8,7 +8,10 @@ namespace Fovea.Gpu;
 /// finished step gave back serve the next one and the device's memory stops growing after the first step. All
 /// counts are in bytes held from the device (lent to storages or idle here).
 /// </summary>
-internal sealed class GpuMemoryPool(Accelerator accelerator, string deviceName) : IDisposable
+/// <param name="accelerator">The device the buffers are allocated on.</param>
+/// <param name="deviceName">The device's name, for messages.</param>
+/// <param name="deviceFree">The device's own count of free bytes where it has one (CUDA), for the out-of-memory message.</param>
+internal sealed class GpuMemoryPool(Accelerator accelerator, string deviceName, Func<long?> deviceFree) : IDisposable
 {
     private readonly Dictionary<(Type, long), Stack<MemoryBuffer>> _idle = [];
     // Lent buffers are held here too: a storage's finalizer gives its buffer back, and the buffer's own finalizer
@@ -52,7 +55,7 @@ internal sealed class GpuMemoryPool(Accelerator accelerator, string deviceName) 
             }
             catch (Exception again) when (again is OutOfMemoryException or AcceleratorException or GpuOutOfMemoryException)
             {
-                throw new GpuOutOfMemoryException(deviceName, bytes, Math.Max(0, Limit - HeldBytes), HeldBytes, again);
+                throw new GpuOutOfMemoryException(deviceName, bytes, deviceFree() ?? Math.Max(0, Limit - HeldBytes), HeldBytes, again);
             }
         }
     }

@@ -5,7 +5,7 @@ namespace Fovea.Gpu.Kernels;
 /// <summary>A tree sum over one thread group (its width a power of two), through shared memory.</summary>
 internal static class GroupSum
 {
-    /// <summary>Threads per group of the per-channel kernels; shared memory is sized for it.</summary>
+    /// <summary>The most threads per group of the reduction kernels; their shared memory is sized for it.</summary>
     public const int MaxGroup = 256;
 
     /// <summary>Every thread passes its partial sum and gets the group's total.</summary>

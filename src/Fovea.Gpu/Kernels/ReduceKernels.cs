@@ -10,13 +10,10 @@ namespace Fovea.Gpu.Kernels;
 /// </summary>
 internal static class ReduceKernels
 {
-    /// <summary>Threads per group of the row reductions (a power of two); shared memory is sized for the largest.</summary>
-    public const int MaxGroup = 256;
-
     // x [rows, dim] → y [rows]; one group per row.
     public static void Rows(ArrayView<float> x, ArrayView<float> y, int dim, int op)
     {
-        var shared = SharedMemory.Allocate<float>(MaxGroup);
+        var shared = SharedMemory.Allocate<float>(GroupSum.MaxGroup);
         int row = Grid.IdxX, t = Group.IdxX, size = Group.DimX;
         float acc = Identity(op);
         for (int d = t; d < dim; d += size) acc = Combine(op, acc, x[row * dim + d]);
