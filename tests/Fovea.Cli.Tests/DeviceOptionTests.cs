@@ -16,6 +16,15 @@ public class DeviceOptionTests
         Assert.Contains("ilgpu-cpu", r.Err);
     }
 
+    [Fact]
+    public void Replicas_on_cuda_need_one_gpu_each()
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--device", "cuda", "--replicas", "64", "--epochs", "1");
+        Assert.NotEqual(0, r.Exit);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.Contains("--replicas 64 --device cuda puts one replica on each GPU", r.Err);
+    }
+
     [Theory]
     [InlineData("train")]
     [InlineData("eval", "--checkpoint", "run")]
