@@ -23,8 +23,13 @@ public sealed partial class GpuBackend
         if (n == 0) return;
         var args = new OptimizerKernels.SgdArgs
         {
-            Lr = lr, Momentum = momentum, Dampening = dampening, WeightDecay = weightDecay,
-            Nesterov = nesterov ? 1 : 0, FirstStep = firstStep ? 1 : 0, HasMomentum = momentum != 0f && momentumBuffer is not null ? 1 : 0,
+            Lr = lr,
+            Momentum = momentum,
+            Dampening = dampening,
+            WeightDecay = weightDecay,
+            Nesterov = nesterov ? 1 : 0,
+            FirstStep = firstStep ? 1 : 0,
+            HasMomentum = momentum != 0f && momentumBuffer is not null ? 1 : 0,
         };
         Kernel(ref _sgd, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.SgdArgs>(OptimizerKernels.Sgd))(
             n, F(param), F(grad), FOrDummy(momentumBuffer), args);
@@ -38,8 +43,14 @@ public sealed partial class GpuBackend
         double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
         var args = new OptimizerKernels.AdamArgs
         {
-            Lr = lr, Beta1 = beta1, Beta2 = beta2, Eps = eps, WeightDecay = weightDecay,
-            StepSize = (float)(lr / bc1), Bc2Sqrt = (float)Math.Sqrt(bc2), Decoupled = decoupled ? 1 : 0,
+            Lr = lr,
+            Beta1 = beta1,
+            Beta2 = beta2,
+            Eps = eps,
+            WeightDecay = weightDecay,
+            StepSize = (float)(lr / bc1),
+            Bc2Sqrt = (float)Math.Sqrt(bc2),
+            Decoupled = decoupled ? 1 : 0,
         };
         Kernel(ref _adam, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.AdamArgs>(OptimizerKernels.Adam))(
             n, F(param), F(grad), F(m), F(v), args);

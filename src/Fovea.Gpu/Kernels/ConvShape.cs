@@ -13,9 +13,23 @@ internal struct ConvShape
 
     public static ConvShape From(in ConvGeometry g) => new()
     {
-        N = g.Batch, C = g.InChannels, H = g.InHeight, W = g.InWidth, O = g.OutChannels,
-        KH = g.KernelHeight, KW = g.KernelWidth, SH = g.StrideH, SW = g.StrideW, PT = g.PadTop, PL = g.PadLeft,
-        DH = g.DilationH, DW = g.DilationW, Groups = g.Groups, OH = g.OutHeight, OW = g.OutWidth,
-        Cg = g.InChannelsPerGroup, Og = g.OutChannelsPerGroup,
+        N = g.Batch,
+        C = g.InChannels,
+        H = g.InHeight,
+        W = g.InWidth,
+        O = g.OutChannels,
+        KH = g.KernelHeight,
+        KW = g.KernelWidth,
+        SH = g.StrideH,
+        SW = g.StrideW,
+        PT = g.PadTop,
+        PL = g.PadLeft,
+        DH = g.DilationH,
+        DW = g.DilationW,
+        Groups = g.Groups,
+        OH = g.OutHeight,
+        OW = g.OutWidth,
+        Cg = g.InChannelsPerGroup,
+        Og = g.OutChannelsPerGroup,
     };
 }

@@ -16,7 +16,14 @@ internal static class PadKernels
 
         public static Shape From(in PadGeometry g) => new()
         {
-            H = g.InHeight, W = g.InWidth, OH = g.OutHeight, OW = g.OutWidth, Top = g.Top, Left = g.Left, Mode = (int)g.Mode, Value = g.Value,
+            H = g.InHeight,
+            W = g.InWidth,
+            OH = g.OutHeight,
+            OW = g.OutWidth,
+            Top = g.Top,
+            Left = g.Left,
+            Mode = (int)g.Mode,
+            Value = g.Value,
         };
     }
 

@@ -18,8 +18,18 @@ internal static class PoolKernels
 
         public static Shape From(in PoolGeometry g) => new()
         {
-            H = g.InHeight, W = g.InWidth, OH = g.OutHeight, OW = g.OutWidth, KH = g.KernelHeight, KW = g.KernelWidth,
-            SH = g.StrideH, SW = g.StrideW, PH = g.PadH, PW = g.PadW, DH = g.DilationH, DW = g.DilationW,
+            H = g.InHeight,
+            W = g.InWidth,
+            OH = g.OutHeight,
+            OW = g.OutWidth,
+            KH = g.KernelHeight,
+            KW = g.KernelWidth,
+            SH = g.StrideH,
+            SW = g.StrideW,
+            PH = g.PadH,
+            PW = g.PadW,
+            DH = g.DilationH,
+            DW = g.DilationW,
             CountIncludePad = g.CountIncludePad ? 1 : 0,
         };
     }

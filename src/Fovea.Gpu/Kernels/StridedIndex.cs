@@ -24,8 +24,22 @@ internal struct StridedIndex
         {
             Rank = shape.Length,
             Offset = offset,
-            S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3], S4 = s[4], S5 = s[5], S6 = s[6], S7 = s[7],
-            T0 = t[0], T1 = t[1], T2 = t[2], T3 = t[3], T4 = t[4], T5 = t[5], T6 = t[6], T7 = t[7],
+            S0 = s[0],
+            S1 = s[1],
+            S2 = s[2],
+            S3 = s[3],
+            S4 = s[4],
+            S5 = s[5],
+            S6 = s[6],
+            S7 = s[7],
+            T0 = t[0],
+            T1 = t[1],
+            T2 = t[2],
+            T3 = t[3],
+            T4 = t[4],
+            T5 = t[5],
+            T6 = t[6],
+            T7 = t[7],
         };
     }
 
