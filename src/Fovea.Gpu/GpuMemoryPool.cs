@@ -47,7 +47,10 @@ internal sealed class GpuMemoryPool(Accelerator accelerator, string deviceName, 
         }
         catch (Exception e) when (e is OutOfMemoryException or AcceleratorException or GpuOutOfMemoryException)
         {
-            // Idle buffers of other sizes may be what stands in the way: give them back and try once more.
+            // What may stand in the way: tensors nobody references whose finalizers have not yet given their buffers back
+            // (the collector does not see device memory), and idle buffers of other sizes. Free both, then try once more.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             Trim();
             try
             {
