@@ -26,7 +26,8 @@ namespace Fovea.Distributed;
 /// model of the exchange (what it would send, and what the optimiser then sees), as the MPI path does it for real.
 /// </para>
 /// <para>
-/// Batch norm: each replica normalises with its own slice's statistics (PyTorch's default without SyncBatchNorm);
+/// Batch norm: by default each replica normalises with its own slice's statistics (PyTorch's default without
+/// SyncBatchNorm); with syncBatchNorm the replicas pool their statistics, as one model on the whole batch would have;
 /// the running statistics of replica 0 are copied to the others after each step, and evaluation uses replica 0.
 /// Replicas built by the factory should not share a <see cref="Generator"/> with each other if they use dropout,
 /// since the replicas run concurrently.
@@ -64,19 +65,35 @@ public sealed class DataParallel : IDisposable
     /// rather than each replica's slice.</param>
     public DataParallel(Module model, Func<int, Module> factory, int replicas, int? threadsPerReplica = null, GradientCompression? compression = null,
         bool syncBatchNorm = false)
+        : this(model, factory, SameDevice(model, replicas), threadsPerReplica, compression, syncBatchNorm)
+    {
+    }
+
+    /// <param name="model">Replica 0, on <paramref name="devices"/>[0]; the optimiser must be built over its parameters.</param>
+    /// <param name="factory">Builds replica i (1 .. devices-1) with the model's architecture; it is moved to devices[i] and its
+    /// weights are then copied from <paramref name="model"/>.</param>
+    /// <param name="devices">One device per replica (e.g. cuda:0, cuda:1): the replicas' gradients are summed on the host.</param>
+    /// <param name="threadsPerReplica">Kernel threads per replica while they run (default max(1, CpuParallel.Threads / replicas)).</param>
+    /// <param name="compression">How the replicas' gradients are combined (default <see cref="GradientCompression.None"/>: dense).</param>
+    /// <param name="syncBatchNorm">Normalise batch norm by the statistics of the whole global batch (PyTorch's SyncBatchNorm)
+    /// rather than each replica's slice.</param>
+    public DataParallel(Module model, Func<int, Module> factory, IReadOnlyList<Device> devices, int? threadsPerReplica = null,
+        GradientCompression? compression = null, bool syncBatchNorm = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(devices);
+        int replicas = devices.Count;
         if (replicas < 1) throw new ArgumentException($"data parallelism needs at least 1 replica, got {replicas}");
         if (threadsPerReplica is < 1) throw new ArgumentException($"threads per replica must be at least 1, got {threadsPerReplica}");
+        var modelDevice = Training.Trainer.DeviceOf(model);
+        if (!devices[0].Equals(modelDevice)) throw new ArgumentException($"replica 0 is the model itself, on {modelDevice}, but the first device given is {devices[0]}");
         ThreadsPerReplica = threadsPerReplica ?? Math.Max(1, CpuParallel.Threads / replicas);
-        var modelDevice = model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
-        _devices = new Device[replicas];
+        _devices = devices.ToArray();
         _replicas = new Module[replicas];
         var state = model.StateDict();
         for (int r = 0; r < replicas; r++)
         {
-            _devices[r] = modelDevice;
             if (r == 0) { _replicas[0] = model; continue; }
             var m = factory(r);
             if (ReferenceEquals(m, model)) throw new ArgumentException("the replica factory must build a new model each call");
@@ -123,6 +140,17 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>Replica <paramref name="replica"/>'s error-feedback state, or null with dense exchange.</summary>
     public ErrorFeedback? Feedback(int replica) => _feedback?[replica];
+
+    // Every replica on the model's device (the single-device constructor's layout).
+    private static Device[] SameDevice(Module model, int replicas)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (replicas < 1) throw new ArgumentException($"data parallelism needs at least 1 replica, got {replicas}");
+        return Enumerable.Repeat(Training.Trainer.DeviceOf(model), replicas).ToArray();
+    }
+
+    /// <summary>The device of each replica, in replica order.</summary>
+    public IReadOnlyList<Device> Devices => _devices;
 
     /// <summary>Replica 0: the model given to the constructor, which the optimiser updates.</summary>
     public Module Module => _replicas[0];

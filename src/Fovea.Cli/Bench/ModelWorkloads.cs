@@ -12,6 +12,15 @@ internal static class ModelWorkloads
 {
     public const float LearningRate = 0.01f, Momentum = 0.9f;
 
+    /// <summary>Where the model workloads run (<c>fovea bench --device</c>); the GEMM and convolution kernels always time the CPU.</summary>
+    public static Device Device { get; set; } = Device.Cpu;
+
+    // A GPU queues kernels and returns at once: a timed step must end when its kernels have finished.
+    private static void Finish()
+    {
+        if (Device.Backend is Gpu.GpuBackend gpu) gpu.Synchronize();
+    }
+
     /// <summary>Inference: eval mode, no autograd tape; one forward of a batch.</summary>
     public static Action Inference(string model, int batch)
     {
@@ -21,8 +30,8 @@ internal static class ModelWorkloads
         {
             // As Trainer does: the step's buffers come back to the pool when it ends.
             using var step = StepMemory.Begin();
-            using var _ = GradMode.NoGrad();
-            net.Forward(x);
+            using (GradMode.NoGrad()) net.Forward(x);
+            Finish();
         };
     }
 
@@ -40,6 +49,7 @@ internal static class ModelWorkloads
             opt.ZeroGrad();
             loss.Forward(net.Forward(x), y).Backward();
             opt.Step();
+            Finish();
         };
     }
 
@@ -48,10 +58,10 @@ internal static class ModelWorkloads
         var g = new Generator(5);
         var shape = ModelZoo.DefaultInputShape(model);
         int classes = ModelZoo.DefaultNumClasses(model);
-        var net = ModelZoo.Create(model, classes, shape, g);
-        var x = Tensor.Randn([batch, .. shape], g);
+        var net = ModelZoo.Create(model, classes, shape, g).To(Device);
+        var x = Tensor.Randn([batch, .. shape], g, Device);
         var labels = new long[batch];
         for (int i = 0; i < batch; i++) labels[i] = g.NextInt(classes);
-        return (net, x, Tensor.FromArray(labels, [batch]));
+        return (net, x, Tensor.FromArray(labels, [batch], Device));
     }
 }

@@ -25,20 +25,24 @@ internal static class BenchCommand
         var runs = new Option<int?>("--runs") { Description = "Timed runs per workload (default: 7, or 3 for the seconds-long ones)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quick = new Option<bool>("--quick") { Description = "Shorter warm-up and fewer runs (3, or 2 for the seconds-long ones): a rough figure fast" };
+        var device = DeviceChoice.Option();
+        device.Description = "Where the model workloads (LeNet-5, AlexNet, VGG-16) run: cpu, cuda, cuda:N or ilgpu-cpu; gemm and conv workloads always time the CPU kernels";
         var cmd = new Command("bench", "Time Fovea on standard workloads (matrix product, convolution, LeNet-5, AlexNet, VGG-16); prints median, min and max.")
         {
-            workloads, json, runs, threads, quick,
+            workloads, json, runs, threads, quick, device,
         };
-        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(workloads), r.GetValue(json), r.GetValue(runs), r.GetValue(threads), r.GetValue(quick))));
+        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(workloads), r.GetValue(json), r.GetValue(runs), r.GetValue(threads), r.GetValue(quick), r.GetValue(device)!)));
         return cmd;
     }
 
-    private static int Run(string[]? names, bool json, int? runs, int threads, bool quick)
+    private static int Run(string[]? names, bool json, int? runs, int threads, bool quick, string deviceName)
     {
+        ModelWorkloads.Device = DeviceChoice.Resolve(deviceName);
         var selected = BenchCatalog.Select(names);
         if (runs is < 1) throw new ArgumentException($"--runs must be at least 1, got {runs}");
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
         CpuParallel.Threads = threads;
+        if (ModelWorkloads.Device.Backend is Gpu.GpuBackend gpu) Console.Error.WriteLine($"fovea bench: model workloads on {ModelWorkloads.Device} ({gpu.Description})");
         Console.Error.WriteLine($"fovea bench: {threads} threads, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, " +
             $"{Simd()}, load average {LoadAverage() ?? "unknown"}");
 

@@ -19,19 +19,23 @@ internal static class EvalCommand
         var tenCrop = new Option<bool>("--ten-crop") { Description = "Image folders: average the predictions of AlexNet's ten crops (corners, centre, and their mirror images)" };
         var ancestor = new Option<string?>("--ancestor") { Description = "Classes named by WordNet ids: also count a prediction right when it shares this ancestor with the truth (e.g. n02084071, dog)" };
         var wordnet = new Option<string?>("--wordnet") { Description = "WordNet 3.0 dict folder (default: where Debian's wordnet-base installs it)" };
+        var device = DeviceChoice.Option();
         var cmd = new Command("eval", "Evaluate a checkpoint on its data set's test split: top-1/top-5 error, per-class accuracy, confusion matrix.")
         {
-            checkpoint, dataDir, threads, tenCrop, ancestor, wordnet,
+            checkpoint, dataDir, threads, tenCrop, ancestor, wordnet, device,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint)!, r.GetValue(dataDir), r.GetValue(threads), r.GetValue(tenCrop),
-            r.GetValue(ancestor), r.GetValue(wordnet))));
+            r.GetValue(ancestor), r.GetValue(wordnet), r.GetValue(device)!)));
         return cmd;
     }
 
-    private static int Run(string path, string? dataDir, int threads, bool tenCrop, string? ancestor, string? wordnet)
+    private static int Run(string path, string? dataDir, int threads, bool tenCrop, string? ancestor, string? wordnet, string deviceName)
     {
         Backends.Cpu.CpuParallel.Threads = threads;
+        var device = DeviceChoice.Resolve(deviceName);
+        if (tenCrop && !device.Equals(Device.Cpu)) throw new ArgumentException("--ten-crop runs on --device cpu only");
         var (model, maybeCk) = ImportCommand.LoadAnyModel(path);
+        model.To(device);
         var ck = maybeCk ?? throw new ArgumentException($"'{path}' is a bare ONNX file: import it and train or fine-tune it on a data set first");
         var info = TrainingData.ForCheckpoint(ck, dataDir, msg => Console.Error.WriteLine(msg));
         ClassificationMetrics m;

@@ -13,19 +13,26 @@ internal static class PredictCommand
         var modelFile = new Option<string?>("--model", "-m") { Description = "Or a model: an .onnx file (run on the raw .npy input) or a checkpoint folder" };
         var input = new Option<string>("--input", "-i") { Description = "A PNG/JPEG image of the model's input size, or a .npy batch [N, C, H, W] of raw pixels in [0, 1]", Required = true };
         var output = new Option<string?>("--output") { Description = "Write the raw outputs (logits) [N, classes] as float32 .npy" };
+        var device = DeviceChoice.Option();
         var cmd = new Command("predict", "Classify an image or a .npy batch with a trained checkpoint; prints the top-5 classes with probabilities.")
         {
-            checkpoint, modelFile, input, output,
+            checkpoint, modelFile, input, output, device,
         };
-        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint), r.GetValue(modelFile), r.GetValue(input)!, r.GetValue(output))));
+        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(checkpoint), r.GetValue(modelFile), r.GetValue(input)!, r.GetValue(output), r.GetValue(device)!)));
         return cmd;
     }
 
-    private static int Run(string? checkpointPath, string? modelPath, string inputPath, string? outputPath)
+    private static int Run(string? checkpointPath, string? modelPath, string inputPath, string? outputPath, string deviceName)
     {
         if ((checkpointPath is null) == (modelPath is null)) throw new ArgumentException("give exactly one of --checkpoint or --model");
+        var device = DeviceChoice.Resolve(deviceName);
         var (model, maybeCk) = ImportCommand.LoadAnyModel(modelPath ?? checkpointPath!);
-        if (maybeCk is not { } ck) return ImportCommand.PredictRaw(model, inputPath, outputPath);
+        if (maybeCk is not { } ck)
+        {
+            if (!device.Equals(Device.Cpu)) throw new ArgumentException("a bare ONNX model runs on --device cpu only; import it with 'fovea import' to run it elsewhere");
+            return ImportCommand.PredictRaw(model, inputPath, outputPath);
+        }
+        model.To(device);
         var shape = ck.GetInts("input_shape")!;
         if (!File.Exists(inputPath)) throw new FileNotFoundException($"no such input file: '{inputPath}'", inputPath);
         Tensor x;
@@ -41,7 +48,7 @@ internal static class PredictCommand
         // The same normalisation the model was trained with.
         var mean = ck.Config["mean"].EnumerateArray().Select(e => e.GetSingle()).ToArray();
         var std = ck.Config["std"].EnumerateArray().Select(e => e.GetSingle()).ToArray();
-        var norm = (x - Tensor.FromArray(mean, [1, mean.Length, 1, 1])) / Tensor.FromArray(std, [1, std.Length, 1, 1]);
+        var norm = (x.To(device) - Tensor.FromArray(mean, [1, mean.Length, 1, 1], device)) / Tensor.FromArray(std, [1, std.Length, 1, 1], device);
         Tensor logits;
         using (GradMode.NoGrad()) logits = model.Forward(norm);
         var names = ck.Config.TryGetValue("class_names", out var cn) ? cn.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : null;

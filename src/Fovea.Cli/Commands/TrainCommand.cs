@@ -43,22 +43,25 @@ internal static class TrainCommand
         var replicas = new Option<int>("--replicas") { Description = "Data-parallel replicas in this process, each taking a share of every batch (--batch-size stays the global batch)", DefaultValueFactory = _ => 1 };
         var gradCompression = new Option<string>("--grad-compression") { Description = "With --replicas or --distributed: none (dense gradients), or topk:RATIO (send the RATIO largest entries, keep the rest for later steps), e.g. topk:0.01; with sgd the momentum moves before the exchange (DGC's momentum correction)", DefaultValueFactory = _ => "none" };
 
+        var syncBatchNorm = new Option<bool>("--sync-batchnorm") { Description = "With --replicas or --distributed: batch norm normalises by the statistics of the whole global batch (PyTorch's SyncBatchNorm) instead of each replica's or rank's share" };
+        var device = DeviceChoice.Option();
         var cmd = new Command("train", "Train a model; prints progress, evaluates after each epoch, checkpoints atomically.")
         {
             model, dataset, epochs, batch, optimizer, lr, momentum, weightDecay, schedule, smoothing, augment, seed, threads, workers, output, dataDir, resume,
-            replicas, from, freeze, distributed, imageSize, gradCompression,
+            replicas, from, freeze, distributed, imageSize, gradCompression, syncBatchNorm, device,
         };
         cmd.SetAction(r => CliErrors.Run(() => Run(new TrainSettings(
             r.GetValue(model)!, r.GetValue(dataset)!, r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer)!, r.GetValue(lr),
             r.GetValue(momentum), r.GetValue(weightDecay), r.GetValue(schedule)!, r.GetValue(smoothing), r.GetValue(augment), r.GetValue(seed),
-            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize), r.GetValue(gradCompression)!))));
+            r.GetValue(threads), r.GetValue(workers), r.GetValue(output), r.GetValue(dataDir), r.GetValue(resume), r.GetValue(replicas), r.GetValue(from), r.GetValue(freeze) ?? [], r.GetValue(distributed) == "mpi", r.GetValue(imageSize),
+            r.GetValue(gradCompression)!, r.GetValue(syncBatchNorm), r.GetValue(device)!))));
         return cmd;
     }
 
     internal sealed record TrainSettings(string Model, string Dataset, int? Epochs, int BatchSize, string Optimizer, float? LearningRate,
         float Momentum, float? WeightDecay, string Schedule, float? LabelSmoothing, bool? Augment, int Seed, int Threads, int Workers,
         string? Output, string? DataDir, bool Resume, int Replicas = 1, string? From = null, string[]? Freeze = null,
-        bool Mpi = false, int ImageSize = 224, string GradCompression = "none");
+        bool Mpi = false, int ImageSize = 224, string GradCompression = "none", bool SyncBatchNorm = false, string Device = "cpu");
 
     internal static int Run(TrainSettings s)
     {
@@ -69,6 +72,8 @@ internal static class TrainCommand
             : DatasetCatalog.Get(s.Dataset).Name;
         if (s.Mpi && s.Replicas > 1) throw new ArgumentException("--distributed mpi and --replicas do not combine: run one rank per process");
         var compression = ParseCompression(s);
+        if (s.SyncBatchNorm && s.Replicas < 2 && !s.Mpi)
+            throw new ArgumentException("--sync-batchnorm pools batch statistics over replicas or ranks: add --replicas N (N > 1) or --distributed mpi");
         // Top-k under momentum SGD: DGC's momentum correction moves the momentum before the exchange, so SGD steps without it.
         if (!compression.IsDense && s.Optimizer == "sgd" && s.Momentum > 0f) compression = compression.WithMomentumCorrection(s.Momentum);
         // Under MPI every rank trains; rank 0 alone prepares data and writes checkpoints, metrics and output.
@@ -88,6 +93,8 @@ internal static class TrainCommand
         if (s.Replicas < 1 || s.Replicas > s.BatchSize)
             throw new ArgumentException($"--replicas must be between 1 and the batch size {s.BatchSize}, got {s.Replicas}");
         CpuParallel.Threads = s.Threads;
+        // Resolved before any work, so a missing GPU is reported at once.
+        var devices = DeviceChoice.ForReplicas(s.Device, s.Replicas);
         Directory.CreateDirectory(outDir);
 
         // Rank 0 fetches or converts the data; the others open it once it is there.
@@ -114,6 +121,8 @@ internal static class TrainCommand
             if (Path.GetFullPath(source) != Path.GetFullPath(graph)) File.Copy(source, graph, overwrite: true);
         }
         else if (s.From is not null) LoadMatchingWeights(net, s.From);
+        // Moving replaces the parameters, so it comes before freezing and before the optimiser takes them.
+        net.To(devices[0]);
         Freeze(net, s.Freeze ?? []);
         Optimizer opt = s.Optimizer switch
         {
@@ -151,9 +160,9 @@ internal static class TrainCommand
         using var testLoader = new DataLoader(test, 256, transforms: info.EvalTransforms, numWorkers: s.Workers);
         var trainer = new Trainer(net, new CrossEntropyLoss(smoothing), opt);
         // Replicas copy net's weights (after any resume) and share each batch; evaluation and checkpoints use net.
-        var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm, compression: compression);
+        var ddp = comm is null ? null : new Fovea.Distributed.DistributedDataParallel(net, comm, compression: compression, syncBatchNorm: s.SyncBatchNorm);
         using var parallel = s.Replicas > 1
-            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), s.Replicas, compression: compression)
+            ? new Fovea.Distributed.DataParallel(net, i => BuildNet(s.Seed + i), devices, compression: compression, syncBatchNorm: s.SyncBatchNorm)
             : null;
         // Gradient bytes each replica or rank sends per step, and what dense exchange would send.
         var (bytesSent, bytesDense) = (parallel?.BytesSentPerStep ?? ddp?.BytesSentPerStep, parallel?.DenseBytesPerStep ?? ddp?.DenseBytesPerStep);
@@ -172,9 +181,9 @@ internal static class TrainCommand
         try
         {
             CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
-                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads" +
+                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads, device {devices[0]}" +
                 (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks") +
-                (compression.IsDense ? "" : $", gradients {compression.Describe()}"));
+                (compression.IsDense ? "" : $", gradients {compression.Describe()}") + (s.SyncBatchNorm ? ", synchronised batch norm" : ""));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
             {
                 // Re-seed per epoch so dropout and other randomness resume exactly.

@@ -14,6 +14,7 @@ public static class StepMemory
     [ThreadStatic] private static int _depth;
     [ThreadStatic] private static int _suspended;
     [ThreadStatic] private static long _lentBytes, _peakLentBytes;
+    [ThreadStatic] private static List<Action>? _atStepEnd;
 
     /// <summary>True while this thread is in a step scope and not in a persistent section.</summary>
     public static bool IsActive => _depth > 0 && _suspended == 0;
@@ -23,8 +24,9 @@ public static class StepMemory
     {
         _floats ??= new StepPool<float>();
         _longs ??= new StepPool<long>();
+        _atStepEnd ??= [];
         _depth++;
-        return new Scope(_floats.Mark(), _longs.Mark());
+        return new Scope(_floats.Mark(), _longs.Mark(), _atStepEnd.Count);
     }
 
     /// <summary>Allocations in this section outlive the step (e.g. a parameter's first gradient).</summary>
@@ -52,6 +54,18 @@ public static class StepMemory
         _peakLentBytes = Math.Max(_peakLentBytes, _lentBytes);
     }
 
+    /// <summary>
+    /// Runs <paramref name="release"/> when the current step scope on this thread ends, for a backend that pools its
+    /// own buffers (the GPU backend gives device memory back this way). Returns false, registering nothing, when no
+    /// step is active or a persistent section is open: the caller's buffer then outlives the step.
+    /// </summary>
+    public static bool AtStepEnd(Action release)
+    {
+        if (!IsActive) return false;
+        _atStepEnd!.Add(release);
+        return true;
+    }
+
     /// <summary>Bytes of pooled buffers this thread holds (lent or idle): the pool's high-water mark.</summary>
     public static long PooledBytes => (_floats?.TotalBytes ?? 0) + (_longs?.TotalBytes ?? 0);
 
@@ -66,18 +80,22 @@ public static class StepMemory
 
     public readonly struct Scope : IDisposable
     {
-        private readonly int _floatMark, _longMark;
+        private readonly int _floatMark, _longMark, _atStepEndMark;
 
-        internal Scope(int floatMark, int longMark)
+        internal Scope(int floatMark, int longMark, int atStepEndMark)
         {
             _floatMark = floatMark;
             _longMark = longMark;
+            _atStepEndMark = atStepEndMark;
         }
 
         public void Dispose()
         {
             _depth--;
             _lentBytes -= _floats!.ReturnSince(_floatMark) + _longs!.ReturnSince(_longMark);
+            var pending = _atStepEnd!;
+            for (int i = pending.Count - 1; i >= _atStepEndMark; i--) pending[i]();
+            pending.RemoveRange(_atStepEndMark, pending.Count - _atStepEndMark);
         }
     }
 

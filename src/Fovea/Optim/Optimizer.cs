@@ -73,7 +73,8 @@ public abstract class Optimizer
             if (dot < 0 || !int.TryParse(key.AsSpan(0, dot), out int i) || i < 0 || i >= Params.Count)
                 throw new ArgumentException($"optimizer state entry '{key}' does not name one of the {Params.Count} parameters");
             if (!State.TryGetValue(i, out var s)) State[i] = s = [];
-            s[key[(dot + 1)..]] = t.Clone();
+            // Checkpoints load on the host; the state must sit with its parameter (a GPU model resumed from disk).
+            s[key[(dot + 1)..]] = t.To(Params[i].Device).Clone();
         }
     }
 }

@@ -28,11 +28,15 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         var metrics = new ClassificationMetrics(classes);
         var clock = Stopwatch.StartNew();
         int b = 0;
-        foreach (var (x, y) in batches)
+        var device = DeviceOf(Model);
+        foreach (var (images, labels) in batches)
         {
             if (cancel.IsCancellationRequested) break;
             using (StepMemory.Begin())
             {
+                // The loader makes batches on the host; moved inside the step, their device copies are recycled with it.
+                var x = images.To(device);
+                var y = labels.To(device);
                 Optimizer.ZeroGrad();
                 var logits = Model.Forward(x);
                 var l = Loss.Forward(logits, y);
@@ -60,11 +64,14 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         bool wasTraining = model.Training;
         model.Eval();
         var metrics = new ClassificationMetrics(classes);
+        var device = DeviceOf(model);
         using (GradMode.NoGrad())
         {
-            foreach (var (x, y) in batches)
+            foreach (var (images, labels) in batches)
             {
                 using var step = StepMemory.Begin();
+                var x = images.To(device);
+                var y = labels.To(device);
                 var logits = model.Forward(x);
                 metrics.Add(logits, y, loss.Forward(logits, y).Item());
             }
@@ -72,4 +79,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         model.Train(wasTraining);
         return metrics;
     }
+
+    /// <summary>Where the model's parameters live (the CPU for a model without any).</summary>
+    public static Device DeviceOf(Module model) => model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
 }

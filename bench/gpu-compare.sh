@@ -1,0 +1,19 @@
+#!/bin/sh
+# Fovea's GPU backend against PyTorch on the same GPU: LeNet-5 training, VGG-16 inference and training.
+#
+#   bench/gpu-compare.sh [cuda:N]     (default cuda:0)
+#
+# Runs `fovea bench --device DEVICE` on the model workloads, then bench/gpu_compare_torch.py (needs a CUDA build of
+# PyTorch: set PYTHON to its interpreter, default python3) on the same device, and prints both tables. Nothing here
+# has been run yet: no GPU was available when it was written (docs/gpu.md).
+set -e
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEVICE=${1:-cuda:0}
+PYTHON=${PYTHON:-python3}
+WORKLOADS=lenet5_train_b64,lenet5_train_b256,vgg16_infer_b1,vgg16_infer_b4,vgg16_train_b4
+
+dotnet build "$ROOT/src/Fovea.Cli" -c Release -nologo -v q >&2
+echo "== Fovea ($DEVICE)"
+dotnet "$ROOT/src/Fovea.Cli/bin/Release/net10.0/fovea.dll" bench --device "$DEVICE" -w "$WORKLOADS"
+echo "== PyTorch ($DEVICE)"
+"$PYTHON" "$ROOT/bench/gpu_compare_torch.py" "$DEVICE"

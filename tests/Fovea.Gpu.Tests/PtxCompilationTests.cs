@@ -1,0 +1,62 @@
+using System.Reflection;
+using Fovea.Gpu.Kernels;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace Fovea.Gpu.Tests;
+
+/// <summary>
+/// Every kernel compiles to PTX, checked without a GPU: the CPU accelerator runs kernels as plain .NET, so code that
+/// CUDA cannot take (an unsupported IL pattern, a managed object) would otherwise pass every other test here.
+/// </summary>
+public sealed class PtxCompilationTests
+{
+    private static readonly Type[] KernelClasses =
+    [
+        typeof(ElementwiseKernels), typeof(ReduceKernels), typeof(PadKernels), typeof(PoolKernels), typeof(SoftmaxKernels),
+        typeof(BatchNormKernels), typeof(LrnKernels), typeof(DropoutKernels), typeof(OptimizerKernels),
+    ];
+
+    // The generic kernels with the type arguments the backend loads them with.
+    private static IEnumerable<MethodInfo> Kernels()
+    {
+        foreach (var type in KernelClasses)
+            foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            {
+                if (m.IsGenericMethodDefinition)
+                {
+                    yield return m.MakeGenericMethod(typeof(float));
+                    yield return m.MakeGenericMethod(typeof(long));
+                }
+                else yield return m;
+            }
+        var gemm = typeof(TiledGemm).GetMethod(nameof(TiledGemm.Kernel))!;
+        yield return gemm.MakeGenericMethod(typeof(DenseLeft), typeof(DenseRight), typeof(DenseOutput));
+        yield return gemm.MakeGenericMethod(typeof(ConvWeightRows), typeof(ConvPatches), typeof(ConvOutput));
+        yield return gemm.MakeGenericMethod(typeof(ConvWeightColumns), typeof(ConvGradientTaps), typeof(ConvInputGradient));
+        yield return gemm.MakeGenericMethod(typeof(ConvGradientRows), typeof(ConvPatchesTransposed), typeof(ConvWeightGradient));
+    }
+
+    [Fact]
+    public void Every_kernel_compiles_to_ptx()
+    {
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, null);
+        var kernels = Kernels().ToList();
+        Assert.True(kernels.Count >= 35, $"found only {kernels.Count} kernels");
+        foreach (var m in kernels)
+        {
+            // Implicitly grouped kernels take their index first; the others read Grid and Group themselves.
+            var entry = m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D)
+                ? EntryPointDescription.FromImplicitlyGroupedKernel(m)
+                : EntryPointDescription.FromExplicitlyGroupedKernel(m);
+            var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+            Assert.Contains(".entry", compiled.PTXAssembly);
+        }
+    }
+}
