@@ -1,5 +1,3 @@
-using SkiaSharp;
-
 namespace Fovea.Cli.Tests;
 
 /// <summary>fovea train, eval and predict with --device: the GPU kernels on ILGPU's CPU accelerator, and the errors for devices that are not there.</summary>
@@ -42,18 +40,7 @@ public class DeviceOptionTests
     {
         var root = FoveaProcess.TempDir();
         // Two classes told apart by colour: a few images, since the CPU accelerator runs kernels slowly.
-        foreach (var (split, count) in new[] { ("train", 8), ("val", 4) })
-            foreach (var (name, colour) in new[] { ("red", new SKColor(200, 40, 40)), ("blue", new SKColor(40, 60, 200)) })
-            {
-                var d = Directory.CreateDirectory(Path.Combine(root, split, name)).FullName;
-                for (int i = 0; i < count; i++)
-                {
-                    using var bmp = new SKBitmap(32, 32);
-                    bmp.Erase(colour);
-                    using var data = bmp.Encode(SKEncodedImageFormat.Png, 90);
-                    File.WriteAllBytes(Path.Combine(d, $"{name}_{i}.png"), data.ToArray());
-                }
-            }
+        ColourImages.RedAndBlue(root, train: 8, val: 4);
         var run = Path.Combine(root, "run");
         var r = FoveaProcess.Run(root, "train", "--model", "lenet5", "--dataset", $"imagefolder:{root}", "--image-size", "28", "--epochs", "1",
             "--batch-size", "8", "--device", "ilgpu-cpu", "--output", run);

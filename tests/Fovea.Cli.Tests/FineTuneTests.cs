@@ -25,27 +25,8 @@ public sealed class FineTuneSource
     public string Target => Path.Combine(Root, "target");
     public string Run => Path.Combine(Root, "source-run");
 
-    private void Folders(string task, int perClass, params (string Name, SKColor Colour)[] classes)
-    {
-        foreach (var (split, count) in new[] { ("train", perClass), ("val", 4) })
-            foreach (var (name, colour) in classes)
-            {
-                var dir = Directory.CreateDirectory(Path.Combine(Root, task, split, name)).FullName;
-                for (int i = 0; i < count; i++)
-                {
-                    var rng = new Random(i);
-                    using var bmp = new SKBitmap(28, 28);
-                    for (int y = 0; y < 28; y++)
-                        for (int x = 0; x < 28; x++)
-                        {
-                            int n = rng.Next(-40, 40);
-                            bmp.SetPixel(x, y, new SKColor((byte)Math.Clamp(colour.Red + n, 0, 255), (byte)Math.Clamp(colour.Green + n, 0, 255), (byte)Math.Clamp(colour.Blue + n, 0, 255)));
-                        }
-                    using var png = bmp.Encode(SKEncodedImageFormat.Png, 100);
-                    File.WriteAllBytes(Path.Combine(dir, $"{name}_{i}.png"), png.ToArray());
-                }
-            }
-    }
+    private void Folders(string task, int perClass, params (string Name, SKColor Colour)[] classes) =>
+        ColourImages.Folders(Path.Combine(Root, task), [("train", perClass), ("val", 4)], classes, 28);
 }
 
 /// <summary><c>fovea train --from RUN --freeze features</c>: the frozen layers keep the source's weights bit for bit.</summary>

@@ -6,20 +6,6 @@ namespace Fovea.Cli.Tests;
 /// <summary>fovea train and eval on an ImageNet-layout folder of real image files (written here with SkiaSharp).</summary>
 public class ImageFolderTrainTests
 {
-    private static void Write(string dir, string name, SKColor colour, int size, int seed, bool jpeg)
-    {
-        var rng = new Random(seed);
-        using var bmp = new SKBitmap(size, size + seed % 7);
-        for (int y = 0; y < bmp.Height; y++)
-            for (int x = 0; x < size; x++)
-            {
-                int n = rng.Next(-40, 40);
-                bmp.SetPixel(x, y, new SKColor((byte)Math.Clamp(colour.Red + n, 0, 255), (byte)Math.Clamp(colour.Green + n, 0, 255), (byte)Math.Clamp(colour.Blue + n, 0, 255)));
-            }
-        using var data = bmp.Encode(jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, 90);
-        File.WriteAllBytes(Path.Combine(dir, name + (jpeg ? ".jpg" : ".png")), data.ToArray());
-    }
-
     [Fact]
     public void TrainsAndEvaluatesOnClassFolders()
     {
@@ -29,7 +15,7 @@ public class ImageFolderTrainTests
             foreach (var (wnid, colour) in new[] { ("n04133789", new SKColor(200, 40, 40)), ("n03595614", new SKColor(40, 60, 200)) })
             {
                 var d = Directory.CreateDirectory(Path.Combine(root, split, wnid)).FullName;
-                for (int i = 0; i < count; i++) Write(d, $"{wnid}_{i}", colour, 30 + i % 9, i, jpeg: i % 2 == 0);
+                for (int i = 0; i < count; i++) ColourImages.Write(d, $"{wnid}_{i}", colour, 30 + i % 9, 30 + i % 9 + i % 7, i, jpeg: i % 2 == 0);
             }
         var run = Path.Combine(root, "run");
         var r = FoveaProcess.Run(root, "train", "--model", "lenet5", "--dataset", $"imagefolder:{root}", "--image-size", "28", "--epochs", "3",

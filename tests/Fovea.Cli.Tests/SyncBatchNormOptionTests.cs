@@ -1,5 +1,3 @@
-using SkiaSharp;
-
 namespace Fovea.Cli.Tests;
 
 /// <summary>fovea train --sync-batchnorm: accepted with replicas, refused without them. (That synchronised batch norm
@@ -19,18 +17,7 @@ public class SyncBatchNormOptionTests
     public void Replicas_train_with_it()
     {
         var root = FoveaProcess.TempDir();
-        foreach (var (split, count) in new[] { ("train", 8), ("val", 4) })
-            foreach (var (name, colour) in new[] { ("red", new SKColor(200, 40, 40)), ("blue", new SKColor(40, 60, 200)) })
-            {
-                var d = Directory.CreateDirectory(Path.Combine(root, split, name)).FullName;
-                for (int i = 0; i < count; i++)
-                {
-                    using var bmp = new SKBitmap(32, 32);
-                    bmp.Erase(colour);
-                    using var data = bmp.Encode(SKEncodedImageFormat.Png, 90);
-                    File.WriteAllBytes(Path.Combine(d, $"{name}_{i}.png"), data.ToArray());
-                }
-            }
+        ColourImages.RedAndBlue(root, train: 8, val: 4);
         var r = FoveaProcess.Run(root, "train", "--model", "lenet5", "--dataset", $"imagefolder:{root}", "--image-size", "28", "--epochs", "1",
             "--batch-size", "8", "--replicas", "2", "--sync-batchnorm", "--output", Path.Combine(root, "run"));
         Assert.True(r.Exit == 0, r.Err + r.Out);

@@ -40,11 +40,7 @@ public static partial class Functional
     public static Tensor BatchNorm(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
         bool training, float momentum = 0.1f, float eps = 1e-5f, string layer = "batch_norm")
     {
-        if (x.Rank < 2) throw new ArgumentException($"{layer}: expected input [N, C, ...], got {x.ShapeString}");
-        int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
-        foreach (var (t, what) in new[] { (runningMean, "running_mean"), (runningVar, "running_var"), (weight, "weight"), (bias, "bias") })
-            if (t is not null && t.NumEl != c)
-                throw new ArgumentException($"{layer}: expected input with {c} channels to match {what} {t.ShapeString}, got {x.ShapeString}");
+        var (n, c, s) = BatchNormShape(x, runningMean, runningVar, weight, bias, layer);
         var backend = x.Backend;
         var bshape = new int[x.Rank];
         Array.Fill(bshape, 1);
@@ -90,6 +86,17 @@ public static partial class Functional
                 dx.Storage, dgamma?.Storage, dbeta?.Storage);
             return wd is null ? [dx] : bd is null ? [dx, dgamma] : [dx, dgamma, dbeta];
         });
+    }
+
+    /// <summary>x [N, C, ...] as (N, C, the rest's size), checked against the per-channel tensors' lengths.</summary>
+    private static (int N, int C, int S) BatchNormShape(Tensor x, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias, string layer)
+    {
+        if (x.Rank < 2) throw new ArgumentException($"{layer}: expected input [N, C, ...], got {x.ShapeString}");
+        int n = x.Size(0), c = x.Size(1);
+        foreach (var (t, what) in new[] { (runningMean, "running_mean"), (runningVar, "running_var"), (weight, "weight"), (bias, "bias") })
+            if (t is not null && t.NumEl != c)
+                throw new ArgumentException($"{layer}: expected input with {c} channels to match {what} {t.ShapeString}, got {x.ShapeString}");
+        return (n, c, x.NumEl / Math.Max(1, n * c));
     }
 
     /// <summary>AlexNet's local response normalisation across <paramref name="size"/> neighbouring channels.</summary>

@@ -16,11 +16,7 @@ public static partial class Functional
         IAllReduceGroup group, float momentum = 0.1f, float eps = 1e-5f, string layer = "sync_batch_norm")
     {
         ArgumentNullException.ThrowIfNull(group);
-        if (x.Rank < 2) throw new ArgumentException($"{layer}: expected input [N, C, ...], got {x.ShapeString}");
-        int n = x.Size(0), c = x.Size(1), s = x.NumEl / Math.Max(1, n * c);
-        foreach (var (t, what) in new[] { (runningMean, "running_mean"), (runningVar, "running_var"), (weight, "weight"), (bias, "bias") })
-            if (t is not null && t.NumEl != c)
-                throw new ArgumentException($"{layer}: expected input with {c} channels to match {what} {t.ShapeString}, got {x.ShapeString}");
+        var (n, c, s) = BatchNormShape(x, runningMean, runningVar, weight, bias, layer);
         var backend = x.Backend;
         var xd = x.Dense();
         var localMean = Tensor.Zeros([c], x.Device);
