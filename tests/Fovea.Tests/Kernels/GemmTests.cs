@@ -127,6 +127,29 @@ public class GemmTests
         }
     }
 
+    // Up to 8 rows of C take the direct path, which splits C's columns over the threads once the product is big
+    // enough; these shapes are, and they leave tails of columns (not a multiple of 4 or of the 512-column unit)
+    // and of k (not a multiple of 4 or of the vector width).
+    [Fact]
+    public void FewRowProductsSplitOverThreadsMatchReference()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 2;
+            var rng = new Random(11);
+            foreach (var (m, n, k) in new[] { (1, 4099, 301), (5, 2053, 517), (8, 1029, 1031) })
+                foreach (bool transA in new[] { false, true })
+                    foreach (bool transB in new[] { false, true })
+                        foreach (float beta in new[] { 0f, 0.5f })
+                            CheckAgainstReference(rng, transA, transB, m, n, k, beta, padding: 3);
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+
     [Fact]
     public void BetaZeroIgnoresNaNAndLeavesPaddingAlone()
     {

@@ -13,11 +13,13 @@ namespace Fovea.Backends.Cpu;
 public static partial class Gemm
 {
     // Packing pays even for tiny products (8³: 5 vs 3 GFLOP/s, 31³: 46 vs 6, against TensorPrimitives row
-    // loops), except when C has only a few rows: an 8-row tile then spends most of its FMAs on zero padding,
-    // while the direct path is a handful of vector-matrix products streaming B once (1×1000×512: 36 vs 7
-    // GFLOP/s; 4×1000×512 Bᵀ: 30 vs 20). With few columns as well the direct path's per-call overhead wins
-    // out, so those stay packed.
-    private const int DirectMaxRows = 4, DirectMinColumns = 16;
+    // loops), except when C has only a few rows: packing then reads and writes all of B, which for a linear
+    // layer at a small batch is the weight matrix and the whole cost, and an 8-row tile spends most of its FMAs
+    // on zero padding. The direct path (Gemm.Small.cs) streams B once instead. Measured at 2 threads (ms,
+    // packed → direct): 8×4096×9216 Bᵀ 11.3-11.8 → 5.2-6.4; 8×9216×4096 15.8-17.0 → 8.5-10.1; at 16 rows the
+    // direct path loses (16×9216×4096: 15-18 → 43-55, C's 16 rows alias in L1), so 8 is the limit. With few
+    // columns as well the direct path's per-call overhead wins out, so those stay packed.
+    private const int DirectMaxRows = 8, DirectMinColumns = 16;
 
     /// <summary>The micro-kernel families; the best the hardware has is the default, tests force the others.</summary>
     internal enum Isa { Vector, Avx2, Avx512 }
@@ -60,13 +62,13 @@ public static partial class Gemm
         CheckOperand("A", a.Length, transA ? k : m, transA ? m : k, lda);
         CheckOperand("B", b.Length, transB ? n : k, transB ? k : n, ldb);
 
-        if (m <= DirectMaxRows && n >= DirectMinColumns)
-        {
-            Small(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
-            return;
-        }
         fixed (float* pa = a, pb = b, pc = c)
-            BlockedParallel(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
+        {
+            if (m <= DirectMaxRows && n >= DirectMinColumns)
+                Small(transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
+            else
+                BlockedParallel(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
+        }
     }
 
     private static void CheckOperand(string name, int length, int rows, int cols, int ld)
