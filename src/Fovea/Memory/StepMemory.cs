@@ -48,6 +48,21 @@ public static class StepMemory
         return _longs!.Rent(length);
     }
 
+    /// <summary>Where this thread's step pool stands now: buffers lent after it can be given back early.</summary>
+    internal static int FloatMark => _floats?.Mark() ?? 0;
+
+    /// <summary>
+    /// Gives <paramref name="buffer"/> back to the pool before its step ends, when it was lent after
+    /// <paramref name="sinceMark"/> (<see cref="FloatMark"/>) in a step scope of this thread; otherwise does nothing.
+    /// The caller promises that nothing reads the buffer again: the autograd engine does this for gradients that
+    /// every consumer has read.
+    /// </summary>
+    internal static void ReturnEarly(float[] buffer, int sinceMark)
+    {
+        if (_depth == 0 || _floats is null) return;
+        _lentBytes -= _floats.ReturnEarly(buffer, sinceMark);
+    }
+
     private static void Lent(long bytes)
     {
         _lentBytes += bytes;
@@ -110,7 +125,7 @@ public static class StepMemory
 internal sealed class StepPool<T> where T : unmanaged
 {
     private readonly Dictionary<int, Stack<T[]>> _idle = [];
-    private readonly List<T[]> _lent = [];
+    private readonly List<T[]?> _lent = [];
 
     public long TotalBytes { get; private set; }
 
@@ -138,13 +153,31 @@ internal sealed class StepPool<T> where T : unmanaged
     {
         long bytes = 0;
         for (int i = _lent.Count - 1; i >= mark; i--)
-        {
-            var a = _lent[i];
-            bytes += (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
-            if (!_idle.TryGetValue(a.Length, out var stack)) _idle[a.Length] = stack = new Stack<T[]>();
-            stack.Push(a);
-        }
+            if (_lent[i] is { } a) bytes += Idle(a);
         _lent.RemoveRange(mark, _lent.Count - mark);
         return bytes;
+    }
+
+    /// <summary>
+    /// Takes back one buffer lent since <paramref name="mark"/>, leaving an empty slot so that the marks of open
+    /// scopes still count the same positions; returns its bytes, or 0 when it was not lent since the mark.
+    /// </summary>
+    public long ReturnEarly(T[] buffer, int mark)
+    {
+        // The buffers given back early are the step's latest, so the search from the end is short.
+        for (int i = _lent.Count - 1; i >= mark; i--)
+            if (ReferenceEquals(_lent[i], buffer))
+            {
+                _lent[i] = null;
+                return Idle(buffer);
+            }
+        return 0;
+    }
+
+    private long Idle(T[] a)
+    {
+        if (!_idle.TryGetValue(a.Length, out var stack)) _idle[a.Length] = stack = new Stack<T[]>();
+        stack.Push(a);
+        return (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
     }
 }

@@ -24,8 +24,7 @@ public sealed class Linear : Module
     {
         if (input.Rank < 1 || input.Size(-1) != InFeatures)
             throw new ArgumentException($"Linear({InFeatures}, {OutFeatures}): expected input [..., {InFeatures}], got {input.ShapeString}");
-        var y = input.MatMul(Weight.T);
-        return Bias is { } b ? y + b : y;
+        return Functional.Linear(input, Weight, Bias);
     }
 
     protected override string ExtraRepr => $"in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null).ToString().ToLowerInvariant()}";

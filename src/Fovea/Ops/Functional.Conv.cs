@@ -63,9 +63,15 @@ public static partial class Functional
             }
             if (Recorder.WantsGrad(wd) || bd is not null && Recorder.WantsGrad(bd))
             {
-                dwt = Tensor.Zeros(g.WeightShape, x.Device);
-                db = bd is null ? null : Tensor.Zeros([g.OutChannels], x.Device);
+                // A parameter's gradient goes straight into its Grad when that is free to overwrite; null is then
+                // returned for it, as there is nothing left for the engine to add.
+                var wInto = LeafGrad.Overwrite(wd);
+                var bInto = bd is null ? null : LeafGrad.Overwrite(bd);
+                dwt = wInto ?? Tensor.Zeros(g.WeightShape, x.Device);
+                db = bd is null ? null : bInto ?? Tensor.Zeros([g.OutChannels], x.Device);
                 backend.Conv2dBackwardFilter(g, xd.Storage, dyd.Storage, dwt.Storage, db?.Storage);
+                if (wInto is not null) dwt = null;
+                if (bInto is not null) db = null;
             }
             return bd is null ? [dx, dwt] : [dx, dwt, db];
         });

@@ -69,7 +69,7 @@ public partial class Tensor
         return t.Reshape(shape);
     }
 
-    private void RequireFloat(string op)
+    internal void RequireFloat(string op)
     {
         if (DType != DType.Float32) throw new ArgumentException($"{op} needs a float32 tensor, got {DType}");
     }
