@@ -23,17 +23,17 @@ public sealed class AlexNet : Module
         var g = generator;
         Features = RegisterModule("features", new Sequential(
             new Conv2d(InputShape[0], 64, 11, stride: 4, padding: 2, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2),
             new Conv2d(64, 192, 5, padding: 2, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2),
             new Conv2d(192, 384, 3, padding: 1, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new Conv2d(384, 256, 3, padding: 1, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new Conv2d(256, 256, 3, padding: 1, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2)));
         Avgpool = RegisterModule("avgpool", new AdaptiveAvgPool2d(6));
         Classifier = RegisterModule("classifier", ModelShape.AlexNetHead(256 * 6 * 6, 4096, numClasses, dropout, g));

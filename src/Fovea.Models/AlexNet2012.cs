@@ -29,19 +29,19 @@ public sealed class AlexNet2012 : Module
         var g = generator;
         Features = RegisterModule("features", new Sequential(
             new Conv2d(InputShape[0], 96, 11, stride: 4, generator: g),          // 0  conv1
-            new ReLU(),
+            new ReLU(inplace: true),
             new LocalResponseNorm(5, 1e-4f, 0.75f, 2f),
             new MaxPool2d(3, 2),
             new Conv2d(96, 256, 5, padding: 2, groups: Towers, generator: g),   // 4  conv2, per tower
-            new ReLU(),
+            new ReLU(inplace: true),
             new LocalResponseNorm(5, 1e-4f, 0.75f, 2f),
             new MaxPool2d(3, 2),
             new Conv2d(256, 384, 3, padding: 1, generator: g),                  // 8  conv3, towers exchange
-            new ReLU(),
+            new ReLU(inplace: true),
             new Conv2d(384, 384, 3, padding: 1, groups: Towers, generator: g),  // 10 conv4, per tower
-            new ReLU(),
+            new ReLU(inplace: true),
             new Conv2d(384, 256, 3, padding: 1, groups: Towers, generator: g),  // 12 conv5, per tower
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2)));
         int flat = ModelShape.FlattenedSize("alexnet_2012", Features, InputShape);
         Classifier = RegisterModule("classifier", ModelShape.AlexNetHead(flat, 4096, numClasses, dropout, g));

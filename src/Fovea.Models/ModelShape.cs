@@ -34,10 +34,10 @@ internal static class ModelShape
     public static Sequential AlexNetHead(int inFeatures, int hidden, int numClasses, float dropout, Generator? g) => new(
         new Dropout(dropout, g),
         new Linear(inFeatures, hidden, generator: g),
-        new ReLU(),
+        new ReLU(inplace: true),
         new Dropout(dropout, g),
         new Linear(hidden, hidden, generator: g),
-        new ReLU(),
+        new ReLU(inplace: true),
         new Linear(hidden, numClasses, generator: g));
 
     public static void CheckClasses(string model, int numClasses)

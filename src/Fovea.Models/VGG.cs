@@ -51,17 +51,17 @@ public sealed class VGG : Module
             if (c == M) { features.Add(new MaxPool2d(2, 2)); continue; }
             features.Add(new Conv2d(channels, c, 3, padding: 1, generator: g));
             if (batchNorm) features.Add(new BatchNorm2d(c));
-            features.Add(new ReLU());
+            features.Add(new ReLU(inplace: true));
             channels = c;
         }
         Features = RegisterModule("features", features);
         Avgpool = RegisterModule("avgpool", new AdaptiveAvgPool2d(7));
         Classifier = RegisterModule("classifier", new Sequential(
             new Linear(512 * 7 * 7, 4096, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new Dropout(dropout, g),
             new Linear(4096, 4096, generator: g),
-            new ReLU(),
+            new ReLU(inplace: true),
             new Dropout(dropout, g),
             new Linear(4096, numClasses, generator: g)));
         ModelShape.Summarize(name, this, InputShape);

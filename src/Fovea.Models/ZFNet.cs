@@ -34,19 +34,19 @@ public sealed class ZFNet : Module
         // Padded pools rather than ceil mode: both give these sizes here, padding keeps the windows symmetric.
         Features = RegisterModule("features", new Sequential(
             new Conv2d(InputShape[0], 96, 7, stride: 2, padding: 1, generator: g), // 0
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2, padding: 1),
             new LocalResponseNorm(5, 1e-4f, 0.75f, 2f),
             new Conv2d(96, 256, 5, stride: 2, generator: g),                      // 4
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2, padding: 1),
             new LocalResponseNorm(5, 1e-4f, 0.75f, 2f),
             new Conv2d(256, c3, 3, padding: 1, generator: g),                     // 8
-            new ReLU(),
+            new ReLU(inplace: true),
             new Conv2d(c3, c4, 3, padding: 1, generator: g),                      // 10
-            new ReLU(),
+            new ReLU(inplace: true),
             new Conv2d(c4, c5, 3, padding: 1, generator: g),                      // 12
-            new ReLU(),
+            new ReLU(inplace: true),
             new MaxPool2d(3, 2)));
         int flat = ModelShape.FlattenedSize(name, Features, InputShape);
         Classifier = RegisterModule("classifier", ModelShape.AlexNetHead(flat, 4096, numClasses, dropout, g));

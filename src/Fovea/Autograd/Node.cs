@@ -7,12 +7,19 @@ namespace Fovea.Autograd;
 /// </summary>
 internal sealed class Node
 {
-    public Node(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    public Node(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool readsOutput = true)
     {
         Op = op;
         Inputs = inputs;
         BackwardFn = backward;
+        ReadsOutput = readsOutput;
     }
+
+    /// <summary>
+    /// Whether the backward reads the op's output (a sigmoid's or a softmax's does); only an output that no backward
+    /// reads may be overwritten in place (<see cref="Tensor.ReluInPlace"/>). Ops say so when they know they do not.
+    /// </summary>
+    public bool ReadsOutput { get; }
 
     /// <summary>The op's name, for errors and debugging.</summary>
     public string Op { get; }

@@ -16,11 +16,14 @@ internal static class Recorder
     /// <summary>Inside a backward closure: whether this input's gradient is used by anything.</summary>
     public static bool WantsGrad(Tensor t) => t.RequiresGrad || t.GradFn is not null;
 
-    /// <summary>Records <paramref name="backward"/> on <paramref name="output"/>; returns the output for chaining.</summary>
-    public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    /// <summary>
+    /// Records <paramref name="backward"/> on <paramref name="output"/>; returns the output for chaining.
+    /// <paramref name="readsOutput"/> false promises that the backward never reads the output (see <see cref="Node.ReadsOutput"/>).
+    /// </summary>
+    public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool readsOutput = true)
     {
         if (!Needs(inputs)) return output;
-        output.GradFn = new Node(op, inputs, backward);
+        output.GradFn = new Node(op, inputs, backward, readsOutput);
         output.RequiresGrad = true;
         return output;
     }

@@ -3,9 +3,13 @@ namespace Fovea.NN;
 // The non-linearities: element-wise, parameter-free, each a thin module over its Tensor op.
 
 /// <summary>max(0, x).</summary>
-public sealed class ReLU : Module
+public sealed class ReLU(bool inplace = false) : Module
 {
-    public override Tensor Forward(Tensor input) => input.Relu();
+    /// <summary>Overwrite the input with the output (<see cref="Tensor.ReluInPlace"/>), as torchvision's AlexNet and VGG do.</summary>
+    public bool Inplace { get; } = inplace;
+
+    public override Tensor Forward(Tensor input) => Inplace ? input.ReluInPlace() : input.Relu();
+    protected override string ExtraRepr => Inplace ? "inplace=True" : "";
 }
 
 /// <summary>x for x &gt; 0, else slope·x.</summary>

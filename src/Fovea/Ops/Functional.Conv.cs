@@ -74,7 +74,7 @@ public static partial class Functional
                 if (bInto is not null) db = null;
             }
             return bd is null ? [dx, dwt] : [dx, dwt, db];
-        });
+        }, readsOutput: false);
     }
 
     /// <summary>1-D convolution of x [N, C, L] with w [O, C/groups, K]: the 2-D machinery at height 1.</summary>

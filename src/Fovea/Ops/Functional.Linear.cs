@@ -61,6 +61,6 @@ public static partial class Functional
                 db = into is null ? target : null;
             }
             return bd is null ? [dx, dw] : [dx, dw, db];
-        });
+        }, readsOutput: false);
     }
 }

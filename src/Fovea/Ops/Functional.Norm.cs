@@ -85,7 +85,7 @@ public static partial class Functional
             backend.BatchNormBackward(xd.Storage, dy.Dense().Storage, n, c, s, mean.Storage, inv.Storage, wd?.Storage,
                 dx.Storage, dgamma?.Storage, dbeta?.Storage);
             return wd is null ? [dx] : bd is null ? [dx, dgamma] : [dx, dgamma, dbeta];
-        });
+        }, readsOutput: false);
     }
 
     /// <summary>x [N, C, ...] as (N, C, the rest's size), checked against the per-channel tensors' lengths.</summary>

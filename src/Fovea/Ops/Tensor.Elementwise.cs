@@ -22,6 +22,29 @@ public partial class Tensor
         });
     }
 
+    /// <summary>
+    /// ReLU written over this tensor's own buffer, as PyTorch's <c>relu_</c> and <c>ReLU(inplace=True)</c> do: a
+    /// convolution's output is read by nothing after the ReLU, so it need not be kept beside it (VGG-16 at batch 4:
+    /// 217 MB). The result shares this tensor's storage. Where overwriting could change what a backward reads (a
+    /// strided view, a leaf that wants a gradient, the output of an op whose backward reads it) it makes a new tensor
+    /// instead, so the result is always the same as <see cref="Relu"/>'s.
+    /// </summary>
+    public Tensor ReluInPlace()
+    {
+        RequireFloat("relu");
+        bool overwrite = IsContiguous && Offset == 0 && !(RequiresGrad && GradFn is null) && GradFn is not { ReadsOutput: true };
+        if (!overwrite) return Relu();
+        var y = new Tensor(Storage, Shape);
+        Backend.Unary(UnaryOp.Relu, Storage, Storage, NumEl, 0f);
+        // The backward needs only where the output is positive, which the output itself says (x > 0 exactly when y > 0).
+        return Recorder.Record(y, "relu_", [this], g =>
+        {
+            var dx = y.NewLike(y.Shape);
+            y.Backend.UnaryBackward(UnaryOp.Relu, y.Storage, y.Storage, g.Dense().Storage, dx.Storage, y.NumEl, 0f);
+            return [dx];
+        });
+    }
+
     private static Tensor BinaryOp(Fovea.BinaryOp op, Tensor a, Tensor b)
     {
         a.RequireFloat(op.ToString());
