@@ -75,7 +75,7 @@ public sealed partial class CpuBackend : IBackend
 
     public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum, float dampening,
         bool nesterov, float weightDecay, bool firstStep) =>
-        OptimizerKernels.Sgd(F(param).AsSpan(0, n), F(grad).AsSpan(0, n), momentumBuffer is null ? default : F(momentumBuffer).AsSpan(0, n),
+        OptimizerKernels.Sgd(F(param), F(grad), momentumBuffer is null ? null : F(momentumBuffer), n,
             lr, momentum, dampening, nesterov, weightDecay, firstStep);
 
     public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2, float eps,

@@ -1,10 +1,55 @@
+using System.Numerics;
+
 namespace Fovea.Backends.Cpu;
 
 /// <summary>Parameter updates with exactly PyTorch's rules (torch.optim.SGD, Adam, AdamW), and dropout masks.</summary>
 internal static class OptimizerKernels
 {
     // PyTorch SGD: g += wd·p; buf = first ? g : momentum·buf + (1−dampening)·g; g = nesterov ? g + momentum·buf : buf; p −= lr·g.
-    public static void Sgd(Span<float> p, ReadOnlySpan<float> grad, Span<float> buf, float lr, float momentum, float dampening,
+    // Memory-bound (three arrays read, two written), so it runs a vector at a time and large tensors are split over
+    // the threads: AlexNet's 61 M parameters took 135 ms a step in the scalar loop. The vector body rounds exactly as
+    // SgdReference does (separate multiplies and adds, no fused multiply-add), so both give the same bits.
+    public static void Sgd(float[] p, float[] grad, float[]? buf, int n, float lr, float momentum, float dampening,
+        bool nesterov, float weightDecay, bool firstStep)
+    {
+        const int Block = 1 << 14;
+        int blocks = (n + Block - 1) / Block;
+        if (blocks == 1)
+        {
+            SgdRange(p, grad, buf, 0, n, lr, momentum, dampening, nesterov, weightDecay, firstStep);
+            return;
+        }
+        CpuParallel.ForChunks(blocks, 5L * Block, (b0, b1) =>
+            SgdRange(p, grad, buf, b0 * Block, Math.Min(n, b1 * Block), lr, momentum, dampening, nesterov, weightDecay, firstStep));
+    }
+
+    private static void SgdRange(float[] p, float[] grad, float[]? buf, int start, int end, float lr, float momentum,
+        float dampening, bool nesterov, float weightDecay, bool firstStep)
+    {
+        int w = Vector<float>.Count, i = start;
+        if (momentum == 0f || buf is not null)
+        {
+            Vector<float> vlr = new(lr), vm = new(momentum), vd = new(1f - dampening), vwd = new(weightDecay);
+            for (; i + w <= end; i += w)
+            {
+                var g = Vector.LoadUnsafe(ref grad[0], (nuint)i);
+                var pv = Vector.LoadUnsafe(ref p[0], (nuint)i);
+                if (weightDecay != 0f) g += vwd * pv;
+                if (momentum != 0f)
+                {
+                    var b = firstStep ? g : vm * Vector.LoadUnsafe(ref buf![0], (nuint)i) + vd * g;
+                    b.StoreUnsafe(ref buf![0], (nuint)i);
+                    g = nesterov ? g + vm * b : b;
+                }
+                (pv - vlr * g).StoreUnsafe(ref p[0], (nuint)i);
+            }
+        }
+        SgdReference(p.AsSpan(i, end - i), grad.AsSpan(i, end - i), buf is null ? default : buf.AsSpan(i, end - i),
+            lr, momentum, dampening, nesterov, weightDecay, firstStep);
+    }
+
+    /// <summary>The plain loop: the vector path's tail and the tests' reference.</summary>
+    internal static void SgdReference(Span<float> p, ReadOnlySpan<float> grad, Span<float> buf, float lr, float momentum, float dampening,
         bool nesterov, float weightDecay, bool firstStep)
     {
         for (int i = 0; i < p.Length; i++)
