@@ -127,9 +127,9 @@ public class GemmTests
         }
     }
 
-    // Up to 8 rows of C take the direct path, which splits C's columns over the threads once the product is big
-    // enough; these shapes are, and they leave tails of columns (not a multiple of 4 or of the 512-column unit)
-    // and of k (not a multiple of 4 or of the vector width).
+    // Up to 8 rows of C (16 with B transposed) take the direct path, which splits C's columns over the threads once
+    // the product is big enough; these shapes are, and they leave tails of columns (not a multiple of 4 or of the
+    // 512-column unit) and of k (not a multiple of 4 or of the vector width).
     [Fact]
     public void FewRowProductsSplitOverThreadsMatchReference()
     {
@@ -138,7 +138,7 @@ public class GemmTests
         {
             CpuParallel.Threads = 2;
             var rng = new Random(11);
-            foreach (var (m, n, k) in new[] { (1, 4099, 301), (5, 2053, 517), (8, 1029, 1031) })
+            foreach (var (m, n, k) in new[] { (1, 4099, 301), (5, 2053, 517), (8, 1029, 1031), (15, 1029, 1031) })
                 foreach (bool transA in new[] { false, true })
                     foreach (bool transB in new[] { false, true })
                         foreach (float beta in new[] { 0f, 0.5f })

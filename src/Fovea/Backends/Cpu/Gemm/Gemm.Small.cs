@@ -5,7 +5,7 @@ namespace Fovea.Backends.Cpu;
 
 public static partial class Gemm
 {
-    // Products with at most DirectMaxRows rows of C (a linear layer at batch 1 to 8): packing B for an 8-row
+    // Products with few rows of C (a linear layer at batch 1 to 8, or 16 in its forward): packing B for an 8-row
     // tile would cost a full read and write of B, which is the layer's weight matrix and the whole cost, so
     // these stream B once from the caller's layout. They are memory-bound: the threads split the columns of
     // C, so each streams its own part of B.

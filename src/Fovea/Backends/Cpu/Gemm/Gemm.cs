@@ -17,9 +17,10 @@ public static partial class Gemm
     // layer at a small batch is the weight matrix and the whole cost, and an 8-row tile spends most of its FMAs
     // on zero padding. The direct path (Gemm.Small.cs) streams B once instead. Measured at 2 threads (ms,
     // packed → direct): 8×4096×9216 Bᵀ 11.3-11.8 → 5.2-6.4; 8×9216×4096 15.8-17.0 → 8.5-10.1; at 16 rows the
-    // direct path loses (16×9216×4096: 15-18 → 43-55, C's 16 rows alias in L1), so 8 is the limit. With few
-    // columns as well the direct path's per-call overhead wins out, so those stay packed.
-    private const int DirectMaxRows = 8, DirectMinColumns = 16;
+    // direct path loses on B as it lies (16×9216×4096: 15-18 → 43-55, C's 16 rows alias in L1), so 8 is the
+    // limit there; on Bᵀ (dot products, nothing written until the end) 16 rows still win (12-14 → 9.3) and 32 lose
+    // (15-16 → 20). With few columns as well the direct path's per-call overhead wins out, so those stay packed.
+    private const int DirectMaxRows = 8, DirectMaxRowsBt = 16, DirectMinColumns = 16;
 
     /// <summary>The micro-kernel families; the best the hardware has is the default, tests force the others.</summary>
     internal enum Isa { Vector, Avx2, Avx512 }
@@ -64,7 +65,7 @@ public static partial class Gemm
 
         fixed (float* pa = a, pb = b, pc = c)
         {
-            if (m <= DirectMaxRows && n >= DirectMinColumns)
+            if ((m <= DirectMaxRows || transB && m <= DirectMaxRowsBt) && n >= DirectMinColumns)
                 Small(transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
             else
                 BlockedParallel(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
