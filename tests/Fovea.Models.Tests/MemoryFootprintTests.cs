@@ -14,7 +14,7 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         new(new Conv2d(1, 2, 3, generator: new Generator(1)), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(18, 4, generator: new Generator(2)));
 
     [Fact]
-    public void SmallNetFootprintIsTheSumOfItsShapes()
+    public void SmallNetFootprintIsWorkedOutFromItsShapes()
     {
         var m = MemoryFootprint.Estimate(SmallNet(), [1, 8, 8], 2);
 
@@ -24,16 +24,18 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         Assert.Equal(parameters, m.GradientsBytes);
         Assert.Equal(parameters, m.OptimizerBytes);
         // Forward: conv out 2·2·6·6 = 144, ReLU out 144, pool out 2·2·3·3 = 36 and as many int64 indices, flatten a
-        // view, x·Wᵀ 2·4 and + b 2·4.
-        long forward = 4 * (144 + 144 + 36 + 8 + 8) + 8 * 36;
+        // view, x·Wᵀ + b 2·4 (the bias added in place).
+        long forward = 4 * (144 + 144 + 36 + 8) + 8 * 36;
         Assert.Equal(forward, m.ActivationsBytes);
-        // Backward: conv dW 18 and db 2 (the images need no gradient), ReLU's dx 144, the pool's dx 144, linear's
-        // db 4, dx 2·18 and dWᵀ 18·4.
-        long backward = 4 * (18 + 2 + 144 + 144 + 4 + 2 * 18 + 18 * 4);
+        // Cross-entropy over [2, 4]: log-softmax 8, gather 2, negation 2, mean 1.
+        Assert.Equal(4 * (8 + 2 + 2 + 1), m.LossBytes);
+        // Backward, each gradient given back once read. The loss leaves the seed and the mean's scaled gradient (1 each)
+        // lent, and log-softmax's gradient (8) for the linear layer, whose dx is 2·18 (dW and db go into Grad); then the
+        // pool's dx (144) while that 36 is read, ReLU's dx (144) while the pool's is read: the peak, 2 + 144 + 144; the
+        // conv's input (the images) needs no gradient.
+        Assert.Equal(new long[] { 4 * 146, 4 * 290, 4 * 182, 4 * 38, 4 * 46 }, m.Layers.Select(l => l.BackwardBytes));
+        long backward = 4 * (2 + 144 + 144);
         Assert.Equal(backward, m.BackwardBytes);
-        // Cross-entropy over [2, 4]: forward log-softmax 8, gather 2, negation 2, mean 1; backward seed 1, mean 1,
-        // its dense expansion 2, negation 2, scatter 8, log-softmax 8.
-        Assert.Equal(4 * (8 + 2 + 2 + 1) + 4 * (1 + 1 + 2 + 2 + 8 + 8), m.LossBytes);
         // The conv is too small to split over threads: one column matrix of 1·3·3 rows by 6·6 outputs per pass.
         long workspace = 4 * 9 * 36;
         Assert.Equal(workspace, m.WorkspaceBytes);
@@ -52,6 +54,42 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         Assert.Equal(estimate.WorkspaceBytes, measured.WorkspaceBytes);
         Assert.Equal(estimate.TrainingBytes, measured.TotalBytes);
         Assert.Equal(estimate.InferenceBytes, MeasuredStep.Inference(net, Tensor.Randn([2, 1, 8, 8], new Generator(8))).TotalBytes);
+    }
+
+    // Every layer kind the estimate models, in the places that change what its backward makes: batch norm and padded
+    // convolutions first (the images want no gradient) and later, with and without affine parameters, parameter-free
+    // layers ahead of the first weights, dropout, 1-D convolutions (whose weight gradient waits for the end of the backward).
+    public static TheoryData<string> Nets() => new() { "batchnorm", "padded", "parameter-free start", "conv1d" };
+
+    private static (Module Net, int[] Shape) Net(string name)
+    {
+        var g = new Generator(11);
+        return name switch
+        {
+            "batchnorm" => (new Sequential(new BatchNorm2d(3), new Conv2d(3, 4, 3, padding: 1, generator: g), new BatchNorm2d(4), new ReLU(),
+                new LocalResponseNorm(3), new MaxPool2d(2), new Conv2d(4, 4, 3, padding: 1, generator: g), new BatchNorm2d(4, affine: false),
+                new LeakyReLU(), new AvgPool2d(2), new Flatten(), new Dropout(0.5f, g), new Linear(16, 8, generator: g), new BatchNorm1d(8),
+                new Tanh(), new Dropout(0.5f, g), new Linear(8, 5, generator: g)), [3, 8, 8]),
+            "padded" => (new Sequential(new Conv2d(3, 4, 3, padding: 1, paddingMode: PadMode.Reflect, generator: g), new Sigmoid(),
+                new Conv2d(4, 4, 3, padding: 2, dilation: 2, paddingMode: PadMode.Replicate, generator: g), new SumPool2d(2),
+                new AdaptiveAvgPool2d((3, 2)), new Flatten(), new Linear(24, 6, generator: g), new Softmax()), [3, 9, 9]),
+            "parameter-free start" => (new Sequential(new MaxPool2d(2), new Dropout(0.25f, g), new ReLU(), new Conv2d(2, 3, 3, generator: g),
+                new Identity(), new Flatten(), new Linear(12, 4, bias: false, generator: g), new LogSoftmax()), [2, 8, 8]),
+            _ => (new Sequential(new Conv1d(2, 3, 3, padding: 1, paddingMode: PadMode.Circular, generator: g), new ReLU(),
+                new Conv1d(3, 4, 3, padding: 1, paddingMode: PadMode.Reflect, generator: g), new Conv1d(4, 4, 3, stride: 2, generator: g),
+                new Flatten(), new Linear(16, 3, generator: g)), [2, 10]),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Nets))]
+    public void StepPoolEstimateEqualsWhatAStepLends(string name)
+    {
+        var (net, shape) = Net(name);
+        var estimate = MemoryFootprint.Estimate(net, shape, 3);
+        Assert.Equal(estimate.StepBytes, Measure(net, shape, 3, 3).StepBytes);
+        var inference = MeasuredStep.Inference(net, Tensor.Randn([3, .. shape], new Generator(8)));
+        Assert.Equal(estimate.Layers.Sum(l => l.InferenceActivationsBytes), inference.StepBytes);
     }
 
     // Batch 1 runs every pass on one thread, so the scratch is exact; at 64 the estimate counts a pass's chunks as

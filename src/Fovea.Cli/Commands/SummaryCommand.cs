@@ -25,7 +25,7 @@ internal static class SummaryCommand
         var input = new Option<string?>("--input") { Description = "Input size CxHxW (default: the model's own, e.g. 1x28x28 for lenet5, 3x224x224 for vgg16)" };
         var classes = new Option<int>("--classes") { Description = "Number of classes", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print JSON: total_params, total_macs and layers (name, type, output_shape, params, macs, receptive_field); with --batch also memory" };
-        var batch = new Option<int?>("--batch", "-b") { Description = "Add the memory of a training step and of inference at this batch: parameters, gradients, optimizer state, activations, backward buffers, workspace" };
+        var batch = new Option<int?>("--batch", "-b") { Description = "Add the memory of a training step and of inference at this batch: parameters, gradients, optimizer state, activations, the backward's peak, workspace" };
         var optimizer = new Option<string>("--optimizer") { Description = "Optimizer whose state the memory counts: sgd (momentum), adam or adamw", DefaultValueFactory = _ => "sgd" };
         optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw");
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum (0: no momentum buffer)", DefaultValueFactory = _ => 0.9f };
@@ -118,7 +118,7 @@ internal static class SummaryCommand
             .AddColumn(new TableColumn("multiply-adds").RightAligned()).AddColumn(new TableColumn("receptive field").RightAligned())
             .AddColumn(new TableColumn("jump").RightAligned());
         if (memory is not null)
-            foreach (var c in new[] { "params+grads+optim", "activations", "backward", "workspace" }) t.AddColumn(new TableColumn(c).RightAligned());
+            foreach (var c in new[] { "params+grads+optim", "activations", "backward peak", "workspace" }) t.AddColumn(new TableColumn(c).RightAligned());
         for (int i = 0; i < s.Layers.Count; i++)
         {
             var l = s.Layers[i];
@@ -143,7 +143,7 @@ internal static class SummaryCommand
             CliErrors.Line($"training step at batch {memory.Batch} ({optimizer}): {ByteSize.Format(memory.TrainingBytes)} = parameters {ByteSize.Format(memory.ParametersBytes)}"
                 + $" + gradients {ByteSize.Format(memory.GradientsBytes)} + optimizer {ByteSize.Format(memory.OptimizerBytes)}"
                 + $" + input {ByteSize.Format(memory.InputBytes + memory.LabelBytes)} + activations {ByteSize.Format(memory.ActivationsBytes)}"
-                + $" + loss {ByteSize.Format(memory.LossBytes)} + backward {ByteSize.Format(memory.BackwardBytes)} + workspace {ByteSize.Format(memory.WorkspaceBytes)}");
+                + $" + loss {ByteSize.Format(memory.LossBytes)} + backward peak {ByteSize.Format(memory.BackwardBytes)} + workspace {ByteSize.Format(memory.WorkspaceBytes)}");
             CliErrors.Line($"inference at batch {memory.Batch}: {ByteSize.Format(memory.InferenceBytes)}");
         }
         if (fit is { } f)

@@ -4,15 +4,28 @@ using ConvScratch = Fovea.Backends.Cpu.ConvScratch;
 namespace Fovea.Inspection;
 
 /// <summary>
+/// One recorded op's backward as the autograd engine runs it: its closure lends <paramref name="Lends"/> bytes from the
+/// step's pool, then the engine gives <paramref name="GivesBack"/> back: the gradient the op consumed (unless the op
+/// passed it on as a view), and the gradients it made that were copied into a parameter's <c>Grad</c> or that no input
+/// wants.
+/// </summary>
+internal readonly record struct BackwardOp(long Lends, long GivesBack);
+
+/// <summary>
 /// The bytes one layer's ops allocate on the CPU backend, read off the ops in Ops/ and NN/: each rule names the
-/// buffers the forward and the backward closure make. Views (flatten, transpose, squeeze) allocate nothing.
+/// buffers the forward and the backward closures make, and which of them the engine gives back when.
+/// Views (flatten, transpose, squeeze) allocate nothing.
 /// </summary>
 /// <param name="Forward">Training forward: the buffers the step keeps (outputs and what backward needs).</param>
-/// <param name="Backward">Backward closures' buffers.</param>
+/// <param name="Backward">
+/// The layer's recorded ops in the order the engine runs their backwards (the reverse of the forward's); null when the
+/// layer records none or passes the gradient on as a view.
+/// </param>
 /// <param name="InferenceForward">Forward in evaluation mode without gradients.</param>
 /// <param name="ForwardScratch">The convolution scratch of each forward pass, in order (buffer lengths in floats).</param>
 /// <param name="BackwardScratch">The same for the backward passes, in the order they run.</param>
-internal readonly record struct LayerAllocations(long Forward, long Backward, long InferenceForward, int[][]? ForwardScratch = null, int[][]? BackwardScratch = null)
+internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Backward, long InferenceForward, int[][]? ForwardScratch = null,
+    int[][]? BackwardScratch = null)
 {
     private const long F = sizeof(float), L = sizeof(long);
 
@@ -31,9 +44,9 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
         long i = MemoryFootprint.Count(input), o = MemoryFootprint.Count(output);
         bool hasParams = module.NamedParameters().Any();
         // An op records a backward only when an input needs a gradient (Recorder.Record); then each elementwise or
-        // pooling op's backward makes one gradient the size of its input.
+        // pooling op's backward makes one gradient the size of its input, and the one it read goes back.
         bool records = inputNeedsGrad || hasParams;
-        long inputGrad = records ? F * i : 0;
+        BackwardOp[]? inputGrad = records ? [new(F * i, F * o)] : null;
         switch (module)
         {
             case Conv2d c:
@@ -43,14 +56,13 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
                     var pads = (c.Padding.H, c.Padding.W);
                     if (c.PaddingMode != PadMode.Zeros && (c.Padding.H > 0 || c.Padding.W > 0))
                     {
-                        // Functional.Pad first makes a padded copy (and its backward a gradient the input's size).
                         (h, w) = (h + 2 * c.Padding.H, w + 2 * c.Padding.W);
                         pad = (long)n * c.InChannels * h * w;
                         pads = (0, 0);
                     }
                     var g = ConvGeometry.Create(n, c.InChannels, h, w, c.OutChannels, c.KernelSize.H, c.KernelSize.W, c.Stride.H, c.Stride.W,
                         pads.Item1, pads.Item2, c.Dilation.H, c.Dilation.W, c.Groups);
-                    return Conv(g, c.Algorithm, c.Bias is not null, inputNeedsGrad, F * pad, pad > 0 && inputNeedsGrad ? F * i : 0);
+                    return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, 0);
                 }
             case Conv1d c:
                 {
@@ -64,21 +76,18 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
                         padding = 0;
                     }
                     var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, 1, c.Stride, 0, padding, 1, c.Dilation, c.Groups);
-                    return Conv(g, c.Algorithm, c.Bias is not null, inputNeedsGrad, F * pad, pad > 0 && inputNeedsGrad ? F * i : 0);
+                    // The weight reaches the 2-D convolution as a recorded [O, C, 1, K] view, so its gradient cannot go
+                    // straight into Grad: the convolution lends it, and the view's backward, which copies it into Grad,
+                    // runs only after every earlier layer's (the engine's depth-first order), so it is held to the end.
+                    return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, F * g.WeightCount);
                 }
             case Linear l:
                 {
-                    // x·Wᵀ (Wᵀ is a view the GEMM reads transposed), then + b. Backward: the bias's gradient is the output
-                    // gradient summed over every leading dimension, one Sum(0) at a time; MatMul's backward makes both
-                    // g·W and xᵀ·g whatever needs them, the latter per batch matrix and then summed down to [in, out].
-                    int[] x = input[^1] == l.InFeatures ? input : [input[0], l.InFeatures];
-                    long rows = MemoryFootprint.Count(x.AsSpan(0, x.Length - 1));
-                    long y = rows * l.OutFeatures, matrices = rows / x[^2];
-                    long forward = F * y * (l.Bias is null ? 1 : 2);
-                    long backward = F * rows * l.InFeatures + F * matrices * l.InFeatures * l.OutFeatures
-                        + SumDown(x.Length - 2, x, 1L * l.InFeatures * l.OutFeatures);
-                    if (l.Bias is not null) backward += SumDown(x.Length - 1, x, l.OutFeatures);
-                    return new(forward, backward, forward);
+                    // One op, x·Wᵀ with the bias added into it in place. Its backward lends only the input's gradient, when
+                    // wanted: dW and db go straight into Grad.
+                    long rows = input[^1] == l.InFeatures ? i / l.InFeatures : input[0];
+                    long y = F * rows * l.OutFeatures;
+                    return new(y, [new(inputNeedsGrad ? F * rows * l.InFeatures : 0, F * o)], y);
                 }
             case ReLU or LeakyReLU or Sigmoid or Tanh or Softmax or LogSoftmax or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
                 return new(F * o, inputGrad, F * o);
@@ -86,13 +95,14 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
                 // The int64 index of each maximum is made even without gradients.
                 return new(F * o + L * o, inputGrad, F * o + L * o);
             case Dropout d:
-                // Training: a mask and x·mask; the product's backward makes g·mask and g·x (the mask's, unused).
-                return d.P == 0 ? default : new(2 * F * i, records ? 2 * F * i : 0, 0);
+                // Training: a mask and x·mask. The product's backward makes g·mask for x and g·x for the mask, which wants
+                // no gradient, so the latter goes back with the gradient read.
+                return d.P == 0 ? default : new(2 * F * i, records ? [new(2 * F * i, F * o + F * i)] : null, 0);
             case LocalResponseNorm:
                 // The output and the per-element scale its backward reads.
                 return new(2 * F * o, inputGrad, 2 * F * o);
             case BatchNorm b:
-                return BatchNormAllocations(b, i, records);
+                return BatchNormAllocations(b, i, o, records, inputNeedsGrad);
             case Flatten or Identity:
                 return default;
             default:
@@ -100,36 +110,33 @@ internal readonly record struct LayerAllocations(long Forward, long Backward, lo
         }
     }
 
-    // Functional.Conv2d: the output; backward the input's gradient (when wanted), the weight's and the bias's.
-    private static LayerAllocations Conv(in ConvGeometry g, ConvAlgorithm algorithm, bool bias, bool inputNeedsGrad, long padForward, long padBackward)
+    // Functional.Conv2d: the output; backward the input's gradient when wanted (the weight's and the bias's go straight
+    // into Grad), plus weightGrad when the weight is a view. A padding mode other than zeros first pads a copy
+    // (Functional.Pad), whose backward turns the padded input's gradient into the input's.
+    private static LayerAllocations Conv(in ConvGeometry g, ConvAlgorithm algorithm, bool inputNeedsGrad, long pad, long i, long o, long weightGrad)
     {
-        long forward = padForward + F * g.Batch * (long)g.OutputImageSize;
-        long backward = padBackward + F * (g.WeightCount + (bias ? g.OutChannels : 0));
-        if (inputNeedsGrad) backward += F * g.Batch * (long)g.InputImageSize;
+        long forward = F * (pad + g.Batch * (long)g.OutputImageSize);
+        long dx = inputNeedsGrad ? F * g.Batch * (long)g.InputImageSize : 0;
+        var conv = new BackwardOp(dx + weightGrad, F * o);
+        // Without an input gradient the pad records no backward: the images need none.
+        BackwardOp[] backward = pad > 0 && inputNeedsGrad ? [conv, new(F * i, dx)] : [conv];
         // The data gradient comes first in the backward closure, then the filter's.
         int[][] backwardScratch = inputNeedsGrad ? [ConvScratch.BackwardData(g), ConvScratch.BackwardFilter(g)] : [ConvScratch.BackwardFilter(g)];
         return new(forward, backward, forward, [ConvScratch.Forward(g, algorithm)], backwardScratch);
     }
 
-    // Tensor.SumTo from a gradient of shape lead + tail down to tail: Sum(0) over each of the first `lead` dims, each
-    // a new buffer of what remains.
-    private static long SumDown(int lead, int[] x, long tail)
-    {
-        long bytes = 0;
-        for (int k = 1; k <= lead; k++) bytes += F * MemoryFootprint.Count(x.AsSpan(k, lead - k)) * tail;
-        return bytes;
-    }
-
     // Functional.BatchNorm. Training: mean, variance and 1/sqrt(var + eps) ([C] each, the last through three ops), the
-    // running statistics' two updates (three [C] ops each), the output; backward: dx, dγ, dβ. Evaluation composes the
-    // per-channel affine map from broadcast ops: 1/sqrt(var + eps) (three ops), ·γ, −(mean·scale) (two), +β, then
-    // x·scale and + shift over the whole input.
-    private static LayerAllocations BatchNormAllocations(BatchNorm b, long i, bool records)
+    // running statistics' two updates (three [C] ops each), the output; backward: dx (made even when the input wants
+    // none, and then given straight back), dγ and dβ, which the engine copies into Grad and gives back. Evaluation
+    // composes the per-channel affine map from broadcast ops: 1/sqrt(var + eps) (three ops), ·γ, −(mean·scale) (two),
+    // +β, then x·scale and + shift over the whole input.
+    private static LayerAllocations BatchNormAllocations(BatchNorm b, long i, long o, bool records, bool inputNeedsGrad)
     {
         long c = b.NumFeatures;
         bool affine = b.Weight is not null, running = b.RunningMean is not null;
         long forward = F * (3 * c + 3 * c + (running ? 6 * c : 0) + i);
-        long backward = records ? F * (i + (affine ? 2 * c : 0)) : 0;
+        long parameterGrads = affine ? 2 * F * c : 0;
+        BackwardOp[]? backward = records ? [new(F * i + parameterGrads, F * o + parameterGrads + (inputNeedsGrad ? 0 : F * i))] : null;
         long inference = running ? F * (3 * c + (affine ? 2 * c : 0) + 2 * c + 2 * i) : forward;
         return new(forward, backward, inference);
     }

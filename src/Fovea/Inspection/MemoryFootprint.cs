@@ -9,10 +9,13 @@ namespace Fovea.Inspection;
 /// and what Fovea's ops really allocate (nothing runs).
 /// </summary>
 /// <remarks>
-/// <para><b>A step keeps everything.</b> Inside <see cref="StepMemory.Begin"/> every buffer is lent from the step's
-/// pool until the step ends: activations, what the ops keep for backward, activation gradients and the per-step
-/// parameter gradients all add up, so the training peak is their sum, not a running maximum. Likewise in inference
-/// under a step scope every layer's output stays until the batch is done.</para>
+/// <para><b>A step keeps its forward, and its backward's gradients only while they are read.</b> Inside
+/// <see cref="StepMemory.Begin"/> every buffer the forward and the loss lend (activations, what the ops keep for
+/// backward) stays lent until the step ends. The autograd engine gives each activation gradient back once its
+/// consumers have read it, and convolution and linear layers write their parameters' gradients straight into
+/// <c>Grad</c>. So the training peak is the forward's sum plus the most the backward holds at once, found by playing
+/// the backward's ops in the engine's order (the loss, then the layers in reverse) with a running total. In inference
+/// under a step scope every layer's output stays until the batch is done, so that is a sum.</para>
 /// <para><b>Outside the step's pool</b> live the parameters and buffers, the gradients (<c>Grad</c>, made under
 /// <see cref="StepMemory.Persistent"/>), the optimiser's state, the input batch, and the convolution kernels' scratch,
 /// which comes from a pool of its own: each pass's buffers are sized by the kernels' own chunking and banding
@@ -24,8 +27,9 @@ namespace Fovea.Inspection;
 public sealed class MemoryFootprint
 {
     private MemoryFootprint(int batch, FootprintOptimizer optimizer, IReadOnlyList<LayerMemory> layers, long inputBytes, long labelBytes, long lossBytes,
-        long workspaceBytes, long inferenceWorkspaceBytes)
+        long backwardBytes, long workspaceBytes, long inferenceWorkspaceBytes)
     {
+        BackwardBytes = backwardBytes;
         WorkspaceBytes = workspaceBytes;
         InferenceWorkspaceBytes = inferenceWorkspaceBytes;
         Batch = batch;
@@ -51,7 +55,7 @@ public sealed class MemoryFootprint
     /// <summary>The int64 labels of a training batch.</summary>
     public long LabelBytes { get; }
 
-    /// <summary>The cross-entropy loss's forward and backward buffers, and the backward's seed gradient.</summary>
+    /// <summary>The cross-entropy loss's forward buffers, which stay lent through the backward (its gradients count in <see cref="BackwardBytes"/>).</summary>
     public long LossBytes { get; }
 
     /// <summary>Sum of the layers' parameters and buffers.</summary>
@@ -66,8 +70,11 @@ public sealed class MemoryFootprint
     /// <summary>Sum of the training forward's buffers.</summary>
     public long ActivationsBytes => Layers.Sum(l => l.ActivationsBytes);
 
-    /// <summary>Sum of the backward's buffers.</summary>
-    public long BackwardBytes => Layers.Sum(l => l.BackwardBytes);
+    /// <summary>
+    /// The most the backward (the loss's and the layers') holds from the step's pool at once, over the forward's
+    /// buffers: the largest of the layers' <see cref="LayerMemory.BackwardBytes"/> and the loss's own.
+    /// </summary>
+    public long BackwardBytes { get; }
 
     /// <summary>
     /// What the convolution scratch pool holds at its peak over a training step's passes (forward in order, then
@@ -79,7 +86,7 @@ public sealed class MemoryFootprint
     /// <summary>The same over the forward passes alone.</summary>
     public long InferenceWorkspaceBytes { get; }
 
-    /// <summary>What one training step's pool lends: forward, loss and backward buffers.</summary>
+    /// <summary>The most one training step's pool lends at once: the forward's and the loss's buffers, and the backward's peak.</summary>
     public long StepBytes => ActivationsBytes + LossBytes + BackwardBytes;
 
     /// <summary>The peak of a training step: everything above at once.</summary>
@@ -99,22 +106,43 @@ public sealed class MemoryFootprint
         var summary = ModelSummary.Compute(model, inputShape, batch);
         var modules = model.NamedModules().Where(m => !m.Module.NamedChildren().Any()).Select(m => m.Module).ToList();
         int stateTensors = optimizer switch { FootprintOptimizer.SgdMomentum => 1, FootprintOptimizer.Adam => 2, _ => 0 };
-        var layers = new List<LayerMemory>(modules.Count);
         var allocations = new List<LayerAllocations>(modules.Count);
         int[] shape = summary.InputShape;
         bool inputNeedsGrad = false; // the images need none; everything after a layer with parameters does
         for (int i = 0; i < modules.Count; i++)
         {
+            allocations.Add(LayerAllocations.Of(modules[i], shape, summary.Layers[i].OutputShape, inputNeedsGrad));
+            inputNeedsGrad |= modules[i].NamedParameters().Any();
+            shape = summary.Layers[i].OutputShape;
+        }
+
+        // The backward in the engine's order, from the forward's buffers: what each op lends on top of what is held,
+        // then what goes back after it.
+        long held = 0, peak = 0;
+        long Run(BackwardOp op)
+        {
+            long top = held + op.Lends;
+            peak = Math.Max(peak, top);
+            held = top - op.GivesBack;
+            return top;
+        }
+        foreach (var op in CrossEntropyBackward(summary.OutputShape)) Run(op);
+        var backward = new long[modules.Count];
+        for (int i = modules.Count - 1; i >= 0; i--)
+        {
+            backward[i] = held;
+            foreach (var op in allocations[i].Backward ?? []) backward[i] = Math.Max(backward[i], Run(op));
+        }
+
+        var layers = new List<LayerMemory>(modules.Count);
+        for (int i = 0; i < modules.Count; i++)
+        {
             var module = modules[i];
-            var s = summary.Layers[i];
+            var a = allocations[i];
             long paramFloats = module.NamedParameters().Sum(p => (long)Shapes.Count(p.Parameter.Shape));
             long bufferFloats = module.NamedBuffers().Sum(b => (long)Shapes.Count(b.Buffer.Shape));
-            var a = LayerAllocations.Of(module, shape, s.OutputShape, inputNeedsGrad);
-            allocations.Add(a);
-            layers.Add(new LayerMemory(s.Name, s.Type, 4 * (paramFloats + bufferFloats), 4 * paramFloats, 4 * stateTensors * paramFloats,
-                a.Forward, a.Backward, a.Workspace, a.InferenceForward, a.InferenceWorkspace));
-            inputNeedsGrad |= paramFloats > 0;
-            shape = s.OutputShape;
+            layers.Add(new LayerMemory(summary.Layers[i].Name, summary.Layers[i].Type, 4 * (paramFloats + bufferFloats), 4 * paramFloats,
+                4 * stateTensors * paramFloats, a.Forward, backward[i], a.Workspace, a.InferenceForward, a.InferenceWorkspace));
         }
         var training = new ScratchPoolSimulation();
         var inference = new ScratchPoolSimulation();
@@ -125,8 +153,8 @@ public sealed class MemoryFootprint
         }
         foreach (var pass in Enumerable.Reverse(allocations).SelectMany(a => a.BackwardScratch ?? [])) training.Pass(pass);
         long images = 4 * Count(summary.InputShape);
-        return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyBytes(summary.OutputShape),
-            4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
+        return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyForwardBytes(summary.OutputShape),
+            peak, 4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
     }
 
     /// <summary>The largest batch <see cref="LargestBatch"/> tries unless told otherwise.</summary>
@@ -158,13 +186,21 @@ public sealed class MemoryFootprint
     }
 
     // Functional.CrossEntropy on logits [N, C, ...] with mean reduction. Forward: log-softmax [N, C, ...], the gathered
-    // [N, 1, ...], its negation [N, ...], the mean (1). Backward: the seed (1), the mean's scaled gradient (1) made dense
-    // over [N, ...] (a copy unless that is one element, when the expanded view is already dense), the negation's
-    // gradient [N, ...], the gather's scatter [N, C, ...], log-softmax's [N, C, ...].
-    private static long CrossEntropyBytes(int[] logits)
+    // [N, 1, ...], its negation [N, ...], the mean (1).
+    private static long CrossEntropyForwardBytes(int[] logits)
     {
         long all = Count(logits), picked = all / logits[1];
-        return 4 * (all + 2 * picked + 1) + 4 * (2 + (picked > 1 ? picked : 0) + picked + 2 * all);
+        return 4 * (all + 2 * picked + 1);
+    }
+
+    // Its backward, op by op: the seed (1, never given back) and the mean's scaled gradient (1) expanded to a dense
+    // [N, ...], a copy unless that is one element (then the view is already dense and the scaled buffer is the
+    // gradient; otherwise no gradient the engine sees, so it stays lent); the negation's [N, ...]; the gather's scatter
+    // [N, C, ...]; log-softmax's [N, C, ...], which the last layer reads. Each gives back the gradient it read.
+    private static BackwardOp[] CrossEntropyBackward(int[] logits)
+    {
+        long all = Count(logits), picked = all / logits[1];
+        return [new(4 * (2 + (picked > 1 ? picked : 0)), 0), new(4 * picked, 4 * picked), new(4 * all, 4 * picked), new(4 * all, 4 * all)];
     }
 
     internal static long Count(ReadOnlySpan<int> shape)
