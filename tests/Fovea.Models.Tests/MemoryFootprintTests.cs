@@ -59,7 +59,7 @@ public class MemoryFootprintTests(ITestOutputHelper output)
     // Every layer kind the estimate models, in the places that change what its backward makes: batch norm and padded
     // convolutions first (the images want no gradient) and later, with and without affine parameters, parameter-free
     // layers ahead of the first weights, dropout, 1-D convolutions (whose weight gradient waits for the end of the backward).
-    public static TheoryData<string> Nets() => new() { "batchnorm", "padded", "parameter-free start", "conv1d" };
+    public static TheoryData<string> Nets() => new() { "batchnorm", "padded", "parameter-free start", "conv1d", "in-place relu" };
 
     private static (Module Net, int[] Shape) Net(string name)
     {
@@ -75,6 +75,12 @@ public class MemoryFootprintTests(ITestOutputHelper output)
                 new AdaptiveAvgPool2d((3, 2)), new Flatten(), new Linear(24, 6, generator: g), new Softmax()), [3, 9, 9]),
             "parameter-free start" => (new Sequential(new MaxPool2d(2), new Dropout(0.25f, g), new ReLU(), new Conv2d(2, 3, 3, generator: g),
                 new Identity(), new Flatten(), new Linear(12, 4, bias: false, generator: g), new LogSoftmax()), [2, 8, 8]),
+            // Overwrites the images, a convolution's output, batch norm's and linear's; after a pool and a tanh, whose
+            // outputs a backward may read, it makes new tensors.
+            "in-place relu" => (new Sequential(new ReLU(inplace: true), new Conv2d(2, 4, 3, padding: 1, generator: g), new ReLU(inplace: true),
+                new MaxPool2d(2), new ReLU(inplace: true), new Conv2d(4, 4, 3, padding: 1, generator: g), new BatchNorm2d(4),
+                new ReLU(inplace: true), new Tanh(), new ReLU(inplace: true), new Flatten(), new Linear(64, 6, generator: g),
+                new ReLU(inplace: true), new Linear(6, 3, generator: g)), [2, 8, 8]),
             _ => (new Sequential(new Conv1d(2, 3, 3, padding: 1, paddingMode: PadMode.Circular, generator: g), new ReLU(),
                 new Conv1d(3, 4, 3, padding: 1, paddingMode: PadMode.Reflect, generator: g), new Conv1d(4, 4, 3, stride: 2, generator: g),
                 new Flatten(), new Linear(16, 3, generator: g)), [2, 10]),

@@ -37,9 +37,11 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
 
     /// <summary>
     /// The allocations of <paramref name="module"/> taking <paramref name="input"/> to <paramref name="output"/>
-    /// (batch first); <paramref name="inputNeedsGrad"/> when an earlier layer has parameters, so the input's gradient is made.
+    /// (batch first); <paramref name="inputNeedsGrad"/> when an earlier layer has parameters, so the input's gradient is made;
+    /// <paramref name="previous"/> is the layer before (null for the first), whose last op decides whether an in-place
+    /// ReLU may overwrite its output.
     /// </summary>
-    public static LayerAllocations Of(Module module, int[] input, int[] output, bool inputNeedsGrad)
+    public static LayerAllocations Of(Module module, int[] input, int[] output, bool inputNeedsGrad, Module? previous = null)
     {
         long i = MemoryFootprint.Count(input), o = MemoryFootprint.Count(output);
         bool hasParams = module.NamedParameters().Any();
@@ -88,6 +90,14 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                     long rows = input[^1] == l.InFeatures ? i / l.InFeatures : input[0];
                     long y = F * rows * l.OutFeatures;
                     return new(y, [new(inputNeedsGrad ? F * rows * l.InFeatures : 0, F * o)], y);
+                }
+            case ReLU { Inplace: true }:
+                {
+                    // Tensor.ReluInPlace overwrites its input when nothing reads it later: always without gradients (no
+                    // graph), and in training when the input is a leaf that wants none or comes from an op whose backward
+                    // does not read its output (convolution, linear, batch norm); otherwise it makes a new tensor.
+                    bool overwrite = !inputNeedsGrad || previous is Conv2d or Linear or BatchNorm;
+                    return new(overwrite ? 0 : F * o, inputGrad, 0);
                 }
             case ReLU or LeakyReLU or Sigmoid or Tanh or Softmax or LogSoftmax or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
                 return new(F * o, inputGrad, F * o);

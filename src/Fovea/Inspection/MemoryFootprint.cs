@@ -111,7 +111,7 @@ public sealed class MemoryFootprint
         bool inputNeedsGrad = false; // the images need none; everything after a layer with parameters does
         for (int i = 0; i < modules.Count; i++)
         {
-            allocations.Add(LayerAllocations.Of(modules[i], shape, summary.Layers[i].OutputShape, inputNeedsGrad));
+            allocations.Add(LayerAllocations.Of(modules[i], shape, summary.Layers[i].OutputShape, inputNeedsGrad, i > 0 ? modules[i - 1] : null));
             inputNeedsGrad |= modules[i].NamedParameters().Any();
             shape = summary.Layers[i].OutputShape;
         }

@@ -64,7 +64,7 @@ public static partial class Functional
         var y = Tensor.Zeros(x.Shape, x.Device);
         backend.BatchNormApply(xd.Storage, n, c, s, mean.Storage, inv.Storage, wd?.Storage, bd?.Storage, y.Storage);
         Tensor[] inputs = wd is null ? [xd] : bd is null ? [xd, wd] : [xd, wd, bd];
-        return Recorder.Record(y, layer, inputs, dy =>
+        return Recorder.Record(y, layer, inputs, readsOutput: false, backward: dy =>
         {
             using var _ = GradMode.NoGrad();
             // dx = γ·invStd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), with both sums over the whole group's M values.
