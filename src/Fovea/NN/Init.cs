@@ -26,13 +26,22 @@ public static class Init
 
     public static void Normal(Tensor t, float mean = 0f, float std = 1f, Generator? g = null) => Fill(t, v => (g ?? Generator.Default).FillNormal(v, mean, std));
 
-    // Values are drawn on the host into one buffer and copied once, with no temporaries per op.
-    private static void Fill(Tensor t, Action<float[]> draw)
+    // A dense CPU tensor is drawn into in place: a host copy of every weight would be garbage the size of the model
+    // (553 MB for VGG-16) that the collector may not return before training starts, raising the process's peak.
+    // Other tensors are drawn on the host into one buffer and copied once.
+    private static void Fill(Tensor t, SpanAction draw)
     {
+        if (t.Storage is CpuStorage { DType: DType.Float32 } cpu && t.IsContiguous)
+        {
+            draw(cpu.Floats.AsSpan(t.Offset, t.NumEl));
+            return;
+        }
         var v = new float[t.NumEl];
         draw(v);
         t.CopyFrom(Tensor.FromArray(v, t.Shape, t.Device));
     }
+
+    private delegate void SpanAction(Span<float> values);
 
     public static void Constant(Tensor t, float value) => t.CopyFrom(Tensor.Full(t.Shape, value, t.Device));
 
