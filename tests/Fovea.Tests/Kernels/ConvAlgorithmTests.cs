@@ -283,6 +283,12 @@ public class ConvAlgorithmTests
         Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 32, 28, 28, 32, 3, 3, padH: 1, padW: 1, groups: 32)));
         Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 128, 56, 56, 128, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 32, 32, 64, 3, 3, padH: 1, padW: 1)));
+        // Winograd from 16 channels, while its multiplies (filter transform included) stay below the direct count.
+        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 32, 56, 56, 32, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 192, 13, 13, 384, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(64, 6, 14, 14, 16, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 224, 224, 64, 11, 11, 4, 4, 2, 2)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 64, 56, 56, 128, 3, 3, 2, 2, 1, 1)));
         Assert.Equal(ConvAlgorithm.Fft, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 8, 226, 226, 8, 31, 31, padH: 15, padW: 15)));

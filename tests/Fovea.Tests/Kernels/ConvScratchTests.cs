@@ -20,7 +20,8 @@ public class ConvScratchTests
         // name, batch, in channels, size, out channels, kernel, stride, padding
         { "im2col", 2, 3, 20, 8, 5, 1, 2 },
         { "im2col strided", 3, 4, 23, 6, 3, 2, 1 },
-        { "winograd", 2, 64, 8, 64, 3, 1, 1 },
+        { "winograd by filters", 2, 64, 8, 64, 3, 1, 1 }, // 8 tiles: chunks of filters side by side
+        { "winograd by blocks", 2, 16, 34, 16, 3, 1, 1 }, // 162 tiles: blocks of tiles side by side
         { "fft", 1, 2, 40, 3, 9, 1, 4 },
         { "direct 1x1", 2, 8, 6, 4, 1, 1, 0 },
     };
@@ -30,7 +31,7 @@ public class ConvScratchTests
     public void EachPassRentsWhatConvScratchLists(string name, int n, int c, int size, int o, int k, int stride, int pad)
     {
         var g = ConvGeometry.Create(n, c, size, size, o, k, k, stride, stride, pad, pad, 1, 1, 1);
-        var algorithm = name == "fft" ? ConvAlgorithm.Fft : ConvAlgorithm.Auto;
+        var algorithm = name == "fft" ? ConvAlgorithm.Fft : name.StartsWith("winograd") ? ConvAlgorithm.Winograd : ConvAlgorithm.Auto;
         var x = Random(n * g.InputImageSize, 1);
         var w = Random((int)g.WeightCount, 2);
         var dy = Random(n * g.OutputImageSize, 3);

@@ -116,9 +116,12 @@ public class GemmTests
                 Gemm.Sgemm(false, false, m, n, k, a, k, b, n, 0f, c1, n);
                 CpuParallel.Threads = 2;
                 Gemm.Sgemm(false, false, m, n, k, a, k, b, n, 0f, c2, n);
+                var c3 = new float[m * n];
+                Gemm.SgemmOneThread(false, false, m, n, k, a, k, b, n, 0f, c3, n); // two threads allowed, one used
                 float tol = 1e-5f * MathF.Sqrt(k);
                 for (int i = 0; i < c1.Length; i++)
                     Assert.True(MathF.Abs(c1[i] - c2[i]) <= tol + 1e-4f * MathF.Abs(c1[i]), $"{m}x{n}x{k} at {i}: {c1[i]} vs {c2[i]}");
+                Assert.Equal(c1, c3);
             }
         }
         finally

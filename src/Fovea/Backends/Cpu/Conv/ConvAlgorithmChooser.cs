@@ -7,11 +7,21 @@ namespace Fovea.Backends.Cpu;
 internal static class ConvAlgorithmChooser
 {
     /// <summary>
-    /// Channels (in and out) from which Winograd's transforms are repaid by its 2.25x fewer multiplies. Measured
-    /// against im2col on the packed GEMM (2 cores, batch 8, 56x56): 32 channels lost by ~7%, 64 won by ~20%,
-    /// 128 and 256 by 35-40%.
+    /// Channels (in and out) from which Winograd F(4x4, 3x3) is used, when it also does fewer multiply-adds than the
+    /// direct sum (<see cref="ConvWinograd.EstimatedMacs"/>, which counts its filter transform, keeps 7x7 and smaller
+    /// images at batch 1 with im2col). Its transforms cost a few operations per input and output cell, repaid by 4x
+    /// fewer multiplies once the channel sum is long enough. Medians of 5 alternated runs (ms, im2col → Winograd,
+    /// 1 thread | 2 threads, 2-core shared EPYC with AVX-512): 8x128x56x56 → 128: 50 → 22 | 39 → 13;
+    /// 1x64x224x224 → 64: 38 → 15 | 36 → 8.8; 1x128x112x112 → 128: 26 → 12 | 22 → 6.2; 1x256x56x56 → 256:
+    /// 23 → 12 | 16 → 6.4; 1x256x28x28 → 512: 10.6 → 6.8 | 7.8 → 4.8; 1x512x28x28 → 512: 21 → 17 | 15 → 10;
+    /// 1x512x14x14 → 512: 6.6 → 6.6 | 5.1 → 4.1; 4x512x14x14 → 512: 25 → 22 | 17 → 12; AlexNet's 13x13 layers at
+    /// batch 1 (192 → 384, 384 → 256, 256 → 256): 1.6 → 1.5, 2.2 → 2.1, 1.4 → 1.4 | 1.6 → 1.2, 2.6 → 1.7,
+    /// 1.7 → 1.1, at batch 8: 12 → 10, 11.5 → 9.0 | 9.0 → 7.7, 7.9 → 7.1. Below 64 channels it still won
+    /// (8x16x32x32 → 16: 0.60 → 0.24 | 1.0 → 0.23; 8x32x56x56 → 32: 5.0 → 2.3 | 6.1 → 1.7), with 3 input channels
+    /// it lost (1x3x224x224 → 64: 2.1 → 2.9 | 2.4 → 2.5), and LeNet-like 64x6x14x14 → 16 was even or worse
+    /// (0.59 → 0.60 | 0.34 → 0.42), so 16 is the line.
     /// </summary>
-    internal const int WinogradMinChannels = 64;
+    internal const int WinogradMinChannels = 16;
 
     /// <summary>
     /// How much dearer an FFT operation is than a multiply-add in the packed GEMM: butterflies and spectral
@@ -27,7 +37,8 @@ internal static class ConvAlgorithmChooser
         // for a GEMM to exploit, so unfolding would only copy.
         if (g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1) return ConvAlgorithm.Direct;
         if (g.Groups > 1 && g.Groups == g.InChannels) return ConvAlgorithm.Direct;
-        if (ConvWinograd.Unsupported(g) is null && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels)
+        if (ConvWinograd.Unsupported(g) is null && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
+            && ConvWinograd.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Winograd;
         if (ConvFft.Unsupported(g) is null && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
             && FftCostFactor * ConvFft.EstimatedMacs(g) < g.Macs)

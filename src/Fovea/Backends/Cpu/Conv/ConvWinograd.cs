@@ -1,213 +1,229 @@
-using System.Buffers;
-using System.Numerics.Tensors;
-
 namespace Fovea.Backends.Cpu;
 
 /// <summary>
-/// Winograd's minimal filtering F(2x2, 3x3) for 3x3 kernels at unit stride and dilation, one group, any zero
-/// padding. Each 4x4 input tile d gives a 2x2 output tile Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: 16 multiplies instead of
-/// 36. Summed over channels the element-wise products become 16 independent GEMMs
-/// M_ξ [O, T] = U_ξ [O, C] · V_ξ [C, T] over the T tiles of an image. Forward only: backward uses im2col.
+/// Winograd's minimal filtering F(4x4, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+/// interpolation points 0, ±1, ±2, ∞) for 3x3 kernels at unit stride and dilation, one group, any zero padding.
+/// Each 6x6 input tile d (tiles 4 apart, overlapping by 2) gives a 4x4 output tile Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A:
+/// 36 multiplies instead of 144. Summed over channels, the element-wise products become 36 independent GEMMs
+/// M_ξ [O, T] = U_ξ [O, C] · V_ξ [C, T] over T tiles. The tiles of the whole batch are numbered image by image, row
+/// by row, and cut into blocks. With a few hundred tiles or more the filters are transformed once, and blocks run
+/// side by side, each taking its input transform, 36 GEMMs and output transform on one thread so that its V and M
+/// are still in cache when the next phase reads them. With fewer (a small image at batch 1) the filters are split
+/// into chunks instead, each transformed, multiplied and transformed back on one thread. Forward only: backward uses
+/// im2col.
 /// </summary>
-internal static class ConvWinograd
+internal static partial class ConvWinograd
 {
+    /// <summary>Output (and input-tile) stride between neighbouring tiles, and the input tile's extent.</summary>
+    private const int Step = 4, Extent = 6, Points = Extent * Extent;
+
+    /// <summary>
+    /// Most floats of V and M one block may hold (8 MB). Larger blocks amortise packing U_ξ over more GEMM columns,
+    /// but their transforms leave the caches: on 2 cores, 2^21 floats beat 2^19, 2^20 and 2^22 by 5-20% on
+    /// 8x128x56x56 → 128, 1x64x224x224 → 64 and 1x128x112x112 → 128. Not a constant so that tests can force many
+    /// blocks, and rows of tiles cut between them, on small shapes.
+    /// </summary>
+    internal static int TileBudget = 1 << 21;
+
+    /// <summary>
+    /// Tiles per thread from which the blocks run side by side. Below it the GEMMs would be only a vector or two wide,
+    /// and each element of U, written whole and read back from memory, would serve a few multiply-adds; splitting
+    /// by filters measured 1.5-2x faster at 16-49 tiles, even at 64-128 tiles, and 1.5x slower at 196.
+    /// </summary>
+    private const int MinParallelBlockTiles = 64;
+
+    /// <summary>
+    /// Most floats of a chunk of U when the work is split by filters (4 MB): the chunk is transformed and then
+    /// multiplied while it is still in cache, and larger chunks mean fewer, wider GEMMs.
+    /// </summary>
+    private const int FilterChunkBudget = 1 << 20;
+
+    /// <summary>Fewest rows (tiles) a by-filters GEMM is given; see <see cref="ForwardByFilters"/>.</summary>
+    private const int MinGemmRows = 8;
+
+    /// <summary>Filters per chunk are a multiple of the widest GEMM register tile (32 columns), so no tile is part-empty but the last.</summary>
+    private const int FilterChunkMultiple = 32;
+
     /// <summary>Why Winograd cannot compute this geometry, or null when it can.</summary>
     internal static string? Unsupported(in ConvGeometry g) =>
         g.KernelHeight == 3 && g.KernelWidth == 3 && g.IsUnitStrideDense ? null
-            : $"Winograd F(2x2,3x3) needs a 3x3 kernel with stride 1, dilation 1 and groups 1, got {g.KernelHeight}x{g.KernelWidth} stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
-
-    /// <summary>Chunks of images run side by side: a whole image per thread when there are enough, else one.</summary>
-    private static int ImageChunks(in ConvGeometry g) =>
-        CpuParallel.Threads > 1 && g.Batch >= CpuParallel.Threads ? CpuParallel.Threads : 1;
+            : $"Winograd F(4x4,3x3) needs a 3x3 kernel with stride 1, dilation 1 and groups 1, got {g.KernelHeight}x{g.KernelWidth} stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
 
     /// <summary>
-    /// The <see cref="ScratchPool"/> buffers the forward holds at once: the transformed filters U [16, O, C], and per
-    /// running chunk the transformed tiles V [16, C, T] and the products M [16, O, T].
+    /// What the filter transform costs, in tiles' worth of GEMM work: with few tiles it is no longer small beside the
+    /// products, since it writes and packs 36·O·C floats whatever the image size. Fitted to 1x512x7x7 → 512 (4 tiles,
+    /// im2col 2x faster on 1 and 2 cores), 2x512x7x7 (8 tiles, even) and 4x512x7x7, 1x256x14x14 and 1x192x13x13 (16
+    /// tiles, Winograd 10-30% faster).
+    /// </summary>
+    private const int FilterTransformTiles = 20;
+
+    /// <summary>
+    /// Winograd's work in multiply-adds, to set against the direct count <see cref="ConvGeometry.Macs"/>: the 36 GEMMs
+    /// over the tiles (4x4 output tiles, so an output not a multiple of 4 pays for whole tiles) and the filter transform.
+    /// </summary>
+    internal static long EstimatedMacs(in ConvGeometry g)
+    {
+        long tiles = (long)g.Batch * ((g.OutHeight + Step - 1) / Step) * ((g.OutWidth + Step - 1) / Step);
+        return (long)Points * g.InChannels * g.OutChannels * (tiles + FilterTransformTiles);
+    }
+
+    /// <summary>
+    /// How the work is cut up, and the layout of U [36, C, LdU], V [36, C, Ld] and M. With enough tiles, U holds every
+    /// filter, M is [36, O, Ld] (a tile per column) and the blocks run side by side. Otherwise (FilterChunk &gt; 0) the
+    /// blocks run one after another, and within a block the filters are split into chunks, each with its own U and
+    /// an M of [36, Ld, FilterChunk] (a tile per row). V's and M's rows are a vector longer than a block because the
+    /// transforms read and write whole vectors of 16 tiles, and the last vector of a row of tiles may run past the
+    /// block's end; U's rows are whole vectors for the same reason. The 36 planes of each lie
+    /// <see cref="PlaneStride"/> apart.
+    /// </summary>
+    private readonly record struct Plan(int TilesHigh, int TilesWide, int Tiles, int BlockTiles, int Blocks,
+        int FilterChunk, int FilterChunks, int LdU, int UPlane, int VPlane, int MPlane)
+    {
+        public int Ld => BlockTiles + Lanes;
+        public bool ByFilters => FilterChunk > 0;
+    }
+
+    private static Plan MakePlan(in ConvGeometry g)
+    {
+        int c = g.InChannels, o = g.OutChannels;
+        int th = (g.OutHeight + Step - 1) / Step, tw = (g.OutWidth + Step - 1) / Step;
+        int tiles = checked(g.Batch * th * tw), threads = CpuParallel.Threads;
+        int most = Math.Max(Lanes, TileBudget / (Points * (c + o)));
+        bool byFilters = tiles < threads * MinParallelBlockTiles;
+        // By blocks, whole rounds of them, so that no thread idles through the last.
+        int blocks = byFilters ? DivUp(tiles, most) : DivUp(Math.Max(threads, DivUp(tiles, most)), threads) * threads;
+        int blockTiles = Math.Max(Lanes, DivUp(DivUp(tiles, Math.Max(blocks, 1)), Lanes) * Lanes);
+        int ld = blockTiles + Lanes;
+        blocks = DivUp(tiles, blockTiles);
+        if (!byFilters)
+        {
+            int ldu = DivUp(o, Lanes) * Lanes;
+            return new Plan(th, tw, tiles, blockTiles, blocks, 0, 0, ldu, PlaneStride(c * ldu), PlaneStride(c * ld), PlaneStride(o * ld));
+        }
+        // As many filters per chunk as the budget allows, but at least a chunk per thread.
+        int fit = Math.Max(FilterChunkMultiple, FilterChunkBudget / (Points * c) / FilterChunkMultiple * FilterChunkMultiple);
+        int chunks = DivUp(Math.Max(threads, DivUp(o, fit)), threads) * threads;
+        int chunk = DivUp(DivUp(o, chunks), FilterChunkMultiple) * FilterChunkMultiple;
+        return new Plan(th, tw, tiles, blockTiles, blocks, chunk, DivUp(o, chunk), chunk,
+            PlaneStride(c * chunk), PlaneStride(c * ld), PlaneStride(blockTiles * chunk));
+    }
+
+    /// <summary>
+    /// Floats from one of the 36 planes to the next: each transform reads or writes all 36 at once, and with channel
+    /// counts that are powers of two the planes would lie a multiple of 4 KB apart, all in the same few cache sets
+    /// (the transforms measured 2-3x slower so). One cache line past a multiple of 4 KB spreads them over 36 sets.
+    /// </summary>
+    private static int PlaneStride(int floats) => floats <= 1024 ? floats : (floats - 16 + 1023) / 1024 * 1024 + 16;
+
+    private static int DivUp(int a, int b) => (a + b - 1) / b;
+
+    private static long BlockWork(in ConvGeometry g, int tiles) => (long)Points * g.OutChannels * g.InChannels * tiles;
+
+    /// <summary>
+    /// The <see cref="ScratchPool"/> buffers the forward holds at once: by blocks, the whole U and per block running
+    /// at once its V and M; by filters, the block's V and per chunk running at once its U and M.
     /// </summary>
     internal static int[] Scratch(in ConvGeometry g)
     {
-        int t = ((g.OutHeight + 1) / 2) * ((g.OutWidth + 1) / 2), chunks = ImageChunks(g);
-        var buffers = new List<int> { 16 * g.OutChannels * g.InChannels };
-        for (int k = CpuParallel.Concurrency(chunks, g.Macs / chunks); k > 0; k--)
+        var p = MakePlan(g);
+        if (p.Tiles == 0) return [];
+        var buffers = new List<int>();
+        if (p.ByFilters)
         {
-            buffers.Add(16 * g.InChannels * t);
-            buffers.Add(16 * g.OutChannels * t);
+            buffers.Add(Points * p.VPlane);
+            for (int k = CpuParallel.Concurrency(p.FilterChunks, ChunkWork(g, p, Math.Min(p.BlockTiles, p.Tiles))); k > 0; k--)
+            {
+                buffers.Add(Points * p.UPlane);
+                buffers.Add(Points * p.MPlane);
+            }
+            return [.. buffers];
+        }
+        buffers.Add(Points * p.UPlane);
+        for (int k = CpuParallel.Concurrency(p.Blocks, BlockWork(g, p.BlockTiles)); k > 0; k--)
+        {
+            buffers.Add(Points * p.VPlane);
+            buffers.Add(Points * p.MPlane);
         }
         return [.. buffers];
     }
+
+    private static long ChunkWork(in ConvGeometry g, in Plan p, int tiles) => (long)Points * p.FilterChunk * g.InChannels * tiles;
 
     // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
+        var p = MakePlan(g);
+        if (p.Tiles == 0) return;
+        if (p.ByFilters) ForwardByFilters(g, p, x, w, bias, y);
+        else ForwardByBlocks(g, p, x, w, bias, y);
+    }
+
+    // Every filter transformed once into U, then the blocks side by side, each running its input transform, 36
+    // GEMMs and output transform on one thread, so that its V and M are still in cache when the next phase reads them.
+    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
+    {
         var geo = g;
-        int c = g.InChannels, o = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth;
-        int th = (oh + 1) / 2, tw = (ow + 1) / 2, t = th * tw;
-        var u = ScratchPool.Rent(16 * o * c);
-        try
+        int c = g.InChannels, o = g.OutChannels;
+        var u = ScratchPool.Rent(Points * p.UPlane);
+        CpuParallel.For(DivUp(c, TapChannels), (long)Points * o * TapChannels,
+            k => TransformFilters(geo, w, 0, o, k * TapChannels, Math.Min(c, (k + 1) * TapChannels), u, p.LdU, p.UPlane));
+        CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), b =>
         {
-            TransformFilters(g, w, u);
-            // With at least a whole image per thread, images are split over the pool; with fewer, the images run
-            // one after another and each one's transforms and 16 GEMMs are split instead (a single 16-way split
-            // of independent products parallelises better than each product alone).
-            int chunks = ImageChunks(g);
-            bool inner = chunks == 1;
-            CpuParallel.For(chunks, g.Macs / chunks, k =>
+            int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
+            var v = ScratchPool.Rent(Points * p.VPlane);
+            var m = ScratchPool.Rent(Points * p.MPlane);
+            TransformInput(geo, p, x, t0, count, 0, c, v);
+            Multiply(p, o, c, count, u, v, m);
+            TransformOutput(geo, p, m, t0, count, 0, o, bias, y);
+            ScratchPool.Return(v);
+            ScratchPool.Return(m);
+        });
+        ScratchPool.Return(u);
+    }
+
+    // Too few tiles for a block per thread: the input transform is split by channel, then the filters by chunks,
+    // each chunk transforming its filters, multiplying and transforming its outputs on one thread. Its part of U is
+    // then still in cache when the GEMMs read it: U is 4x the size of the weights, and with few tiles each of its
+    // elements serves only a few multiply-adds, so writing it whole and reading it back from memory cost more than
+    // the products. The GEMMs put the tiles down the rows (M_ξᵀ = V_ξᵀ U_ξ): with only a vector or two of tiles,
+    // as columns they would leave the micro-kernel's 32-wide register tile mostly empty.
+    private static void ForwardByFilters(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
+    {
+        var geo = g;
+        int c = g.InChannels, o = g.OutChannels;
+        var v = ScratchPool.Rent(Points * p.VPlane);
+        for (int b = 0; b < p.Blocks; b++)
+        {
+            int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
+            CpuParallel.For(c, (long)Points * count, ci => TransformInput(geo, p, x, t0, count, ci, ci + 1, v));
+            CpuParallel.For(p.FilterChunks, ChunkWork(g, p, count), k =>
             {
-                int start = (int)((long)geo.Batch * k / chunks), end = (int)((long)geo.Batch * (k + 1) / chunks);
-                var v = ScratchPool.Rent(16 * c * t);
-                var m = ScratchPool.Rent(16 * o * t);
-                for (int n = start; n < end; n++)
-                {
-                    Run(inner, c, 16L * t, ci => TransformInput(geo, x, n * geo.InputImageSize + ci * geo.InHeight * geo.InWidth, ci, th, tw, v));
-                    Run(inner, 16, (long)o * t * c, xi =>
-                        Gemm.Sgemm(false, false, o, t, c, u.AsSpan(xi * o * c), c, v.AsSpan(xi * c * t), t, 0f, m.AsSpan(xi * o * t), t));
-                    Run(inner, o, 24L * t, oi => TransformOutput(geo, m, oi, th, tw, bias is null ? 0f : bias[oi],
-                        y.AsSpan(n * geo.OutputImageSize + oi * oh * ow, oh * ow)));
-                }
-                ScratchPool.Return(v);
+                int o0 = k * p.FilterChunk, o1 = Math.Min(o, o0 + p.FilterChunk);
+                var u = ScratchPool.Rent(Points * p.UPlane);
+                var m = ScratchPool.Rent(Points * p.MPlane);
+                TransformFilters(geo, w, o0, o1, 0, c, u, p.LdU, p.UPlane);
+                // M_ξᵀ [count, filters] = V_ξᵀ [count, C] · U_ξ [C, filters], with at least 8 rows: GEMM multiplies 4 or
+                // fewer rows one at a time through TensorPrimitives, which on 4 tiles (an 8x8 image) took 10-20x as
+                // long as one 8-row register tile. The extra rows read V's columns past the block's tiles, finite
+                // values the first vector of tiles always writes, and land in rows of M that are never read.
+                for (int xi = 0; xi < Points; xi++)
+                    Gemm.SgemmOneThread(true, false, Math.Max(count, MinGemmRows), o1 - o0, c, v.AsSpan(xi * p.VPlane), p.Ld,
+                        u.AsSpan(xi * p.UPlane), p.LdU, 0f, m.AsSpan(xi * p.MPlane), p.FilterChunk);
+                TransformOutputByFilters(geo, p, m, t0, count, o0, o1, bias, y);
+                ScratchPool.Return(u);
                 ScratchPool.Return(m);
             });
         }
-        finally
-        {
-            ScratchPool.Return(u);
-        }
+        ScratchPool.Return(v);
     }
 
-    private static void Run(bool parallel, int count, long work, Action<int> body)
+    // M_ξ [O, count] = U_ξ [O, C] · V_ξ [C, count] for the 36 ξ; U_ξ is stored transposed ([C, O]) so that packing
+    // it for the GEMM copies contiguous runs rather than transposing.
+    private static void Multiply(in Plan p, int filters, int c, int count, float[] u, float[] v, float[] m)
     {
-        if (parallel) CpuParallel.For(count, work, body);
-        else
-            for (int i = 0; i < count; i++) body(i);
-    }
-
-    // U_ξ[o, c] = (G g Gᵀ)_ξ with G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]]
-    private static void TransformFilters(in ConvGeometry g, float[] w, float[] u)
-    {
-        int c = g.InChannels, oc = g.OutChannels * c;
-        CpuParallel.For(g.OutChannels, 64L * c, oi =>
-        {
-            Span<float> t = stackalloc float[12];
-            for (int i = oi * c; i < (oi + 1) * c; i++)
-            {
-                var f = w.AsSpan(i * 9, 9);
-                for (int col = 0; col < 3; col++) // t = G g  (4x3)
-                {
-                    float g0 = f[col], g1 = f[3 + col], g2 = f[6 + col];
-                    t[col] = g0;
-                    t[3 + col] = 0.5f * (g0 + g1 + g2);
-                    t[6 + col] = 0.5f * (g0 - g1 + g2);
-                    t[9 + col] = g2;
-                }
-                for (int r = 0; r < 4; r++) // u = t Gᵀ  (4x4)
-                {
-                    float a = t[r * 3], b = t[r * 3 + 1], d = t[r * 3 + 2];
-                    u[(r * 4 + 0) * oc + i] = a;
-                    u[(r * 4 + 1) * oc + i] = 0.5f * (a + b + d);
-                    u[(r * 4 + 2) * oc + i] = 0.5f * (a - b + d);
-                    u[(r * 4 + 3) * oc + i] = d;
-                }
-            }
-        });
-    }
-
-    // V_ξ[c, tile] = (Bᵀ d B)_ξ with Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]; d is the 4x4 padded input
-    // tile whose top-left corner is (2·ty − PadTop, 2·tx − PadLeft). Tiles overlap by two columns, so the padded
-    // plane is first split into its even and odd columns: then tile tx's four columns are E[tx], O[tx],
-    // E[tx+1], O[tx+1], and both halves of the transform run along a whole row of tiles with vector ops.
-    private static void TransformInput(in ConvGeometry g, float[] x, int planeOffset, int ci, int th, int tw, float[] v)
-    {
-        int h = g.InHeight, wd = g.InWidth, t = th * tw, stride = g.InChannels * t;
-        int rows = 2 * th + 2, half = tw + 1;
-        var buffer = ArrayPool<float>.Shared.Rent(2 * rows * half + 8 * half); // small, rented and returned on this thread
-        Span<float> even = buffer.AsSpan(0, rows * half), odd = buffer.AsSpan(rows * half, rows * half);
-        Span<float> s = buffer.AsSpan(2 * rows * half, 8 * half);
-        var plane = x.AsSpan(planeOffset, h * wd);
-        for (int pr = 0; pr < rows; pr++)
-        {
-            int r = pr - g.PadTop;
-            var e = even.Slice(pr * half, half);
-            var o = odd.Slice(pr * half, half);
-            if ((uint)r >= (uint)h)
-            {
-                e.Clear();
-                o.Clear();
-                continue;
-            }
-            var src = plane.Slice(r * wd, wd);
-            for (int k = 0; k < half; k++)
-            {
-                int q = 2 * k - g.PadLeft;
-                e[k] = (uint)q < (uint)wd ? src[q] : 0f;
-                o[k] = (uint)(q + 1) < (uint)wd ? src[q + 1] : 0f;
-            }
-        }
-        for (int ty = 0; ty < th; ty++)
-        {
-            // s = Bᵀ d down the four input rows of this row of tiles, for the even (s[0..3]) and odd (s[4..7]) columns.
-            for (int side = 0; side < 2; side++)
-            {
-                var src = side == 0 ? even : odd;
-                ReadOnlySpan<float> d0 = src.Slice((2 * ty) * half, half), d1 = src.Slice((2 * ty + 1) * half, half);
-                ReadOnlySpan<float> d2 = src.Slice((2 * ty + 2) * half, half), d3 = src.Slice((2 * ty + 3) * half, half);
-                var dst = s.Slice(side * 4 * half, 4 * half);
-                TensorPrimitives.Subtract(d0, d2, dst[..half]);
-                TensorPrimitives.Add(d1, d2, dst.Slice(half, half));
-                TensorPrimitives.Subtract(d2, d1, dst.Slice(2 * half, half));
-                TensorPrimitives.Subtract(d1, d3, dst.Slice(3 * half, half));
-            }
-            // V = s B along the row: columns a, b, c, d of tile tx are E[tx], O[tx], E[tx+1], O[tx+1].
-            int at = ci * t + ty * tw;
-            for (int i = 0; i < 4; i++)
-            {
-                ReadOnlySpan<float> e = s.Slice(i * half, half), o = s.Slice((4 + i) * half, half);
-                ReadOnlySpan<float> a = e[..tw], b = o[..tw], c = e[1..], d = o[1..];
-                TensorPrimitives.Subtract(a, c, v.AsSpan((i * 4 + 0) * stride + at, tw));
-                TensorPrimitives.Add(b, c, v.AsSpan((i * 4 + 1) * stride + at, tw));
-                TensorPrimitives.Subtract(c, b, v.AsSpan((i * 4 + 2) * stride + at, tw));
-                TensorPrimitives.Subtract(b, d, v.AsSpan((i * 4 + 3) * stride + at, tw));
-            }
-        }
-        ArrayPool<float>.Shared.Return(buffer);
-    }
-
-    // y tile = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,−1,−1]], cropped at the bottom and right edges, plus the bias;
-    // computed for a whole row of tiles at once, then interleaved into the two output rows.
-    private static void TransformOutput(in ConvGeometry g, float[] m, int oi, int th, int tw, float bias, Span<float> y)
-    {
-        int oh = g.OutHeight, ow = g.OutWidth, t = th * tw, stride = g.OutChannels * t;
-        var buffer = ArrayPool<float>.Shared.Rent(10 * tw);
-        var r = buffer.AsSpan(0, 8 * tw);
-        Span<float> even = buffer.AsSpan(8 * tw, tw), odd = buffer.AsSpan(9 * tw, tw);
-        for (int ty = 0; ty < th; ty++)
-        {
-            int at = oi * t + ty * tw;
-            for (int j = 0; j < 4; j++) // r = Aᵀ m: row 0 = m0 + m1 + m2, row 1 = m1 − m2 − m3
-            {
-                ReadOnlySpan<float> m0 = m.AsSpan(j * stride + at, tw), m1 = m.AsSpan((4 + j) * stride + at, tw);
-                ReadOnlySpan<float> m2 = m.AsSpan((8 + j) * stride + at, tw), m3 = m.AsSpan((12 + j) * stride + at, tw);
-                Span<float> r0 = r.Slice(j * tw, tw), r1 = r.Slice((4 + j) * tw, tw);
-                TensorPrimitives.Add(m0, m1, r0);
-                TensorPrimitives.Add(r0, m2, r0);
-                TensorPrimitives.Subtract(m1, m2, r1);
-                TensorPrimitives.Subtract(r1, m3, r1);
-            }
-            for (int row = 0; row < 2 && 2 * ty + row < oh; row++) // y = r A: even column r0 + r1 + r2, odd r1 − r2 − r3
-            {
-                var rr = r.Slice(row * 4 * tw, 4 * tw);
-                TensorPrimitives.Add(rr[..tw], rr.Slice(tw, tw), even);
-                TensorPrimitives.Add(even, rr.Slice(2 * tw, tw), even);
-                TensorPrimitives.Subtract(rr.Slice(tw, tw), rr.Slice(2 * tw, tw), odd);
-                TensorPrimitives.Subtract(odd, rr.Slice(3 * tw, tw), odd);
-                var dst = y.Slice((2 * ty + row) * ow, ow);
-                for (int tx = 0; tx < tw; tx++)
-                {
-                    dst[2 * tx] = even[tx] + bias;
-                    if (2 * tx + 1 < ow) dst[2 * tx + 1] = odd[tx] + bias;
-                }
-            }
-        }
-        ArrayPool<float>.Shared.Return(buffer);
+        for (int xi = 0; xi < Points; xi++)
+            Gemm.SgemmOneThread(true, false, filters, count, c, u.AsSpan(xi * p.UPlane), p.LdU,
+                v.AsSpan(xi * p.VPlane), p.Ld, 0f, m.AsSpan(xi * p.MPlane), p.Ld);
     }
 }

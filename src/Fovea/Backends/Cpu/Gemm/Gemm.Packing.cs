@@ -115,7 +115,7 @@ public static partial class Gemm
     // dst[q·ldd + r] = src[r·lds + q] for an 8×8 block: unpack pairs of rows, shuffle pairs of pairs, then
     // swap 128-bit halves. 24 shuffles replace 64 scalar loads and stores.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    internal static unsafe void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
     {
         var r0 = Avx.LoadVector256(src);
         var r1 = Avx.LoadVector256(src + lds);

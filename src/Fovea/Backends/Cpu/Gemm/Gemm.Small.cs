@@ -18,7 +18,7 @@ public static partial class Gemm
     [ThreadStatic] private static float[]? t_smallA;
 
     private static unsafe void Small(bool transA, bool transB, int m, int n, int k, float* a, nint lda,
-        float* b, nint ldb, float beta, float* c, nint ldc)
+        float* b, nint ldb, float beta, float* c, nint ldc, bool parallel)
     {
         if (transA)
         {
@@ -30,7 +30,7 @@ public static partial class Gemm
         }
         int unit = transB ? SmallDotRows : SmallColumnsUnit, units = (n + unit - 1) / unit;
         long workPerUnit = (long)m * unit * k;
-        if (CpuParallel.Threads <= 1 || units < 2 || units * workPerUnit < ParallelWork)
+        if (!parallel || CpuParallel.Threads <= 1 || units < 2 || units * workPerUnit < ParallelWork)
         {
             SmallColumns(transB, m, 0, n, k, a, lda, b, ldb, beta, c, ldc);
             return;

@@ -49,8 +49,21 @@ public static partial class Gemm
     /// C = op(A)·op(B) + beta·C for row-major single-precision matrices with leading dimensions
     /// <paramref name="lda"/>, <paramref name="ldb"/>, <paramref name="ldc"/>.
     /// </summary>
-    public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
-        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, parallel: true);
+
+    /// <summary>
+    /// <see cref="Sgemm(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
+    /// on the calling thread only, for callers that already run one product per pool thread (a nested split would
+    /// only add hand-offs).
+    /// </summary>
+    internal static void SgemmOneThread(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc) =>
+        Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, parallel: false);
+
+    private static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, bool parallel)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM sizes must be non-negative, got m={m} n={n} k={k}");
         if (m == 0 || n == 0) return;
@@ -66,9 +79,9 @@ public static partial class Gemm
         fixed (float* pa = a, pb = b, pc = c)
         {
             if ((m <= DirectMaxRows || transB && m <= DirectMaxRowsBt) && n >= DirectMinColumns)
-                Small(transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
-            else
-                BlockedParallel(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
+                Small(transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc, parallel);
+            else if (parallel) BlockedParallel(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
+            else Blocked(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
         }
     }
 
