@@ -6,7 +6,7 @@ namespace Fovea.Backends.Cpu;
 /// Each 6x6 input tile d (tiles 4 apart, overlapping by 2) gives a 4x4 output tile Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A:
 /// 36 multiplies instead of 144. Summed over channels, the element-wise products become 36 independent GEMMs
 /// M_ξ [O, T] = U_ξ [O, C] · V_ξ [C, T] over T tiles. The tiles of the whole batch are numbered image by image, row
-/// by row, and cut into blocks. With a few hundred tiles or more the filters are transformed once, and blocks run
+/// by row, and cut into blocks. With at least 64 tiles per thread the filters are transformed once, and blocks run
 /// side by side, each taking its input transform, 36 GEMMs and output transform on one thread so that its V and M
 /// are still in cache when the next phase reads them. With fewer (a small image at batch 1) the filters are split
 /// into chunks instead, each transformed, multiplied and transformed back on one thread. Forward only: backward uses
