@@ -19,8 +19,10 @@ public static partial class Gemm
     // packed → direct): 8×4096×9216 Bᵀ 11.3-11.8 → 5.2-6.4; 8×9216×4096 15.8-17.0 → 8.5-10.1; at 16 rows the
     // direct path loses on B as it lies (16×9216×4096: 15-18 → 43-55, C's 16 rows alias in L1), so 8 is the
     // limit there; on Bᵀ (dot products, nothing written until the end) 16 rows still win (12-14 → 9.3) and 32 lose
-    // (15-16 → 20). With few columns as well the direct path's per-call overhead wins out, so those stay packed.
-    private const int DirectMaxRows = 8, DirectMaxRowsBt = 16, DirectMinColumns = 16;
+    // (15-16 → 20), but only over long dot products: with 16 rows and k = 100 (LeNet-5's second filter gradient, per
+    // image) packed took 4.7 µs against 10.0, at k = 512 27 against 32, at k = 1024 75 against 61 (one thread).
+    // With few columns as well the direct path's per-call overhead wins out, so those stay packed.
+    private const int DirectMaxRows = 8, DirectMaxRowsBt = 16, DirectMinDepthBt = 1024, DirectMinColumns = 16;
 
     /// <summary>The micro-kernel families; the best the hardware has is the default, tests force the others.</summary>
     internal enum Isa { Vector, Avx2, Avx512 }
@@ -78,7 +80,7 @@ public static partial class Gemm
 
         fixed (float* pa = a, pb = b, pc = c)
         {
-            if ((m <= DirectMaxRows || transB && m <= DirectMaxRowsBt) && n >= DirectMinColumns)
+            if ((m <= DirectMaxRows || transB && m <= DirectMaxRowsBt && k >= DirectMinDepthBt) && n >= DirectMinColumns)
                 Small(transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc, parallel);
             else if (parallel) BlockedParallel(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
             else Blocked(Config(_isa), transA, transB, m, n, k, pa, lda, pb, ldb, beta, pc, ldc);
