@@ -138,14 +138,9 @@ internal static class Engine
         if (!leaf.RequiresGrad) return;
         // A backward may hand the same tensor to several inputs, so the leaf gets its own copy to accumulate into.
         // The gradient outlives the step that computed it (the optimiser reads it after), so it is never pooled.
+        // The first gradient takes the buffer ClearGrad kept, as a layer that writes its own does (LeafGrad).
         using var _ = StepMemory.Persistent();
         if (leaf.Grad is not null) leaf.Grad.AddInPlace(g);
-        else if (leaf.SpareGrad is { } spare && Shapes.Equal(spare.ShapeSpan, g.ShapeSpan) && spare.Device.Equals(g.Device))
-        {
-            spare.CopyFrom(g);
-            leaf.Grad = spare;
-            leaf.SpareGrad = null;
-        }
-        else leaf.Grad = g.Clone();
+        else LeafGrad.Overwrite(leaf)!.CopyFrom(g);
     }
 }
