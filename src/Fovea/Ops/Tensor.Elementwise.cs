@@ -13,14 +13,16 @@ public partial class Tensor
         var x = Dense();
         var y = x.NewLike(x.Shape);
         x.Backend.Unary(op, x.Storage, y.Storage, x.NumEl, alpha);
-        return Recorder.Record(y, op.ToString(), [x], g =>
-        {
-            var gd = g.Dense();
-            var dx = x.NewLike(x.Shape);
-            x.Backend.UnaryBackward(op, x.Storage, y.Storage, gd.Storage, dx.Storage, x.NumEl, alpha);
-            return [dx];
-        });
+        return Recorder.Record(y, op.ToString(), [x], UnaryBackward(op, x, y, alpha));
     }
+
+    // dx from the op's input x and output y (the kernel reads whichever the op's derivative needs).
+    private static Func<Tensor, Tensor?[]> UnaryBackward(UnaryOp op, Tensor x, Tensor y, float alpha) => g =>
+    {
+        var dx = x.NewLike(x.Shape);
+        x.Backend.UnaryBackward(op, x.Storage, y.Storage, g.Dense().Storage, dx.Storage, x.NumEl, alpha);
+        return [dx];
+    };
 
     /// <summary>
     /// ReLU written over this tensor's own buffer, as PyTorch's <c>relu_</c> and <c>ReLU(inplace=True)</c> do: a
@@ -36,13 +38,9 @@ public partial class Tensor
         if (!overwrite) return Relu();
         var y = new Tensor(Storage, Shape);
         Backend.Unary(UnaryOp.Relu, Storage, Storage, NumEl, 0f);
-        // The backward needs only where the output is positive, which the output itself says (x > 0 exactly when y > 0).
-        return Recorder.Record(y, "relu_", [this], g =>
-        {
-            var dx = y.NewLike(y.Shape);
-            y.Backend.UnaryBackward(UnaryOp.Relu, y.Storage, y.Storage, g.Dense().Storage, dx.Storage, y.NumEl, 0f);
-            return [dx];
-        });
+        // The backward needs only where the output is positive, which the output itself says (x > 0 exactly when y > 0),
+        // so the output stands in for the overwritten input.
+        return Recorder.Record(y, "relu_", [this], UnaryBackward(UnaryOp.Relu, y, y, 0f));
     }
 
     private static Tensor BinaryOp(Fovea.BinaryOp op, Tensor a, Tensor b)
