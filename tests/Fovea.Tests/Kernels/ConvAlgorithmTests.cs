@@ -282,11 +282,14 @@ public class ConvAlgorithmTests
         Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 64, 28, 28, 128, 1, 1)));
         Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 32, 28, 28, 32, 3, 3, padH: 1, padW: 1, groups: 32)));
         Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 128, 56, 56, 128, 3, 3, padH: 1, padW: 1)));
-        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 32, 32, 64, 3, 3, padH: 1, padW: 1)));
+        // Short channel sums at unit stride go direct, longer ones are unfolded.
+        Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 32, 32, 64, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(64, 6, 14, 14, 16, 5, 5)));
+        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 8, 32, 32, 16, 5, 5, padH: 2, padW: 2)));
         // Winograd from 16 channels, while its multiplies (filter transform included) stay below the direct count.
         Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 32, 56, 56, 32, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 192, 13, 13, 384, 3, 3, padH: 1, padW: 1)));
-        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(64, 6, 14, 14, 16, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(64, 6, 14, 14, 16, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 224, 224, 64, 11, 11, 4, 4, 2, 2)));
@@ -294,6 +297,57 @@ public class ConvAlgorithmTests
         Assert.Equal(ConvAlgorithm.Fft, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 8, 226, 226, 8, 31, 31, padH: 15, padW: 15)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 3, 120, 120, 64, 9, 9, padH: 4, padW: 4)));
         // A large kernel on a small image: the power-of-two planes cost more than the direct sum.
-        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 3, 12, 12, 4, 7, 7, padH: 3, padW: 3)));
+        Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 3, 12, 12, 4, 7, 7, padH: 3, padW: 3)));
+        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 4, 12, 12, 4, 7, 7, padH: 3, padW: 3)));
+    }
+}
+
+/// <summary>The blocked direct kernels split over threads: by images, by output channels within an image, uneven chunks.</summary>
+[Collection(Support.SerialCollection.Name)]
+public class ConvDirectThreadingTests
+{
+    public static TheoryData<string, int, int, int, int, int, int, int> Shapes => new()
+    {
+        // name, batch, in channels, size, out channels, kernel, padding, threads
+        { "LeNet-5 conv1, 5 images over 3 threads", 5, 1, 28, 6, 5, 2, 3 },
+        { "LeNet-5 conv2, 5 images over 2 threads", 5, 6, 14, 16, 5, 0, 2 },
+        { "one image, channels split over 3 threads", 1, 3, 40, 7, 3, 1, 3 },
+        { "two images, 16-lane rows, over 4 threads", 2, 2, 37, 5, 3, 1, 4 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesReference(string name, int n, int c, int size, int o, int k, int pad, int threads)
+    {
+        var g = ConvGeometry.Create(n, c, size, size, o, k, k, padH: pad, padW: pad);
+        var x = ConvCases.Random(n * g.InputImageSize, 21);
+        var w = ConvCases.Random((int)g.WeightCount, 22);
+        var b = ConvCases.Random(o, 23);
+        var dy = ConvCases.Random(n * g.OutputImageSize, 24);
+        float[] yRef = new float[dy.Length], dxRef = new float[x.Length], dwRef = new float[w.Length], dbRef = new float[o];
+        ConvReference.Forward(g, x, w, b, yRef);
+        ConvReference.BackwardData(g, dy, w, dxRef);
+        ConvReference.BackwardFilter(g, x, dy, dwRef, dbRef);
+        Assert.True(ConvDirect.BlockedForward(g) && ConvDirect.TryDataGradientAsForward(g, out _), name);
+
+        float[] y = new float[dy.Length], dx = new float[x.Length], dw = new float[w.Length], db = new float[o];
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = threads;
+            Assert.True(g.Macs >= 2 * CpuParallel.MinWorkPerThread, $"{name}: too little work to split");
+            ConvDirect.Forward(g, x, w, b, y);
+            ConvDirect.BackwardData(g, dy, w, dx);
+            ConvDirect.BackwardFilter(g, x, dy, dw, db);
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+        long taps = (long)c * k * k;
+        ConvCases.AssertClose(yRef, y, taps, $"{name} forward");
+        ConvCases.AssertClose(dxRef, dx, (long)o * k * k, $"{name} ∇data");
+        ConvCases.AssertClose(dwRef, dw, (long)n * g.OutHeight * g.OutWidth, $"{name} ∇filter");
+        ConvCases.AssertClose(dbRef, db, (long)n * g.OutHeight * g.OutWidth, $"{name} ∇bias");
     }
 }

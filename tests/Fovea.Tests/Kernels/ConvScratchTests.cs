@@ -18,7 +18,9 @@ public class ConvScratchTests
     public static TheoryData<string, int, int, int, int, int, int, int> Shapes => new()
     {
         // name, batch, in channels, size, out channels, kernel, stride, padding
-        { "im2col", 2, 3, 20, 8, 5, 1, 2 },
+        { "im2col", 2, 8, 20, 8, 5, 1, 2 }, // 200 products per output: unfolded
+        { "direct padded", 2, 3, 20, 8, 5, 1, 2 }, // 75: bordered copies, the data gradient's flipped filters
+        { "direct unpadded", 3, 6, 14, 16, 5, 1, 0 }, // LeNet-5's second: its data gradient (400 products) unfolds
         { "im2col strided", 3, 4, 23, 6, 3, 2, 1 },
         { "winograd by filters", 2, 64, 8, 64, 3, 1, 1 }, // 8 tiles: chunks of filters side by side
         { "winograd by blocks", 2, 16, 34, 16, 3, 1, 1 }, // 162 tiles: blocks of tiles side by side

@@ -36,7 +36,7 @@ public sealed partial class CpuBackend
     {
         float[] fdy = F(dy), fw = F(w), fdx = F(dx);
         CheckConvBuffers(g, fdx, fw, null, fdy);
-        if (ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Direct) ConvDirect.BackwardData(g, fdy, fw, fdx);
+        if (ConvAlgorithmChooser.ChooseBackwardData(g) == ConvAlgorithm.Direct) ConvDirect.BackwardData(g, fdy, fw, fdx);
         else ConvIm2col.BackwardData(g, fdy, fw, fdx);
     }
 
@@ -46,7 +46,7 @@ public sealed partial class CpuBackend
         float[] fx = F(x), fdy = F(dy), fdw = F(dw);
         float[]? fdb = dbias is null ? null : F(dbias);
         CheckConvBuffers(g, fx, fdw, fdb, fdy);
-        if (ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Direct) ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb);
+        if (ConvAlgorithmChooser.ChooseBackwardFilter(g) == ConvAlgorithm.Direct) ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb);
         else ConvIm2col.BackwardFilter(g, fx, fdy, fdw, fdb);
     }
 

@@ -31,27 +31,51 @@ internal static class ConvAlgorithmChooser
     /// </summary>
     internal const double FftCostFactor = 4;
 
+    /// <summary>
+    /// Most multiply-adds per output (Cg·KH·KW) for which the blocked direct kernels (<see cref="ConvDirect"/>) beat
+    /// unfolding at unit stride: below it the column matrix, KH·KW copies of the image, costs more to write than the
+    /// short products save. Medians of 11 alternated runs (ms, direct vs im2col, 1 thread | 2 threads, 2-core EPYC),
+    /// forward / data gradient / filter gradient: LeNet-5 at batch 64, 1 → 6 5x5 (25 taps): 0.15 vs 0.64, –, 0.28 vs
+    /// 0.80 | 0.12 vs 0.48, –, 0.14 vs 0.44; 6 → 16 5x5 (150; its data gradient sums 400): 0.78 vs 0.89, 1.06 vs 0.75,
+    /// 1.11 vs 1.49 | 0.37 vs 0.48, 0.51 vs 0.43, 0.63 vs 0.85; 8x16x32x32 → 16 3x3 (144): 0.33 vs 0.59, 0.33 vs
+    /// 0.68, 0.69 vs 0.98; 1x3x224x224 → 64 3x3 (27): 1.7 vs 2.0 | 0.76 vs 2.35; 8x32x56x56 → 32 3x3 (288) was
+    /// even or worse (4.9 vs 4.1, 4.9 vs 3.5, 8.8 vs 5.8 | 2.2 vs 2.4, 2.2 vs 2.0, 4.2 vs 4.8), 1x64x27x27 → 192 5x5
+    /// (1,600) 2-4x worse.
+    /// </summary>
+    internal const int DirectMaxTaps = 160;
+
     public static ConvAlgorithm Choose(in ConvGeometry g)
     {
         // 1x1 at unit stride reads no window (unpadded, it is one GEMM as it lies); depthwise has no channel sum
         // for a GEMM to exploit, so unfolding would only copy.
-        if (g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1) return ConvAlgorithm.Direct;
-        if (g.Groups > 1 && g.Groups == g.InChannels) return ConvAlgorithm.Direct;
+        if (ReadsNoWindow(g) || IsDepthwise(g)) return ConvAlgorithm.Direct;
         if (ConvWinograd.Unsupported(g) is null && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
             && ConvWinograd.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Winograd;
         if (ConvFft.Unsupported(g) is null && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
             && FftCostFactor * ConvFft.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Fft;
+        if (ShortSum(g) && ConvDirect.BlockedForward(g)) return ConvAlgorithm.Direct;
         return ConvAlgorithm.Im2colGemm;
     }
 
     /// <summary>
-    /// The algorithm of both backward passes: FFT and Winograd shapes fall back to im2col, whose transforms are
-    /// written for the forward pass only.
+    /// The data gradient's algorithm (FFT and Winograd shapes take im2col, their transforms being written for the
+    /// forward pass only): direct where the forward pass it amounts to sums few products (Og·KH·KW, not Cg·KH·KW).
     /// </summary>
-    public static ConvAlgorithm ChooseBackward(in ConvGeometry g) =>
-        Choose(g) == ConvAlgorithm.Direct ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
+    public static ConvAlgorithm ChooseBackwardData(in ConvGeometry g) =>
+        ReadsNoWindow(g) || IsDepthwise(g) || (ConvDirect.TryDataGradientAsForward(g, out var asForward) && ShortSum(asForward))
+            ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
+
+    /// <summary>The filter gradient's algorithm: direct where the forward's sum is short.</summary>
+    public static ConvAlgorithm ChooseBackwardFilter(in ConvGeometry g) =>
+        ReadsNoWindow(g) || IsDepthwise(g) || (ShortSum(g) && ConvDirect.BlockedFilter(g)) ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
+
+    private static bool ReadsNoWindow(in ConvGeometry g) => g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1;
+
+    private static bool IsDepthwise(in ConvGeometry g) => g.Groups > 1 && g.Groups == g.InChannels;
+
+    private static bool ShortSum(in ConvGeometry g) => (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth <= DirectMaxTaps;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the algorithm when it cannot compute this geometry.</summary>
     public static void EnsureSupported(ConvAlgorithm algorithm, in ConvGeometry g)

@@ -8,14 +8,29 @@ namespace Fovea.Backends.Cpu;
 /// shapes where im2col would mostly copy: depthwise convolutions and 1x1 kernels (which, unpadded at unit
 /// stride, are a matrix product as they lie and go straight to GEMM).
 /// </summary>
-internal static class ConvDirect
+internal static partial class ConvDirect
 {
+    /// <summary>The <see cref="ScratchPool"/> buffers each pass holds at once, by the path it takes.</summary>
+    internal static int[] ForwardScratch(in ConvGeometry g) =>
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : BlockedForward(g) ? BlockedForwardScratch(g) : [];
+
+    internal static int[] DataScratch(in ConvGeometry g) =>
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : TryDataGradientAsForward(g, out _) ? BlockedDataScratch(g) : [];
+
+    internal static int[] FilterScratch(in ConvGeometry g) =>
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.FilterScratch(g) : BlockedFilter(g) ? BlockedFilterScratch(g) : [];
+
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
         if (!ConvIm2col.NeedsUnfold(g))
         {
             ConvIm2col.Forward(g, x, w, bias, y);
+            return;
+        }
+        if (BlockedForward(g))
+        {
+            ForwardBlocked(g, x, w, bias, y);
             return;
         }
         var geo = g;
@@ -60,6 +75,11 @@ internal static class ConvDirect
         if (!ConvIm2col.NeedsUnfold(g))
         {
             ConvIm2col.BackwardData(g, dy, w, dx);
+            return;
+        }
+        if (TryDataGradientAsForward(g, out var asForward))
+        {
+            BackwardDataBlocked(g, asForward, dy, w, dx);
             return;
         }
         var geo = g;
@@ -109,6 +129,11 @@ internal static class ConvDirect
         if (!ConvIm2col.NeedsUnfold(g))
         {
             ConvIm2col.BackwardFilter(g, x, dy, dw, db);
+            return;
+        }
+        if (BlockedFilter(g))
+        {
+            BackwardFilterBlocked(g, x, dy, dw, db);
             return;
         }
         var geo = g;

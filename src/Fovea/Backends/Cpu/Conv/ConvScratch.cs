@@ -14,14 +14,14 @@ internal static class ConvScratch
             ConvAlgorithm.Winograd => ConvWinograd.Scratch(g),
             ConvAlgorithm.Fft => ConvFft.Scratch(g),
             ConvAlgorithm.Im2colGemm => ConvIm2col.ImageScratch(g),
-            _ => [],
+            _ => ConvDirect.ForwardScratch(g),
         };
 
     /// <summary>The data-gradient pass.</summary>
     public static int[] BackwardData(in ConvGeometry g) =>
-        ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.ImageScratch(g) : [];
+        ConvAlgorithmChooser.ChooseBackwardData(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.ImageScratch(g) : ConvDirect.DataScratch(g);
 
     /// <summary>The filter-gradient pass.</summary>
     public static int[] BackwardFilter(in ConvGeometry g) =>
-        ConvAlgorithmChooser.ChooseBackward(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.FilterScratch(g) : [];
+        ConvAlgorithmChooser.ChooseBackwardFilter(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.FilterScratch(g) : ConvDirect.FilterScratch(g);
 }
