@@ -25,6 +25,8 @@ internal static class ConvCases
         ["asymmetric padding 3x4"] = G(2, 3, 8, 9, 4, 3, 4) with { PadTop = 2, PadLeft = 0, PadBottom = 1, PadRight = 3 },
         ["dilation 2"] = G(2, 3, 11, 10, 4, 3, 3, pad: 2, dil: 2),
         ["groups 2"] = G(3, 4, 7, 8, 6, 3, 3, pad: 1, groups: 2),
+        ["groups 2, 16 outputs each"] = G(2, 4, 9, 9, 32, 3, 3, pad: 1, groups: 2),
+        ["16 outputs 5x5, 3 wide"] = G(2, 3, 7, 7, 16, 5, 5),
         ["depthwise"] = G(2, 6, 9, 8, 6, 3, 3, pad: 1, groups: 6),
         ["depthwise x2 stride 2"] = G(1, 4, 10, 11, 8, 3, 3, stride: 2, pad: 1, groups: 4),
         ["1-D k5"] = G(3, 4, 1, 50, 5, 1, 5) with { PadLeft = 2, PadRight = 2 },
@@ -313,6 +315,8 @@ public class ConvDirectThreadingTests
         { "LeNet-5 conv2, 5 images over 2 threads", 5, 6, 14, 16, 5, 0, 2 },
         { "one image, channels split over 3 threads", 1, 3, 40, 7, 3, 1, 3 },
         { "two images, 16-lane rows, over 4 threads", 2, 2, 37, 5, 3, 1, 4 },
+        { "one image, 32 channels in lanes over 3 threads", 1, 3, 20, 32, 3, 1, 3 },
+        { "16 channels in lanes, 3 images over 2 threads", 3, 5, 11, 16, 3, 1, 2 },
     };
 
     [Theory]
@@ -328,7 +332,7 @@ public class ConvDirectThreadingTests
         ConvReference.Forward(g, x, w, b, yRef);
         ConvReference.BackwardData(g, dy, w, dxRef);
         ConvReference.BackwardFilter(g, x, dy, dwRef, dbRef);
-        Assert.True(ConvDirect.BlockedForward(g) && ConvDirect.TryDataGradientAsForward(g, out _), name);
+        Assert.True(ConvDirect.Tiled(g) && ConvDirect.TryDataGradientAsForward(g, out _), name);
 
         float[] y = new float[dy.Length], dx = new float[x.Length], dw = new float[w.Length], db = new float[o];
         int saved = CpuParallel.Threads;

@@ -55,7 +55,7 @@ internal static class ConvAlgorithmChooser
         if (ConvFft.Unsupported(g) is null && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
             && FftCostFactor * ConvFft.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Fft;
-        if (ShortSum(g) && ConvDirect.BlockedForward(g)) return ConvAlgorithm.Direct;
+        if (ShortSum(g) && ConvDirect.Tiled(g)) return ConvAlgorithm.Direct;
         return ConvAlgorithm.Im2colGemm;
     }
 
@@ -69,7 +69,7 @@ internal static class ConvAlgorithmChooser
 
     /// <summary>The filter gradient's algorithm: direct where the forward's sum is short.</summary>
     public static ConvAlgorithm ChooseBackwardFilter(in ConvGeometry g) =>
-        ReadsNoWindow(g) || IsDepthwise(g) || (ShortSum(g) && ConvDirect.BlockedFilter(g)) ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
+        ReadsNoWindow(g) || IsDepthwise(g) || (ShortSum(g) && ConvDirect.Tiled(g)) ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
 
     private static bool ReadsNoWindow(in ConvGeometry g) => g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1;
 

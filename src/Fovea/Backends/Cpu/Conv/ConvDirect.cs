@@ -12,13 +12,13 @@ internal static partial class ConvDirect
 {
     /// <summary>The <see cref="ScratchPool"/> buffers each pass holds at once, by the path it takes.</summary>
     internal static int[] ForwardScratch(in ConvGeometry g) =>
-        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : BlockedForward(g) ? BlockedForwardScratch(g) : [];
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : Tiled(g) ? TiledForwardScratch(g) : [];
 
     internal static int[] DataScratch(in ConvGeometry g) =>
-        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : TryDataGradientAsForward(g, out _) ? BlockedDataScratch(g) : [];
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : TryDataGradientAsForward(g, out _) ? TiledDataScratch(g) : [];
 
     internal static int[] FilterScratch(in ConvGeometry g) =>
-        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.FilterScratch(g) : BlockedFilter(g) ? BlockedFilterScratch(g) : [];
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.FilterScratch(g) : Tiled(g) ? TiledFilterScratch(g) : [];
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
@@ -28,9 +28,9 @@ internal static partial class ConvDirect
             ConvIm2col.Forward(g, x, w, bias, y);
             return;
         }
-        if (BlockedForward(g))
+        if (Tiled(g))
         {
-            ForwardBlocked(g, x, w, bias, y);
+            ForwardTiled(g, x, w, bias, y);
             return;
         }
         var geo = g;
@@ -79,7 +79,7 @@ internal static partial class ConvDirect
         }
         if (TryDataGradientAsForward(g, out var asForward))
         {
-            BackwardDataBlocked(g, asForward, dy, w, dx);
+            BackwardDataTiled(g, asForward, dy, w, dx);
             return;
         }
         var geo = g;
@@ -131,9 +131,9 @@ internal static partial class ConvDirect
             ConvIm2col.BackwardFilter(g, x, dy, dw, db);
             return;
         }
-        if (BlockedFilter(g))
+        if (Tiled(g))
         {
-            BackwardFilterBlocked(g, x, dy, dw, db);
+            BackwardFilterTiled(g, x, dy, dw, db);
             return;
         }
         var geo = g;

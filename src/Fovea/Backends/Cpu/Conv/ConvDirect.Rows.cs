@@ -16,12 +16,11 @@ internal static partial class ConvDirect
 {
     private const int TileRows = 4, TileTaps = 4;
 
-    /// <summary>Unit stride and an output row of at least 4 (the narrowest vector).</summary>
-    internal static bool BlockedForward(in ConvGeometry g) =>
-        g.StrideH == 1 && g.StrideW == 1 && LaneWidth.Fitting(g.OutWidth) > 0;
+    /// <summary>Row tiles need unit stride and an output row of at least 4 (the narrowest vector).</summary>
+    private static bool ByRows(in ConvGeometry g) => g.StrideH == 1 && g.StrideW == 1 && LaneWidth.Fitting(g.OutWidth) > 0;
 
-    /// <summary>The filter gradient needs the same: its vectors run along output rows.</summary>
-    internal static bool BlockedFilter(in ConvGeometry g) => BlockedForward(g);
+    /// <summary>True when a tiled kernel takes this shape's forward and filter gradient: by channels where it can, else by rows.</summary>
+    internal static bool Tiled(in ConvGeometry g) => ByChannels(g) || ByRows(g);
 
     /// <summary>
     /// dx = dy correlated with each filter flipped in both axes, in and out channels swapped, dy padded by the dilated
@@ -43,7 +42,7 @@ internal static partial class ConvDirect
             PadRight = ew - g.PadRight,
         };
         return g.StrideH == 1 && g.StrideW == 1 && asForward.PadTop >= 0 && asForward.PadBottom >= 0
-            && asForward.PadLeft >= 0 && asForward.PadRight >= 0 && BlockedForward(asForward);
+            && asForward.PadLeft >= 0 && asForward.PadRight >= 0 && Tiled(asForward);
     }
 
     /// <summary>
@@ -70,47 +69,55 @@ internal static partial class ConvDirect
         }
     }
 
-    /// <summary>Work items of the blocked forward: per image, as many output-channel ranges as keep every thread busy.</summary>
-    private static (int Items, int PerImage, int Chunks) ForwardSplit(in ConvGeometry g)
+    /// <summary>Work items of a tiled forward: per image, as many ranges of its <paramref name="units"/> (channels or tiles of them) as keep every thread busy.</summary>
+    private static (int Items, int PerImage, int Chunks) ForwardSplit(in ConvGeometry g, int units)
     {
         int threads = CpuParallel.Threads;
-        int perImage = g.Batch >= threads ? 1 : Math.Min(g.OutChannels, (threads + Math.Max(1, g.Batch) - 1) / Math.Max(1, g.Batch));
+        int perImage = g.Batch >= threads ? 1 : Math.Min(units, (threads + Math.Max(1, g.Batch) - 1) / Math.Max(1, g.Batch));
         int items = g.Batch * perImage;
         return (items, perImage, Math.Max(1, Math.Min(threads, items)));
     }
 
-    /// <summary>The <see cref="ScratchPool"/> buffers the blocked forward holds at once: a bordered image per running chunk.</summary>
-    internal static int[] BlockedForwardScratch(in ConvGeometry g)
+    /// <summary>The <see cref="ScratchPool"/> buffers a tiled forward holds at once.</summary>
+    internal static int[] TiledForwardScratch(in ConvGeometry g) => ByChannels(g) ? ByChannelsForwardScratch(g) : ByRowsForwardScratch(g);
+
+    /// <summary>By rows: a bordered image per running chunk.</summary>
+    private static int[] ByRowsForwardScratch(in ConvGeometry g)
     {
         var src = new Planes(g, 0);
-        var (_, _, chunks) = ForwardSplit(g);
+        var (_, _, chunks) = ForwardSplit(g, g.OutChannels);
         return src.Copied ? Enumerable.Repeat(src.Length, CpuParallel.Concurrency(chunks, g.Macs / chunks)).ToArray() : [];
     }
 
     /// <summary>The data gradient's buffers: the rearranged filters, then the forward's.</summary>
-    internal static int[] BlockedDataScratch(in ConvGeometry g)
+    internal static int[] TiledDataScratch(in ConvGeometry g)
     {
         TryDataGradientAsForward(g, out var t);
-        return [(int)g.WeightCount, .. BlockedForwardScratch(t)];
+        return [(int)g.WeightCount, .. TiledForwardScratch(t)];
     }
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
-    private static void ForwardBlocked(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    private static void ForwardTiled(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
+        if (ByChannels(g))
+        {
+            ForwardByChannels(g, x, w, bias, y);
+            return;
+        }
         switch (LaneWidth.Fitting(g.OutWidth))
         {
-            case 16: ForwardBlocked<Lanes16, Vector512<float>>(g, x, w, bias, y); break;
-            case 8: ForwardBlocked<Lanes8, Vector256<float>>(g, x, w, bias, y); break;
-            default: ForwardBlocked<Lanes4, Vector128<float>>(g, x, w, bias, y); break;
+            case 16: ForwardByRows<Lanes16, Vector512<float>>(g, x, w, bias, y); break;
+            case 8: ForwardByRows<Lanes8, Vector256<float>>(g, x, w, bias, y); break;
+            default: ForwardByRows<Lanes4, Vector128<float>>(g, x, w, bias, y); break;
         }
     }
 
-    private static void ForwardBlocked<TL, TV>(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    private static void ForwardByRows<TL, TV>(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
         where TL : struct, ILanes<TV> where TV : struct
     {
         var geo = g;
         var src = new Planes(g, 0);
-        var (items, perImage, chunks) = ForwardSplit(g);
+        var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels);
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
             int start = (int)((long)items * t / chunks), end = (int)((long)items * (t + 1) / chunks);
@@ -205,11 +212,11 @@ internal static partial class ConvDirect
     }
 
     // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W], when TryDataGradientAsForward holds
-    private static void BackwardDataBlocked(in ConvGeometry g, in ConvGeometry asForward, float[] dy, float[] w, float[] dx)
+    private static void BackwardDataTiled(in ConvGeometry g, in ConvGeometry asForward, float[] dy, float[] w, float[] dx)
     {
         float[] flipped = ScratchPool.Rent((int)g.WeightCount);
         FlipTranspose(g, w, flipped);
-        ForwardBlocked(asForward, dy, flipped, null, dx);
+        ForwardTiled(asForward, dy, flipped, null, dx);
         ScratchPool.Return(flipped);
     }
 
@@ -236,7 +243,9 @@ internal static partial class ConvDirect
     /// The filter gradient's buffers: per chunk after the first (which sums into dw) its partial gradient, all kept to
     /// the final sum, and, when the input is padded, the chunk's images with borders (the largest chunk's count).
     /// </summary>
-    internal static int[] BlockedFilterScratch(in ConvGeometry g)
+    internal static int[] TiledFilterScratch(in ConvGeometry g) => ByChannels(g) ? ByChannelsFilterScratch(g) : ByRowsFilterScratch(g);
+
+    private static int[] ByRowsFilterScratch(in ConvGeometry g)
     {
         int chunks = FilterChunks(g), images = (g.Batch + chunks - 1) / chunks;
         var src = new Planes(g, 0);
@@ -250,18 +259,23 @@ internal static partial class ConvDirect
     }
 
     // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
-    private static void BackwardFilterBlocked(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
+    private static void BackwardFilterTiled(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
     {
+        if (ByChannels(g))
+        {
+            BackwardFilterByChannels(g, x, dy, dw, db);
+            return;
+        }
         switch (LaneWidth.Fitting(g.OutWidth))
         {
-            case 16: BackwardFilterBlocked<Lanes16, Vector512<float>>(g, x, dy, dw); break;
-            case 8: BackwardFilterBlocked<Lanes8, Vector256<float>>(g, x, dy, dw); break;
-            default: BackwardFilterBlocked<Lanes4, Vector128<float>>(g, x, dy, dw); break;
+            case 16: BackwardFilterByRows<Lanes16, Vector512<float>>(g, x, dy, dw); break;
+            case 8: BackwardFilterByRows<Lanes8, Vector256<float>>(g, x, dy, dw); break;
+            default: BackwardFilterByRows<Lanes4, Vector128<float>>(g, x, dy, dw); break;
         }
         if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
     }
 
-    private static void BackwardFilterBlocked<TL, TV>(in ConvGeometry g, float[] x, float[] dy, float[] dw)
+    private static void BackwardFilterByRows<TL, TV>(in ConvGeometry g, float[] x, float[] dy, float[] dw)
         where TL : struct, ILanes<TV> where TV : struct
     {
         var geo = g;
