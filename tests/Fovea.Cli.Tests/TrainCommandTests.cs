@@ -144,9 +144,12 @@ public class TrainCommandTests(TrainedRun run) : IClassFixture<TrainedRun>
         JsonElement Line(string d) => JsonDocument.Parse(File.ReadAllLines(Path.Combine(d, "metrics.jsonl")).Single()).RootElement;
         var a = Line(one);
         var b = Line(two);
-        // Averaged replica gradients equal the whole batch's up to float rounding.
-        Assert.Equal(a.GetProperty("train_loss").GetDouble(), b.GetProperty("train_loss").GetDouble(), 3);
-        Assert.Equal(a.GetProperty("test_accuracy").GetDouble(), b.GetProperty("test_accuracy").GetDouble(), 2);
+        // Averaged replica gradients equal the whole batch's up to float rounding (DataParallelTests hold a step to
+        // that), but over an epoch rounding can tip a discrete choice (a max-pool tie, a ReLU at zero) one way or the
+        // other: a single model run with 2 or with 4 kernel threads also ends at train loss 1.33176 or 1.33303 and
+        // test accuracy 0.909 or 0.9245. Either is the same training; a wrong averaging lands far from both.
+        Assert.Equal(a.GetProperty("train_loss").GetDouble(), b.GetProperty("train_loss").GetDouble(), 0.005);
+        Assert.Equal(a.GetProperty("test_accuracy").GetDouble(), b.GetProperty("test_accuracy").GetDouble(), 0.03);
     }
 
     [Fact]

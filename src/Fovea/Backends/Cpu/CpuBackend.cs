@@ -43,11 +43,20 @@ public sealed partial class CpuBackend : IBackend
     public void ScatterStrided(Storage source, ReadOnlySpan<int> shape, Storage destination, int offset, ReadOnlySpan<int> strides) =>
         StridedCopy.Scatter(F(source), shape, F(destination), offset, strides);
 
-    public void Unary(UnaryOp op, Storage x, Storage y, int n, float alpha) =>
-        UnaryKernels.Forward(op, F(x).AsSpan(0, n), F(y).AsSpan(0, n), alpha);
+    // Element-wise passes stream memory: a large one is split into contiguous chunks over the threads (each element
+    // is computed alone, so the result does not depend on the split).
+    public void Unary(UnaryOp op, Storage x, Storage y, int n, float alpha)
+    {
+        float[] fx = F(x), fy = F(y);
+        CpuParallel.ForChunks(n, UnaryKernels.WorkPerElement, (s, e) => UnaryKernels.Forward(op, fx.AsSpan(s, e - s), fy.AsSpan(s, e - s), alpha));
+    }
 
-    public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha) =>
-        UnaryKernels.Backward(op, F(x).AsSpan(0, n), F(y).AsSpan(0, n), F(dy).AsSpan(0, n), F(dx).AsSpan(0, n), alpha);
+    public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha)
+    {
+        float[] fx = F(x), fy = F(y), fdy = F(dy), fdx = F(dx);
+        CpuParallel.ForChunks(n, UnaryKernels.WorkPerElement, (s, e) =>
+            UnaryKernels.Backward(op, fx.AsSpan(s, e - s), fy.AsSpan(s, e - s), fdy.AsSpan(s, e - s), fdx.AsSpan(s, e - s), alpha));
+    }
 
     public void Binary(BinaryOp op, Storage a, int aOffset, ReadOnlySpan<int> aStrides, Storage b, int bOffset, ReadOnlySpan<int> bStrides,
         ReadOnlySpan<int> shape, Storage y) =>
