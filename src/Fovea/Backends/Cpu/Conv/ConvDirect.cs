@@ -3,10 +3,11 @@ using System.Numerics.Tensors;
 namespace Fovea.Backends.Cpu;
 
 /// <summary>
-/// Convolution as the sum of products, with no unfolding: for each kernel tap, a whole output row is a scaled
-/// input row (an axpy, vectorised along the output width at unit stride). No extra memory, so it suits the
-/// shapes where im2col would mostly copy: depthwise convolutions and 1x1 kernels (which, unpadded at unit
-/// stride, are a matrix product as they lie and go straight to GEMM).
+/// Convolution as the sum of products, with no unfolding. It suits the shapes where im2col would mostly copy:
+/// depthwise convolutions, 1x1 kernels (which, unpadded at unit stride, are a matrix product as they lie and go
+/// straight to GEMM) and short channel sums such as LeNet-5's. At unit stride the tiled kernels run, register tiles
+/// by output rows (ConvDirect.Rows.cs) or with output channels in the lanes (ConvDirect.Channels.cs); the loops
+/// here are the general path (any stride), each tap scaling a whole input row into an output row (an axpy).
 /// </summary>
 internal static partial class ConvDirect
 {
