@@ -112,6 +112,8 @@ public class PoolTests
     [Theory]
     [InlineData(2, 8, 10)]
     [InlineData(2, 56, 56)]
+    [InlineData(2, 28, 28)]
+    [InlineData(2, 9, 37)]
     [InlineData(3, 13, 11)]
     [InlineData(3, 55, 55)]
     public void FastMaxPoolsMatchTheReferenceLoop(int k, int h, int w)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Fovea.Backends.Cpu;
 
@@ -34,6 +35,7 @@ internal static class Pool2d
             var ap = argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane);
             switch (fastKernel)
             {
+                case 2 when Avx2.IsSupported: Max2x2(xp, w, oh, ow, yp, ap); break;
                 case 2 or 3: MaxStride2(xp, w, fastKernel, oh, ow, yp, ap); break;
                 default:
                     if (kind == PoolKind.Max) MaxPlane(g, xp, yp, ap);
@@ -154,6 +156,79 @@ internal static class Pool2d
                 if (keep) argmax[o + j] = at;
             }
         }
+    }
+
+    /// <summary>
+    /// Unpadded 2x2 max pooling with stride 2 (every window whole), eight outputs at a time: each input row's 16 floats
+    /// are split into even and odd columns, so the four taps are four vectors taken in row-major order with
+    /// <see cref="Take"/>'s rule as lane-wise selects. LeNet-5's first pool (256x6x28x28) ran 1.15 ms a batch on
+    /// one thread with <see cref="MaxStride2"/>'s four lanes, most of it shuffling one tap at a time.
+    /// </summary>
+    private static unsafe void Max2x2(ReadOnlySpan<float> x, int w, int oh, int ow, Span<float> y, Span<long> argmax)
+    {
+        bool keep = !argmax.IsEmpty;
+        var columns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        fixed (float* xp = x, yp = y)
+        fixed (long* ap = argmax)
+        {
+            for (int i = 0; i < oh; i++)
+            {
+                int top = 2 * i * w, o = i * ow, j = 0;
+                // Eight outputs read columns 2j .. 2j + 15, inside the row while j + 8 <= ow (2·ow <= w). A row's last
+                // group starts at ow − 8, overlapping the one before: those outputs are written twice, the same.
+                for (int next = 0; ow >= 8 && j < ow; j = next)
+                {
+                    j = Math.Min(next, ow - 8);
+                    next = j + 8;
+                    float* t = xp + top + 2 * j;
+                    var (max, topOdd) = EvenOdd(t);
+                    var (bottomEven, bottomOdd) = EvenOdd(t + w);
+                    var at = Vector256<int>.Zero;
+                    TakeLanes(topOdd, 1, ref max, ref at);
+                    TakeLanes(bottomEven, w, ref max, ref at);
+                    TakeLanes(bottomOdd, w + 1, ref max, ref at);
+                    max.Store(yp + o + j);
+                    if (keep)
+                    {
+                        var (low, high) = Vector256.Widen(at + columns + Vector256.Create(top + 2 * j));
+                        low.Store(ap + o + j);
+                        high.Store(ap + o + j + 4);
+                    }
+                }
+                for (; j < ow; j++)
+                {
+                    int start = top + 2 * j;
+                    float m = x[start];
+                    int at = start;
+                    Take(x[start + 1], start + 1, ref m, ref at);
+                    Take(x[start + w], start + w, ref m, ref at);
+                    Take(x[start + w + 1], start + w + 1, ref m, ref at);
+                    y[o + j] = m;
+                    if (keep) argmax[o + j] = at;
+                }
+            }
+        }
+    }
+
+    /// <summary>The even and the odd columns of the 16 floats at p, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) EvenOdd(float* p)
+    {
+        var a = Avx.LoadVector256(p);
+        var b = Avx.LoadVector256(p + 8);
+        // shufps picks within 128-bit halves (a0 a2 b0 b2 | a4 a6 b4 b6); the 64-bit permute puts the halves in order.
+        var even = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+        var odd = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        return (even, odd);
+    }
+
+    /// <summary><see cref="Take"/> in every lane: v replaces the maximum where greater or NaN, and its tap offset the index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TakeLanes(Vector256<float> v, int offset, ref Vector256<float> max, ref Vector256<int> at)
+    {
+        var take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(take, v, max);
+        at = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(offset), at);
     }
 
     /// <summary>Lanes 0, 2, 4, 6 of the 8 floats.</summary>
