@@ -114,6 +114,8 @@ public class PoolTests
     [InlineData(2, 56, 56)]
     [InlineData(2, 28, 28)]
     [InlineData(2, 9, 37)]
+    [InlineData(2, 10, 10)]
+    [InlineData(2, 7, 13)]
     [InlineData(3, 13, 11)]
     [InlineData(3, 55, 55)]
     public void FastMaxPoolsMatchTheReferenceLoop(int k, int h, int w)
