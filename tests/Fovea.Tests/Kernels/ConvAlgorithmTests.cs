@@ -176,6 +176,33 @@ public class ConvAlgorithmTests
         ConvCases.AssertClose(dbRef, ((CpuStorage)db).Floats, filterFanIn, $"∇bias {name}");
     }
 
+    [Theory]
+    [InlineData("3x3 pad 1, batch 3")]
+    [InlineData("3x3 pad 0, batch 1")]
+    [InlineData("3x3 16 channels, batch 1")]
+    [InlineData("3x3 16->20 channels, batch 3")]
+    public void WinogradDataGradientMatchesReference(string name)
+    {
+        var g = ConvCases.All[name];
+        var w = ConvCases.Random((int)g.WeightCount, 16);
+        var dy = ConvCases.Random(g.Batch * g.OutputImageSize, 17);
+        var dxRef = new float[g.Batch * g.InputImageSize];
+        ConvReference.BackwardData(g, dy, w, dxRef);
+        float[] dx = [.. Enumerable.Repeat(float.NaN, dxRef.Length)];
+        ConvWinograd.BackwardData(g, dy, w, dx);
+        ConvCases.AssertClose(dxRef, dx, g.OutChannelsPerGroup * 9, $"Winograd ∇data {name}");
+    }
+
+    [Fact]
+    public void TheBenchmarkLayersDataGradientGoesToWinograd()
+    {
+        var g = ConvGeometry.Create(8, 128, 56, 56, 128, 3, 3, padH: 1, padW: 1);
+        Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.ChooseBackwardData(g));
+        Assert.Equal(ConvAlgorithm.Im2colGemm, ConvAlgorithmChooser.ChooseBackwardFilter(g));
+        // Strided layers have no forward pass to stand for their data gradient.
+        Assert.Equal(ConvAlgorithm.Im2colGemm, ConvAlgorithmChooser.ChooseBackwardData(ConvGeometry.Create(8, 64, 56, 56, 128, 3, 3, 2, 2, 1, 1)));
+    }
+
     [Fact]
     public void ParallelBatchSplitMatchesReference()
     {
@@ -332,7 +359,7 @@ public class ConvDirectThreadingTests
         ConvReference.Forward(g, x, w, b, yRef);
         ConvReference.BackwardData(g, dy, w, dxRef);
         ConvReference.BackwardFilter(g, x, dy, dwRef, dbRef);
-        Assert.True(ConvDirect.Tiled(g) && ConvDirect.TryDataGradientAsForward(g, out _), name);
+        Assert.True(ConvDirect.Tiled(g) && ConvDirect.TiledData(g, out _), name);
 
         float[] y = new float[dy.Length], dx = new float[x.Length], dw = new float[w.Length], db = new float[o];
         int saved = CpuParallel.Threads;

@@ -36,8 +36,12 @@ public sealed partial class CpuBackend
     {
         float[] fdy = F(dy), fw = F(w), fdx = F(dx);
         CheckConvBuffers(g, fdx, fw, null, fdy);
-        if (ConvAlgorithmChooser.ChooseBackwardData(g) == ConvAlgorithm.Direct) ConvDirect.BackwardData(g, fdy, fw, fdx);
-        else ConvIm2col.BackwardData(g, fdy, fw, fdx);
+        switch (ConvAlgorithmChooser.ChooseBackwardData(g))
+        {
+            case ConvAlgorithm.Direct: ConvDirect.BackwardData(g, fdy, fw, fdx); break;
+            case ConvAlgorithm.Winograd: ConvWinograd.BackwardData(g, fdy, fw, fdx); break;
+            default: ConvIm2col.BackwardData(g, fdy, fw, fdx); break;
+        }
     }
 
     // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, C/groups, KH, KW], db [O] when given

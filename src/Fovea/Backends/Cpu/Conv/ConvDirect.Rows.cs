@@ -23,29 +23,6 @@ internal static partial class ConvDirect
     internal static bool Tiled(in ConvGeometry g) => ByChannels(g) || ByRows(g);
 
     /// <summary>
-    /// dx = dy correlated with each filter flipped in both axes, in and out channels swapped, dy padded by the dilated
-    /// kernel less the forward padding on each side (at unit stride the output then has the input's size). A forward
-    /// padding of the whole kernel or more would need negative padding, which the blocked kernel does not do.
-    /// </summary>
-    internal static bool TryDataGradientAsForward(in ConvGeometry g, out ConvGeometry asForward)
-    {
-        int eh = g.EffectiveKernelH - 1, ew = g.EffectiveKernelW - 1;
-        asForward = g with
-        {
-            InChannels = g.OutChannels,
-            InHeight = g.OutHeight,
-            InWidth = g.OutWidth,
-            OutChannels = g.InChannels,
-            PadTop = eh - g.PadTop,
-            PadBottom = eh - g.PadBottom,
-            PadLeft = ew - g.PadLeft,
-            PadRight = ew - g.PadRight,
-        };
-        return g.StrideH == 1 && g.StrideW == 1 && asForward.PadTop >= 0 && asForward.PadBottom >= 0
-            && asForward.PadLeft >= 0 && asForward.PadRight >= 0 && Tiled(asForward);
-    }
-
-    /// <summary>
     /// Where a kernel reads an image: x itself when it needs no border, else a copy with zero borders (the padding,
     /// and on the right whatever more the kernel's last vector reads).
     /// </summary>
@@ -92,9 +69,12 @@ internal static partial class ConvDirect
     /// <summary>The data gradient's buffers: the rearranged filters, then the forward's.</summary>
     internal static int[] TiledDataScratch(in ConvGeometry g)
     {
-        TryDataGradientAsForward(g, out var t);
+        ConvDataGradient.TryAsForward(g, out var t);
         return [(int)g.WeightCount, .. TiledForwardScratch(t)];
     }
+
+    /// <summary>The data gradient as a tiled forward pass (<see cref="ConvDataGradient"/>): unit stride and a shape the tiles take.</summary>
+    internal static bool TiledData(in ConvGeometry g, out ConvGeometry asForward) => ConvDataGradient.TryAsForward(g, out asForward) && Tiled(asForward);
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     private static void ForwardTiled(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
@@ -211,27 +191,9 @@ internal static partial class ConvDirect
         TL.Store(y1 + s3, c3);
     }
 
-    // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W], when TryDataGradientAsForward holds
-    private static void BackwardDataTiled(in ConvGeometry g, in ConvGeometry asForward, float[] dy, float[] w, float[] dx)
-    {
-        float[] flipped = ScratchPool.Rent((int)g.WeightCount);
-        FlipTranspose(g, w, flipped);
-        ForwardTiled(asForward, dy, flipped, null, dx);
-        ScratchPool.Return(flipped);
-    }
-
-    /// <summary>w [O, Cg, KH, KW] → per group [Cg, Og, KH, KW], each filter turned by 180°: the data gradient's filters.</summary>
-    private static void FlipTranspose(in ConvGeometry g, float[] w, float[] flipped)
-    {
-        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
-        for (int gi = 0; gi < g.Groups; gi++)
-            for (int ol = 0; ol < og; ol++)
-                for (int c = 0; c < cg; c++)
-                {
-                    int from = ((gi * og + ol) * cg + c) * taps, to = ((gi * cg + c) * og + ol) * taps;
-                    for (int t = 0; t < taps; t++) flipped[to + taps - 1 - t] = w[from + t];
-                }
-    }
+    // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W], when the data gradient is a tiled forward (ConvDataGradient)
+    private static void BackwardDataTiled(in ConvGeometry g, ConvGeometry asForward, float[] dy, float[] w, float[] dx) =>
+        ConvDataGradient.Run(g, w, turned => ForwardTiled(asForward, dy, turned, null, dx));
 
     private static int FilterChunks(in ConvGeometry g)
     {

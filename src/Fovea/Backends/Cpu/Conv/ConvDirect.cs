@@ -16,7 +16,7 @@ internal static partial class ConvDirect
         !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : Tiled(g) ? TiledForwardScratch(g) : [];
 
     internal static int[] DataScratch(in ConvGeometry g) =>
-        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : TryDataGradientAsForward(g, out _) ? TiledDataScratch(g) : [];
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : TiledData(g, out _) ? TiledDataScratch(g) : [];
 
     internal static int[] FilterScratch(in ConvGeometry g) =>
         !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.FilterScratch(g) : Tiled(g) ? TiledFilterScratch(g) : [];
@@ -78,7 +78,7 @@ internal static partial class ConvDirect
             ConvIm2col.BackwardData(g, dy, w, dx);
             return;
         }
-        if (TryDataGradientAsForward(g, out var asForward))
+        if (TiledData(g, out var asForward))
         {
             BackwardDataTiled(g, asForward, dy, w, dx);
             return;

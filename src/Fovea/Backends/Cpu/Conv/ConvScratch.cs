@@ -19,7 +19,12 @@ internal static class ConvScratch
 
     /// <summary>The data-gradient pass.</summary>
     public static int[] BackwardData(in ConvGeometry g) =>
-        ConvAlgorithmChooser.ChooseBackwardData(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.ImageScratch(g) : ConvDirect.DataScratch(g);
+        ConvAlgorithmChooser.ChooseBackwardData(g) switch
+        {
+            ConvAlgorithm.Direct => ConvDirect.DataScratch(g),
+            ConvAlgorithm.Winograd => ConvWinograd.DataScratch(g),
+            _ => ConvIm2col.ImageScratch(g),
+        };
 
     /// <summary>The filter-gradient pass.</summary>
     public static int[] BackwardFilter(in ConvGeometry g) =>

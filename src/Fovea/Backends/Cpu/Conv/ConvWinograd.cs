@@ -149,6 +149,26 @@ internal static partial class ConvWinograd
 
     private static long ChunkWork(in ConvGeometry g, in Plan p, int tiles) => (long)Points * p.FilterChunk * g.InChannels * tiles;
 
+    /// <summary>
+    /// The data gradient as this forward pass over dy with the turned filters (<see cref="ConvDataGradient"/>), where
+    /// that pass is a 3x3 convolution Winograd takes.
+    /// </summary>
+    // dy [N, O, OH, OW], w [O, C, 3, 3] → dx [N, C, H, W]
+    public static void BackwardData(in ConvGeometry g, float[] dy, float[] w, float[] dx)
+    {
+        if (!ConvDataGradient.TryAsForward(g, out var asForward))
+            throw new ArgumentException("Winograd's data gradient needs unit stride and padding smaller than the kernel");
+        if (Unsupported(asForward) is { } why) throw new ArgumentException($"Winograd cannot run this data gradient: {why}");
+        ConvDataGradient.Run(g, w, turned => Forward(asForward, dy, turned, null, dx));
+    }
+
+    /// <summary>The data gradient's buffers: the turned filters, then the forward's.</summary>
+    internal static int[] DataScratch(in ConvGeometry g)
+    {
+        ConvDataGradient.TryAsForward(g, out var asForward);
+        return [(int)g.WeightCount, .. Scratch(asForward)];
+    }
+
     // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
