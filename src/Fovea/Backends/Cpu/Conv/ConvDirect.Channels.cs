@@ -49,28 +49,10 @@ internal static partial class ConvDirect
     private static void ForwardByChannels(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
         var geo = g;
-        var src = new Planes(g, 0);
         float[] packed = ScratchPool.Rent((int)g.WeightCount);
         PackByChannels(g, w, packed);
-        var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / ChannelTile);
-        CpuParallel.For(chunks, g.Macs / chunks, t =>
-        {
-            int start = (int)((long)items * t / chunks), end = (int)((long)items * (t + 1) / chunks), blocks = geo.OutChannels / ChannelTile;
-            float[]? bordered = src.Copied ? ScratchPool.Rent(src.Length) : null;
-            int filled = -1;
-            for (int item = start; item < end; item++)
-            {
-                int n = item / perImage, part = item % perImage;
-                if (bordered is not null && filled != n)
-                {
-                    src.Fill(x.AsSpan(n * geo.InputImageSize, geo.InputImageSize), bordered);
-                    filled = n;
-                }
-                ForwardChannelBlocks(geo, src, bordered ?? x, bordered is null ? n * geo.InputImageSize : 0, packed, bias, y, n,
-                    blocks * part / perImage, blocks * (part + 1) / perImage);
-            }
-            if (bordered is not null) ScratchPool.Return(bordered);
-        });
+        ForEachForwardItem(g, x, g.OutChannels / ChannelTile, (src, n, ba, bb, image, offset) =>
+            ForwardChannelBlocks(geo, src, image, offset, packed, bias, y, n, ba, bb));
         ScratchPool.Return(packed);
     }
 

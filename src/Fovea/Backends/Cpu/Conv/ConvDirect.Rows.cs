@@ -96,8 +96,19 @@ internal static partial class ConvDirect
         where TL : struct, ILanes<TV> where TV : struct
     {
         var geo = g;
+        ForEachForwardItem(g, x, g.OutChannels, (src, n, oa, ob, image, offset) =>
+            ForwardChannels<TL, TV>(geo, src, image, offset, w, bias, y, n, oa, ob));
+    }
+
+    /// <summary>
+    /// Runs a tiled forward's work items (<see cref="ForwardSplit"/>) over the pool: body(src, n, first, end, image,
+    /// offset) for units [first, end) of image n, which lies in image from offset as src lays it out (x itself, or the
+    /// chunk's bordered copy, refilled when its items reach the next image).
+    /// </summary>
+    private static void ForEachForwardItem(ConvGeometry g, float[] x, int units, Action<Planes, int, int, int, float[], int> body)
+    {
         var src = new Planes(g, 0);
-        var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels);
+        var (items, perImage, chunks) = ForwardSplit(g, units);
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
             int start = (int)((long)items * t / chunks), end = (int)((long)items * (t + 1) / chunks);
@@ -108,11 +119,10 @@ internal static partial class ConvDirect
                 int n = item / perImage, part = item % perImage;
                 if (bordered is not null && filled != n)
                 {
-                    src.Fill(x.AsSpan(n * geo.InputImageSize, geo.InputImageSize), bordered);
+                    src.Fill(x.AsSpan(n * g.InputImageSize, g.InputImageSize), bordered);
                     filled = n;
                 }
-                int oa = geo.OutChannels * part / perImage, ob = geo.OutChannels * (part + 1) / perImage;
-                ForwardChannels<TL, TV>(geo, src, bordered ?? x, bordered is null ? n * geo.InputImageSize : 0, w, bias, y, n, oa, ob);
+                body(src, n, units * part / perImage, units * (part + 1) / perImage, bordered ?? x, bordered is null ? n * g.InputImageSize : 0);
             }
             if (bordered is not null) ScratchPool.Return(bordered);
         });
