@@ -118,6 +118,9 @@ public class PoolTests
     [InlineData(2, 7, 13)]
     [InlineData(3, 13, 11)]
     [InlineData(3, 55, 55)]
+    [InlineData(3, 27, 27)]
+    [InlineData(3, 13, 13)]
+    [InlineData(3, 9, 21)]
     public void FastMaxPoolsMatchTheReferenceLoop(int k, int h, int w)
     {
         var g = PoolGeometry.Create(3, 5, h, w, k, k, 2, 2);
