@@ -28,7 +28,7 @@ internal static partial class ConvDirect
     /// <summary>The forward's buffers: the packed filters, then a bordered image per running chunk when padded.</summary>
     internal static int[] ByChannelsForwardScratch(in ConvGeometry g)
     {
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var (_, _, chunks) = ForwardSplit(g, g.OutChannels / ChannelTile);
         int running = CpuParallel.Concurrency(chunks, g.Macs / chunks);
         return [(int)g.WeightCount, .. src.Copied ? Enumerable.Repeat(src.Length, running) : []];
@@ -150,7 +150,7 @@ internal static partial class ConvDirect
     /// </summary>
     internal static int[] ByChannelsFilterScratch(in ConvGeometry g)
     {
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var buffers = new List<int>();
         for (int t = FilterChunks(g); t > 0; t--)
         {
@@ -166,7 +166,7 @@ internal static partial class ConvDirect
     {
         var geo = g;
         int weights = (int)g.WeightCount, chunks = FilterChunks(g);
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var partials = new float[chunks][];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {

@@ -9,8 +9,8 @@ namespace Fovea.Backends.Cpu;
 /// image, so nothing is unfolded. That suits small channel sums (LeNet's 1 → 6 and 6 → 16 with 5x5 kernels), where
 /// an im2col matrix is 25-150 times the image and writing it costs more than the products.
 /// <para>Tails cost no special code: a partial tile repeats the last row, column vector or channel, whose writes
-/// are identical. The data gradient is the same forward pass over dy (flipped, transposed filters, "full"
-/// padding); the filter gradient is a tile of 2 output channels × 4 taps summed over all rows of a chunk of images.</para>
+/// are identical. The data gradient is the same forward pass over dy (turned, transposed filters: ConvDataGradient);
+/// the filter gradient is a tile of 2 output channels × 4 taps summed over all rows of a chunk of images.</para>
 /// </summary>
 internal static partial class ConvDirect
 {
@@ -22,14 +22,11 @@ internal static partial class ConvDirect
     /// <summary>True when a tiled kernel takes this shape's forward and filter gradient: by channels where it can, else by rows.</summary>
     internal static bool Tiled(in ConvGeometry g) => ByChannels(g) || ByRows(g);
 
-    /// <summary>
-    /// Where a kernel reads an image: x itself when it needs no border, else a copy with zero borders (the padding,
-    /// and on the right whatever more the kernel's last vector reads).
-    /// </summary>
-    private readonly struct Planes(in ConvGeometry g, int minPitch)
+    /// <summary>Where a kernel reads an image: x itself when unpadded, else a copy with the padding as zero borders.</summary>
+    private readonly struct Planes(in ConvGeometry g)
     {
         public readonly int Height = g.InHeight + g.PadTop + g.PadBottom;
-        public readonly int Pitch = Math.Max(g.InWidth + g.PadLeft + g.PadRight, minPitch);
+        public readonly int Pitch = g.InWidth + g.PadLeft + g.PadRight;
         private readonly int _top = g.PadTop, _left = g.PadLeft, _width = g.InWidth, _rows = g.InHeight, _channels = g.InChannels;
 
         public bool Copied => Height != _rows || Pitch != _width;
@@ -61,7 +58,7 @@ internal static partial class ConvDirect
     /// <summary>By rows: a bordered image per running chunk.</summary>
     private static int[] ByRowsForwardScratch(in ConvGeometry g)
     {
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var (_, _, chunks) = ForwardSplit(g, g.OutChannels);
         return src.Copied ? Enumerable.Repeat(src.Length, CpuParallel.Concurrency(chunks, g.Macs / chunks)).ToArray() : [];
     }
@@ -97,7 +94,7 @@ internal static partial class ConvDirect
     {
         var geo = g;
         ForEachForwardItem(g, x, g.OutChannels, (src, n, oa, ob, image, offset) =>
-            ForwardChannels<TL, TV>(geo, src, image, offset, w, bias, y, n, oa, ob));
+            ForwardRowTiles<TL, TV>(geo, src, image, offset, w, bias, y, n, oa, ob));
     }
 
     /// <summary>
@@ -107,7 +104,7 @@ internal static partial class ConvDirect
     /// </summary>
     private static void ForEachForwardItem(ConvGeometry g, float[] x, int units, Action<Planes, int, int, int, float[], int> body)
     {
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var (items, perImage, chunks) = ForwardSplit(g, units);
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
@@ -129,7 +126,7 @@ internal static partial class ConvDirect
     }
 
     /// <summary>Output channels [oa, ob) of image n, tile by tile; <paramref name="image"/> from <paramref name="offset"/> is that image as <paramref name="src"/> lays it out.</summary>
-    private static unsafe void ForwardChannels<TL, TV>(in ConvGeometry g, in Planes src, float[] image, int offset, float[] w, float[]? bias,
+    private static unsafe void ForwardRowTiles<TL, TV>(in ConvGeometry g, in Planes src, float[] image, int offset, float[] w, float[]? bias,
         float[] y, int n, int oa, int ob) where TL : struct, ILanes<TV> where TV : struct
     {
         int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth;
@@ -211,16 +208,17 @@ internal static partial class ConvDirect
         return chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread ? 1 : chunks;
     }
 
-    /// <summary>
-    /// The filter gradient's buffers: per chunk after the first (which sums into dw) its partial gradient, all kept to
-    /// the final sum, and, when the input is padded, the chunk's images with borders (the largest chunk's count).
-    /// </summary>
+    /// <summary>The <see cref="ScratchPool"/> buffers a tiled filter gradient holds at once.</summary>
     internal static int[] TiledFilterScratch(in ConvGeometry g) => ByChannels(g) ? ByChannelsFilterScratch(g) : ByRowsFilterScratch(g);
 
+    /// <summary>
+    /// By rows: per chunk after the first (which sums into dw) its partial gradient, all kept to the final sum, and,
+    /// when the input is padded, the chunk's images with borders (the largest chunk's count).
+    /// </summary>
     private static int[] ByRowsFilterScratch(in ConvGeometry g)
     {
         int chunks = FilterChunks(g), images = (g.Batch + chunks - 1) / chunks;
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var buffers = new List<int>();
         for (int t = 0; t < chunks; t++)
         {
@@ -252,7 +250,7 @@ internal static partial class ConvDirect
     {
         var geo = g;
         int weights = (int)g.WeightCount, chunks = FilterChunks(g);
-        var src = new Planes(g, 0);
+        var src = new Planes(g);
         var partials = new float[chunks][];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
