@@ -34,15 +34,18 @@ internal static partial class ConvDirect
         return [(int)g.WeightCount, .. src.Copied ? Enumerable.Repeat(src.Length, running) : []];
     }
 
+    /// <summary>
+    /// Where [O, count] data lies when laid out [O/16, count, 16], channels in the lanes: the packed filters (count =
+    /// taps), dy by cells (count = cells) and the packed filter gradient.
+    /// </summary>
+    private static int ChannelsLast(int o, int k, int count) => ((o / ChannelTile) * count + k) * ChannelTile + o % ChannelTile;
+
     /// <summary>w [O, Cg·KH·KW] → [O/16, Cg·KH·KW, 16]: a tile's 16 filters, tap by tap.</summary>
     private static void PackByChannels(in ConvGeometry g, float[] w, float[] packed)
     {
         int taps = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
         for (int o = 0; o < g.OutChannels; o++)
-        {
-            int block = o / ChannelTile, lane = o % ChannelTile;
-            for (int t = 0; t < taps; t++) packed[(block * taps + t) * ChannelTile + lane] = w[o * taps + t];
-        }
+            for (int t = 0; t < taps; t++) packed[ChannelsLast(o, t, taps)] = w[o * taps + t];
     }
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
@@ -161,8 +164,8 @@ internal static partial class ConvDirect
         return [.. buffers];
     }
 
-    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
-    private static void BackwardFilterByChannels(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
+    // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW]
+    private static void BackwardFilterByChannels(in ConvGeometry g, float[] x, float[] dy, float[] dw)
     {
         var geo = g;
         int weights = (int)g.WeightCount, chunks = FilterChunks(g);
@@ -190,13 +193,11 @@ internal static partial class ConvDirect
         for (int o = 0; o < g.OutChannels; o++)
             for (int t = 0; t < taps; t++)
             {
-                int at = ((o / ChannelTile) * taps + t) * ChannelTile + o % ChannelTile;
                 float s = 0f;
-                foreach (var part in partials) s += part[at];
+                foreach (var part in partials) s += part[ChannelsLast(o, t, taps)];
                 dw[o * taps + t] = s;
             }
         foreach (var part in partials) ScratchPool.Return(part);
-        if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
     }
 
     /// <summary>One image's dy [O, cells] → [O/16, cells, 16].</summary>
@@ -204,11 +205,7 @@ internal static partial class ConvDirect
     {
         int cells = g.OutHeight * g.OutWidth;
         for (int o = 0; o < g.OutChannels; o++)
-        {
-            var from = dy.Slice(o * cells, cells);
-            var to = cellsFirst[((o / ChannelTile) * cells * ChannelTile + o % ChannelTile)..];
-            for (int p = 0; p < cells; p++) to[p * ChannelTile] = from[p];
-        }
+            for (int p = 0; p < cells; p++) cellsFirst[ChannelsLast(o, p, cells)] = dy[o * cells + p];
     }
 
     /// <summary>Adds one image's filter gradient into <paramref name="part"/> [O/16, taps, 16], six taps at a time.</summary>

@@ -231,16 +231,15 @@ internal static partial class ConvDirect
     // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
     private static void BackwardFilterTiled(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
     {
-        if (ByChannels(g))
+        if (ByChannels(g)) BackwardFilterByChannels(g, x, dy, dw);
+        else
         {
-            BackwardFilterByChannels(g, x, dy, dw, db);
-            return;
-        }
-        switch (LaneWidth.Fitting(g.OutWidth))
-        {
-            case 16: BackwardFilterByRows<Lanes16, Vector512<float>>(g, x, dy, dw); break;
-            case 8: BackwardFilterByRows<Lanes8, Vector256<float>>(g, x, dy, dw); break;
-            default: BackwardFilterByRows<Lanes4, Vector128<float>>(g, x, dy, dw); break;
+            switch (LaneWidth.Fitting(g.OutWidth))
+            {
+                case 16: BackwardFilterByRows<Lanes16, Vector512<float>>(g, x, dy, dw); break;
+                case 8: BackwardFilterByRows<Lanes8, Vector256<float>>(g, x, dy, dw); break;
+                default: BackwardFilterByRows<Lanes4, Vector128<float>>(g, x, dy, dw); break;
+            }
         }
         if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
     }
