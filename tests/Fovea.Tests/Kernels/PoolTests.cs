@@ -3,6 +3,8 @@ using static Fovea.Tests.Kernels.PoolNormGradCheck;
 
 namespace Fovea.Tests.Kernels;
 
+// One test switches the fast max loop (a process-wide setting), so the class runs apart from the others.
+[Collection(Support.SerialCollection.Name)]
 public class PoolTests
 {
     private static (float[] Y, long[] Argmax) Pool(PoolGeometry g, PoolKind kind, float[] x)
@@ -131,14 +133,27 @@ public class PoolTests
         int outLength = 3 * 5 * g.OutHeight * g.OutWidth;
         float[] y = new float[outLength], yRef = new float[outLength];
         long[] argmax = new long[outLength], argRef = new long[outLength];
-        Pool2d.Forward(g, PoolKind.Max, x, y, argmax);
         Pool2d.ForwardReference(g, PoolKind.Max, x, yRef, argRef);
-        Assert.Equal(yRef, y);
-        Assert.Equal(argRef, argmax);
-        // Without an argmax buffer (inference) the values are the same.
-        var yNoArg = new float[outLength];
-        Pool2d.Forward(g, PoolKind.Max, x, yNoArg, null);
-        Assert.Equal(yRef, yNoArg);
+        // Both fast loops: the AVX2 one where the machine has it, and the portable one it otherwise falls back to.
+        bool saved = Pool2d.UseWide;
+        try
+        {
+            foreach (bool wide in new[] { saved, false }.Distinct())
+            {
+                Pool2d.UseWide = wide;
+                Pool2d.Forward(g, PoolKind.Max, x, y, argmax);
+                Assert.Equal(yRef, y);
+                Assert.Equal(argRef, argmax);
+                // Without an argmax buffer (inference) the values are the same.
+                var yNoArg = new float[outLength];
+                Pool2d.Forward(g, PoolKind.Max, x, yNoArg, null);
+                Assert.Equal(yRef, yNoArg);
+            }
+        }
+        finally
+        {
+            Pool2d.UseWide = saved;
+        }
     }
 
     [Fact]

@@ -13,6 +13,12 @@ namespace Fovea.Backends.Cpu;
 /// </summary>
 internal static class Pool2d
 {
+    /// <summary>
+    /// Whether the fast max pools take <see cref="MaxStride2Wide"/> (AVX2) or the portable <see cref="MaxStride2"/>.
+    /// Not a constant so that tests hold both to the reference on a machine with AVX2.
+    /// </summary>
+    internal static bool UseWide = Avx2.IsSupported;
+
     // x [N, C, H, W] → y [N, C, OutH, OutW]; argmax (max only, may be null) [N, C, OutH, OutW] as h·W + w within the input plane.
     public static void Forward(in PoolGeometry g, PoolKind kind, float[] x, float[] y, long[]? argmax) =>
         Run(g, kind, x, y, argmax, fast: true);
@@ -39,7 +45,7 @@ internal static class Pool2d
                 var ap = argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane);
                 switch (fastKernel)
                 {
-                    case 2 or 3 when Avx2.IsSupported: MaxStride2Wide(xp, w, fastKernel, oh, ow, yp, ap); break;
+                    case 2 or 3 when UseWide: MaxStride2Wide(xp, w, fastKernel, oh, ow, yp, ap); break;
                     case 2 or 3: MaxStride2(xp, w, fastKernel, oh, ow, yp, ap); break;
                     default:
                         if (kind == PoolKind.Max) MaxPlane(g, xp, yp, ap);
