@@ -194,11 +194,15 @@ public class ConvAlgorithmTests
     }
 
     [Fact]
-    public void TheBenchmarkLayersDataGradientGoesToWinograd()
+    public void TheBenchmarkLayersGradientsGoToWinograd()
     {
         var g = ConvGeometry.Create(8, 128, 56, 56, 128, 3, 3, padH: 1, padW: 1);
         Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.ChooseBackwardData(g));
-        Assert.Equal(ConvAlgorithm.Im2colGemm, ConvAlgorithmChooser.ChooseBackwardFilter(g));
+        Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.ChooseBackwardFilter(g));
+        // 512 → 512 would keep two sums of 36·512·512 floats (38 MB each), so it stays with im2col's bands.
+        Assert.Equal(ConvAlgorithm.Im2colGemm, ConvAlgorithmChooser.ChooseBackwardFilter(ConvGeometry.Create(4, 512, 28, 28, 512, 3, 3, padH: 1, padW: 1)));
+        // Too few tiles to give each thread its blocks: im2col.
+        Assert.Equal(ConvAlgorithm.Im2colGemm, ConvAlgorithmChooser.ChooseBackwardFilter(ConvGeometry.Create(1, 128, 14, 14, 128, 3, 3, padH: 1, padW: 1)));
         // Strided layers have no forward pass to stand for their data gradient.
         Assert.Equal(ConvAlgorithm.Im2colGemm, ConvAlgorithmChooser.ChooseBackwardData(ConvGeometry.Create(8, 64, 56, 56, 128, 3, 3, 2, 2, 1, 1)));
     }

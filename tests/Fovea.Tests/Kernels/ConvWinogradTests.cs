@@ -43,8 +43,51 @@ public class ConvWinogradTests
         var b = ConvCases.Random(g.OutChannels, 23);
         var expected = new float[g.Batch * g.OutputImageSize];
         ConvReference.Forward(g, x, w, b, expected);
-        float largest = expected.Max(Math.Abs);
+        EverySplit(what =>
+        {
+            var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            ConvWinograd.Forward(g, x, w, b, y);
+            AssertWithin(expected, y, $"{name} ({what}): output");
+        });
+    }
 
+    /// <summary>
+    /// The filter gradient, Gᵀ[Σ (A dy Aᵀ) ⊙ (Bᵀ x B)]G, within 1e-4 of the largest reference gradient under the
+    /// same switches: its sums over every tile of the batch are split between blocks and threads, and a tile's dy
+    /// past the output's edge must count as zero.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void FilterGradientStaysWithinOneInTenThousandOfTheReference(string name)
+    {
+        var g = Shapes[name];
+        var x = ConvCases.Random(g.Batch * g.InputImageSize, 24);
+        var dy = ConvCases.Random(g.Batch * g.OutputImageSize, 25);
+        var expectedW = new float[g.WeightCount];
+        var expectedB = new float[g.OutChannels];
+        ConvReference.BackwardFilter(g, x, dy, expectedW, expectedB);
+        EverySplit(what =>
+        {
+            var dw = Enumerable.Repeat(float.NaN, expectedW.Length).ToArray();
+            var db = Enumerable.Repeat(float.NaN, expectedB.Length).ToArray();
+            ConvWinograd.BackwardFilter(g, x, dy, dw, db);
+            AssertWithin(expectedW, dw, $"{name} ({what}): filter gradient");
+            AssertWithin(expectedB, db, $"{name} ({what}): bias gradient");
+        });
+    }
+
+    private static void AssertWithin(float[] expected, float[] actual, string what)
+    {
+        float largest = expected.Max(Math.Abs);
+        double worst = 0;
+        for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - (double)expected[i]));
+        Assert.True(worst <= 1e-4 * largest, $"{what}: error {worst:g3} is {worst / largest:g3} of the largest {largest:g3}");
+    }
+
+    // One thread and several, the permutes and the scalar (de)interleave, the usual blocks and blocks of 16 tiles (a
+    // budget of 1), so that rows of tiles are cut between blocks.
+    private static void EverySplit(Action<string> check)
+    {
         int savedThreads = CpuParallel.Threads, savedBudget = ConvWinograd.TileBudget;
         bool savedPermutes = ConvWinograd.UsePermutes;
         try
@@ -53,13 +96,8 @@ public class ConvWinogradTests
             {
                 CpuParallel.Threads = threads;
                 ConvWinograd.UsePermutes = permutes && savedPermutes;
-                ConvWinograd.TileBudget = budget; // 1: blocks of 16 tiles, so rows of tiles are cut between blocks
-                var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
-                ConvWinograd.Forward(g, x, w, b, y);
-                double worst = 0;
-                for (int i = 0; i < y.Length; i++) worst = Math.Max(worst, Math.Abs(y[i] - (double)expected[i]));
-                Assert.True(worst <= 1e-4 * largest,
-                    $"{name} ({threads} threads, permutes {ConvWinograd.UsePermutes}, budget {budget}): error {worst:g3} is {worst / largest:g3} of the largest output {largest:g3}");
+                ConvWinograd.TileBudget = budget;
+                check($"{threads} threads, permutes {ConvWinograd.UsePermutes}, budget {budget}");
             }
         }
         finally

@@ -50,8 +50,12 @@ public sealed partial class CpuBackend
         float[] fx = F(x), fdy = F(dy), fdw = F(dw);
         float[]? fdb = dbias is null ? null : F(dbias);
         CheckConvBuffers(g, fx, fdw, fdb, fdy);
-        if (ConvAlgorithmChooser.ChooseBackwardFilter(g) == ConvAlgorithm.Direct) ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb);
-        else ConvIm2col.BackwardFilter(g, fx, fdy, fdw, fdb);
+        switch (ConvAlgorithmChooser.ChooseBackwardFilter(g))
+        {
+            case ConvAlgorithm.Direct: ConvDirect.BackwardFilter(g, fx, fdy, fdw, fdb); break;
+            case ConvAlgorithm.Winograd: ConvWinograd.BackwardFilter(g, fx, fdy, fdw, fdb); break;
+            default: ConvIm2col.BackwardFilter(g, fx, fdy, fdw, fdb); break;
+        }
     }
 
     public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => ConvAlgorithmChooser.Choose(g);

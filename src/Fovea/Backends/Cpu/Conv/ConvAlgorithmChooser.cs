@@ -76,9 +76,16 @@ internal static class ConvAlgorithmChooser
         return ConvAlgorithm.Im2colGemm;
     }
 
-    /// <summary>The filter gradient's algorithm: direct where the forward's sum is short.</summary>
-    public static ConvAlgorithm ChooseBackwardFilter(in ConvGeometry g) =>
-        ReadsNoWindow(g) || IsDepthwise(g) || (ShortSum(g) && ConvDirect.Tiled(g)) ? ConvAlgorithm.Direct : ConvAlgorithm.Im2colGemm;
+    /// <summary>
+    /// The filter gradient's algorithm: direct where the forward's sum is short, Winograd where the forward takes it
+    /// and its per-thread sums fit (<see cref="ConvWinograd.TakesFilterGradient"/>), else im2col.
+    /// </summary>
+    public static ConvAlgorithm ChooseBackwardFilter(in ConvGeometry g)
+    {
+        if (ReadsNoWindow(g) || IsDepthwise(g) || (ShortSum(g) && ConvDirect.Tiled(g))) return ConvAlgorithm.Direct;
+        if (Choose(g) == ConvAlgorithm.Winograd && ConvWinograd.TakesFilterGradient(g)) return ConvAlgorithm.Winograd;
+        return ConvAlgorithm.Im2colGemm;
+    }
 
     private static bool ReadsNoWindow(in ConvGeometry g) => g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1;
 

@@ -28,5 +28,10 @@ internal static class ConvScratch
 
     /// <summary>The filter-gradient pass.</summary>
     public static int[] BackwardFilter(in ConvGeometry g) =>
-        ConvAlgorithmChooser.ChooseBackwardFilter(g) == ConvAlgorithm.Im2colGemm ? ConvIm2col.FilterScratch(g) : ConvDirect.FilterScratch(g);
+        ConvAlgorithmChooser.ChooseBackwardFilter(g) switch
+        {
+            ConvAlgorithm.Direct => ConvDirect.FilterScratch(g),
+            ConvAlgorithm.Winograd => ConvWinograd.FilterScratch(g),
+            _ => ConvIm2col.FilterScratch(g),
+        };
 }

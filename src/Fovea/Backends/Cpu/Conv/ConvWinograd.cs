@@ -9,8 +9,9 @@ namespace Fovea.Backends.Cpu;
 /// by row, and cut into blocks. With at least 64 tiles per thread the filters are transformed once, and blocks run
 /// side by side, each taking its input transform, 36 GEMMs and output transform on one thread so that its V and M
 /// are still in cache when the next phase reads them. With fewer (a small image at batch 1) the filters are split
-/// into chunks instead, each transformed, multiplied and transformed back on one thread. Forward only: backward uses
-/// im2col.
+/// into chunks instead, each transformed, multiplied and transformed back on one thread. The data gradient is this
+/// forward over dy (<see cref="BackwardData"/>); the filter gradient reads the same tiles the other way round
+/// (ConvWinograd.FilterGradient.cs).
 /// </summary>
 internal static partial class ConvWinograd
 {
@@ -83,13 +84,14 @@ internal static partial class ConvWinograd
         public bool ByFilters => FilterChunk > 0;
     }
 
-    private static Plan MakePlan(in ConvGeometry g)
+    /// <summary>The work's cut; <paramref name="byFilters"/> false keeps blocks side by side however few the tiles.</summary>
+    private static Plan MakePlan(in ConvGeometry g, bool byFilters = true)
     {
         int c = g.InChannels, o = g.OutChannels;
         int th = (g.OutHeight + Step - 1) / Step, tw = (g.OutWidth + Step - 1) / Step;
         int tiles = checked(g.Batch * th * tw), threads = CpuParallel.Threads;
         int most = Math.Max(Lanes, TileBudget / (Points * (c + o)));
-        bool byFilters = tiles < threads * MinParallelBlockTiles;
+        byFilters = byFilters && tiles < threads * MinParallelBlockTiles;
         // By blocks, whole rounds of them, so that no thread idles through the last.
         int blocks = byFilters ? DivUp(tiles, most) : DivUp(Math.Max(threads, DivUp(tiles, most)), threads) * threads;
         int blockTiles = Math.Max(Lanes, DivUp(DivUp(tiles, Math.Max(blocks, 1)), Lanes) * Lanes);
