@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Fovea.Models;
 using Fovea.NN;
 using Fovea.Optim;
@@ -18,7 +19,8 @@ internal static class ModelWorkloads
     // A GPU queues kernels and returns at once: a timed step must end when its kernels have finished.
     private static void Finish()
     {
-        if (Device.Backend is Gpu.GpuBackend gpu) gpu.Synchronize();
+        // Never true in a Native AOT build, which has no GPU backend (DeviceChoice): the test keeps ILGPU out of it.
+        if (RuntimeFeature.IsDynamicCodeSupported && Device.Backend is Gpu.GpuBackend gpu) gpu.Synchronize();
     }
 
     /// <summary>Inference: eval mode, no autograd tape; one forward of a batch.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -42,7 +43,7 @@ internal static class BenchCommand
         if (runs is < 1) throw new ArgumentException($"--runs must be at least 1, got {runs}");
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
         CpuParallel.Threads = threads;
-        if (ModelWorkloads.Device.Backend is Gpu.GpuBackend gpu) Console.Error.WriteLine($"fovea bench: model workloads on {ModelWorkloads.Device} ({gpu.Description})");
+        if (RuntimeFeature.IsDynamicCodeSupported && ModelWorkloads.Device.Backend is Gpu.GpuBackend gpu) Console.Error.WriteLine($"fovea bench: model workloads on {ModelWorkloads.Device} ({gpu.Description})");
         Console.Error.WriteLine($"fovea bench: {threads} threads, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, " +
             $"{Simd()}, load average {LoadAverage() ?? "unknown"}");
 

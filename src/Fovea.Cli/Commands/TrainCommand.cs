@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using Fovea.Backends.Cpu;
 using Fovea.Data;
+using Fovea.IO;
 using Fovea.Models;
 using Fovea.NN;
 using Fovea.Optim;
@@ -232,7 +232,7 @@ internal static class TrainCommand
                     line["bytes_sent_per_step"] = sent;
                     line["dense_bytes_per_step"] = dense;
                 }
-                if (main) File.AppendAllText(metricsPath, JsonSerializer.Serialize(line) + "\n");
+                if (main) File.AppendAllText(metricsPath, JsonValues.Serialize(line) + "\n");
                 CliErrors.Line($"epoch {epoch + 1}/{epochs}: train loss {trainMetrics.Loss:F4} acc {trainMetrics.Top1Accuracy:P2} | " +
                     $"test loss {testMetrics.Loss:F4} acc {testMetrics.Top1Accuracy:P2} top-5 {testMetrics.Top5Accuracy:P2} | " +
                     $"{trainMetrics.Count / seconds:N0} img/s, {seconds:F1} s" +

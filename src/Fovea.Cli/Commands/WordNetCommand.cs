@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
 using Fovea.Data.WordNet;
+using Fovea.IO;
 
 namespace Fovea.Cli.Commands;
 
@@ -38,7 +38,7 @@ internal static class WordNetCommand
                 ["ancestors"] = ancestors.Select(a => new Dictionary<string, string> { ["wnid"] = a.Wnid, ["name"] = a.Name }).ToArray(),
                 ["paths"] = paths,
             };
-            CliErrors.Line(JsonSerializer.Serialize(o));
+            CliErrors.Line(JsonValues.Serialize(o));
             return 0;
         }
         CliErrors.Line($"{s.Wnid} {string.Join(", ", s.Lemmas.Select(l => l.Replace('_', ' ')))}");

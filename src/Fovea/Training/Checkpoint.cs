@@ -32,7 +32,7 @@ public sealed class Checkpoint
     {
         Weights = model.StateDict(),
         OptimizerState = optimizer?.StateDict() ?? [],
-        Config = config.ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value)),
+        Config = config.ToDictionary(kv => kv.Key, kv => JsonValues.ToElement(kv.Value)),
     };
 
     /// <summary>Writes OUT/checkpoint.safetensors (or the given .safetensors path) atomically.</summary>
@@ -40,7 +40,7 @@ public sealed class Checkpoint
     {
         var all = new Dictionary<string, Tensor>(Weights);
         foreach (var (k, t) in OptimizerState) all[OptimizerPrefix + k] = t;
-        var meta = new Dictionary<string, string> { [ConfigKey] = JsonSerializer.Serialize(Config), ["format"] = "pt" };
+        var meta = new Dictionary<string, string> { [ConfigKey] = JsonValues.Serialize(Config), ["format"] = "pt" };
         Safetensors.Save(ResolvePath(path), all, meta);
     }
 
