@@ -5,12 +5,13 @@ namespace Fovea.Cli.Tests;
 /// <summary>Runs the built fovea tool as a user would: a separate process, output captured, CI-style (no terminal).</summary>
 internal static class FoveaProcess
 {
-    public static (int Exit, string Out, string Err) Run(string workDir, params string[] args)
+    public static (int Exit, string Out, string Err) Run(string workDir, params string[] args) =>
+        RunProgram("dotnet", workDir, ["exec", Path.Combine(AppContext.BaseDirectory, "fovea.dll"), .. args]);
+
+    /// <summary>Another build of the tool (a published executable), run the same way.</summary>
+    public static (int Exit, string Out, string Err) RunProgram(string program, string workDir, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "fovea.dll");
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(dll);
+        var psi = new ProcessStartInfo(program) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CI"] = "true";
         psi.Environment["FOVEA_DATA"] = SharedData;
@@ -20,7 +21,7 @@ internal static class FoveaProcess
         if (!p.WaitForExit(TimeSpan.FromMinutes(10)))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fovea {string.Join(' ', args)} did not finish in 10 minutes");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 10 minutes");
         }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
