@@ -6,7 +6,8 @@
 #   bench/run-compare.sh memory [STEPS]       peak resident memory of a VGG-16 batch-4 training process, each side
 #                                             in its own process under /usr/bin/time -v (default 3 steps)
 #   bench/run-compare.sh first-prediction [N] process start to first LeNet-5 prediction: 'fovea predict' on a
-#                                             small checkpoint against a minimal TorchSharp program, N runs each (default 5)
+#                                             small checkpoint, published ReadyToRun and Native AOT, against a minimal
+#                                             TorchSharp program, N runs each (default 5); and the published sizes
 #
 # Builds Release, then makes TorchSharp's native library loadable on Debian 12 (libstdc++ 12) with the patch in
 # $TORCHSHARP_FIX (default /work/shared/tools/torchsharp-debian12/fix_torchsharp_debian12.sh; needs patchelf and gcc).
@@ -14,7 +15,6 @@
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/bench/Fovea.Bench.Compare/bin/Release/net10.0/linux-x64"
-FOVEA_OUT="$ROOT/src/Fovea.Cli/bin/Release/net10.0"
 FIX=${TORCHSHARP_FIX:-/work/shared/tools/torchsharp-debian12/fix_torchsharp_debian12.sh}
 
 dotnet build "$ROOT/bench/Fovea.Bench.Compare" -c Release -nologo -v q >&2
@@ -39,20 +39,27 @@ case "$1" in
     ;;
   first-prediction)
     N=${2:-5}
-    dotnet build "$ROOT/src/Fovea.Cli" -c Release -nologo -v q >&2
+    # The tool as published: ReadyToRun (framework-dependent) and Native AOT (needs clang and zlib1g-dev).
+    PUB=$(mktemp -d)
+    dotnet publish "$ROOT/src/Fovea.Cli" -c Release -r linux-x64 --self-contained false -o "$PUB/r2r" -nologo -v q >&2
+    dotnet publish "$ROOT/src/Fovea.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$PUB/aot" -nologo -v q >&2
     CK=$(mktemp -d)
     "$HARNESS" make-checkpoint "$CK" >&2
     echo "# process start to first LeNet-5 prediction, $N runs each alternating, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    : > "$CK/fovea.txt"; : > "$CK/torch.txt"
+    : > "$CK/r2r.txt"; : > "$CK/aot.txt"; : > "$CK/torch.txt"
     i=0
     while [ $i -lt "$N" ]; do
-      /usr/bin/time -f %e -o "$CK/t" "$FOVEA_OUT/fovea" predict -c "$CK" -i "$CK/digit.npy" > /dev/null; cat "$CK/t" >> "$CK/fovea.txt"
+      for b in r2r aot; do
+        /usr/bin/time -f %e -o "$CK/t" "$PUB/$b/fovea" predict -c "$CK" -i "$CK/digit.npy" > /dev/null; cat "$CK/t" >> "$CK/$b.txt"
+      done
       /usr/bin/time -f %e -o "$CK/t" "$HARNESS" predict-torch > /dev/null; cat "$CK/t" >> "$CK/torch.txt"
       i=$((i + 1))
     done
-    echo "fovea predict:            median $(median < "$CK/fovea.txt") s  (runs: $(tr '\n' ' ' < "$CK/fovea.txt"))"
-    echo "TorchSharp minimal LeNet: median $(median < "$CK/torch.txt") s  (runs: $(tr '\n' ' ' < "$CK/torch.txt"))"
-    rm -rf "$CK"
+    size() { du -b --exclude='*.pdb' --exclude='*.dbg' "$1" | tail -1 | awk '{ printf "%.1f MB", $1 / 1e6 }'; }
+    echo "fovea predict, ReadyToRun: median $(median < "$CK/r2r.txt") s  (runs: $(tr '\n' ' ' < "$CK/r2r.txt")), published $(size "$PUB/r2r")"
+    echo "fovea predict, Native AOT: median $(median < "$CK/aot.txt") s  (runs: $(tr '\n' ' ' < "$CK/aot.txt")), published $(size "$PUB/aot")"
+    echo "TorchSharp minimal LeNet:  median $(median < "$CK/torch.txt") s  (runs: $(tr '\n' ' ' < "$CK/torch.txt"))"
+    rm -rf "$CK" "$PUB"
     ;;
   *)
     exec "$HARNESS" "$@"

@@ -22,6 +22,7 @@ internal static class ConvCases
         ["7x7 pad 3"] = G(2, 3, 17, 15, 4, 7, 7, pad: 3),
         ["11x11 stride 4 (AlexNet conv1)"] = G(2, 3, 39, 39, 6, 11, 11, stride: 4, pad: 2),
         ["3x3 stride 2"] = G(3, 4, 13, 12, 5, 3, 3, stride: 2, pad: 1),
+        ["5x5 stride 3, dilation 2, uneven padding"] = G(2, 3, 19, 23, 4, 5, 5, stride: 3, dil: 2) with { PadTop = 1, PadLeft = 4, PadBottom = 2, PadRight = 0 },
         ["asymmetric padding 3x4"] = G(2, 3, 8, 9, 4, 3, 4) with { PadTop = 2, PadLeft = 0, PadBottom = 1, PadRight = 3 },
         ["dilation 2"] = G(2, 3, 11, 10, 4, 3, 3, pad: 2, dil: 2),
         ["groups 2"] = G(3, 4, 7, 8, 6, 3, 3, pad: 1, groups: 2),
@@ -384,5 +385,40 @@ public class ConvDirectThreadingTests
         ConvCases.AssertClose(dxRef, dx, (long)o * k * k, $"{name} ∇data");
         ConvCases.AssertClose(dwRef, dw, (long)n * g.OutHeight * g.OutWidth, $"{name} ∇filter");
         ConvCases.AssertClose(dbRef, db, (long)n * g.OutHeight * g.OutWidth, $"{name} ∇bias");
+    }
+}
+
+/// <summary>
+/// im2col with fewer images than threads: the threads share each image's unfold, a run of kernel rows each (strided
+/// rows by their phases), and must build the same column matrix as one thread.
+/// </summary>
+[Collection(Support.SerialCollection.Name)]
+public class ConvIm2colThreadingTests
+{
+    [Theory]
+    [InlineData("AlexNet-like 11x11 stride 4, one image over 2 threads", 1, 3, 64, 8, 11, 4, 2, 2)]
+    [InlineData("5x5 stride 2, one image over 3 threads", 1, 5, 48, 6, 5, 2, 2, 3)]
+    [InlineData("3x3 stride 1, two images over 3 threads", 2, 10, 30, 4, 3, 1, 1, 3)]
+    public void MatchesReference(string name, int n, int c, int size, int o, int k, int stride, int pad, int threads)
+    {
+        var g = ConvGeometry.Create(n, c, size, size, o, k, k, stride, stride, pad, pad);
+        var x = ConvCases.Random(n * g.InputImageSize, 31);
+        var w = ConvCases.Random((int)g.WeightCount, 32);
+        var b = ConvCases.Random(o, 33);
+        var expected = new float[n * g.OutputImageSize];
+        ConvReference.Forward(g, x, w, b, expected);
+        Assert.True((long)c * k * k * g.OutHeight * g.OutWidth >= 2 * CpuParallel.MinWorkPerThread, $"{name}: too little unfolding to split");
+        var y = new float[expected.Length];
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = threads;
+            ConvIm2col.Forward(g, x, w, b, y);
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+        ConvCases.AssertClose(expected, y, (long)c * k * k, $"{name} forward");
     }
 }

@@ -75,6 +75,9 @@ internal static class ConvIm2col
         int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
         bool unfold = NeedsUnfold(g);
         int band = BandRows(g), ow = g.OutWidth;
+        // One image a thread keeps every thread busy; with fewer images than threads they share each image's unfold,
+        // as GEMM shares its product (AlexNet's first layer at batch 1: 1.0 ms of unfolding on one thread).
+        bool shareImage = ImageChunks(g) < CpuParallel.Threads;
         ForEachImage(g, ColumnLength(g, band), (n, col) =>
         {
             for (int gi = 0; gi < geo.Groups; gi++)
@@ -90,7 +93,8 @@ internal static class ConvIm2col
                 for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
                 {
                     int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
-                    Im2Col.Unfold(geo, xg, col, r0, rows);
+                    if (shareImage) UnfoldSplit(geo, x, n * geo.InputImageSize + gi * inGroup, inGroup, col, r0, rows);
+                    else Im2Col.Unfold(geo, xg, col, r0, rows);
                     Gemm.Sgemm(false, false, og, cols, k, w.AsSpan(gi * og * k), k, col.AsSpan(0, k * cols), cols, 0f, yg[(r0 * ow)..], p);
                 }
             }
@@ -205,6 +209,14 @@ internal static class ConvIm2col
     /// Runs body(n, col) for every image: one image runs here (GEMM threads itself); several are split into
     /// contiguous chunks over the pool, each chunk renting one column buffer.
     /// </summary>
+    // Im2Col.Unfold of one image's group (x[offset, offset + length)) with its kernel rows split over the threads.
+    private static void UnfoldSplit(in ConvGeometry g, float[] x, int offset, int length, float[] col, int row0, int rows)
+    {
+        var geo = g;
+        CpuParallel.ForChunks(g.InChannelsPerGroup * g.KernelHeight, (long)g.KernelWidth * rows * g.OutWidth,
+            (first, end) => Im2Col.Unfold(geo, x.AsSpan(offset, length), col, row0, rows, first, end));
+    }
+
     private static void ForEachImage(in ConvGeometry g, int colLength, Action<int, float[]> body)
     {
         int batch = g.Batch, chunks = ImageChunks(g);

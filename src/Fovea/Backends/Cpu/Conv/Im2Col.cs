@@ -32,33 +32,84 @@ internal static class Im2Col
     }
 
     // x: one image's Cg channels [Cg, H, W] → col [Cg·KH·KW, rows·OW] for output rows [row0, row0 + rows)
-    public static void Unfold(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col, int row0, int rows)
+    public static void Unfold(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col, int row0, int rows) =>
+        Unfold(g, x, col, row0, rows, 0, g.InChannelsPerGroup * g.KernelHeight);
+
+    /// <summary>
+    /// Whether a strided row is unfolded through its phases: when a row has more taps than the stride, several taps
+    /// read every phase, so splitting the input row once beats gathering each tap's cells from it.
+    /// </summary>
+    private static bool ByPhases(in ConvGeometry g) =>
+        g.StrideW > 1 && g.KernelWidth > g.StrideW && PhaseLength(g) * g.StrideW <= MaxPhaseFloats;
+
+    /// <summary>The phases live on the stack: rows up to 4,096 cells wide (16 KB).</summary>
+    private const int MaxPhaseFloats = 4096;
+
+    private static int PhaseLength(in ConvGeometry g) => g.OutWidth + (g.KernelWidth - 1) * g.DilationW / g.StrideW;
+
+    // The same for the kernel rows (c, i) in [first, end) only (row c·KH + i of the kernel), so that threads can
+    // share one image's matrix.
+    public static void Unfold(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col, int row0, int rows, int first, int end)
     {
-        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, ow = g.OutWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ow = g.OutWidth;
         int h = g.InHeight, w = g.InWidth, sw = g.StrideW, plane = h * w;
-        for (int c = 0; c < cg; c++)
-            for (int i = 0; i < kh; i++)
+        // By phases: phase m of the padded row is its cells m, m + s, m + 2s, ..., and tap j (at j·dilation = a·s + m
+        // in the padded row) reads phase m from its cell a on: one contiguous copy per tap.
+        bool phased = ByPhases(g);
+        int phaseLength = PhaseLength(g);
+        Span<float> phases = phased ? stackalloc float[sw * phaseLength] : default;
+        for (int ci = first; ci < end; ci++)
+        {
+            int c = ci / kh, i = ci % kh;
+            int offH = i * g.DilationH - g.PadTop;
+            var (rowLo, rowHi) = BandRange(g, offH, row0, rows);
+            var taps = col.Slice(ci * kw * rows * ow, kw * rows * ow);
+            for (int j = 0; j < kw; j++)
             {
-                int offH = i * g.DilationH - g.PadTop;
-                var (rowLo, rowHi) = BandRange(g, offH, row0, rows);
+                var dst = taps.Slice(j * rows * ow, rows * ow);
+                dst[..((rowLo - row0) * ow)].Clear();
+                dst[((rowHi - row0) * ow)..].Clear();
+            }
+            for (int r = rowLo; r < rowHi; r++)
+            {
+                var src = x.Slice(c * plane + (r * g.StrideH + offH) * w, w);
+                if (phased)
+                {
+                    SplitPhases(src, g.PadLeft, sw, phaseLength, phases);
+                    for (int j = 0; j < kw; j++)
+                    {
+                        int at = j * g.DilationW;
+                        phases.Slice(at % sw * phaseLength + at / sw, ow).CopyTo(taps.Slice((j * rows + r - row0) * ow, ow));
+                    }
+                    continue;
+                }
                 for (int j = 0; j < kw; j++)
                 {
                     int offW = j * g.DilationW - g.PadLeft;
                     var (lo, hi) = ValidRange(ow, w, offW, sw);
-                    var dst = col.Slice(((c * kh + i) * kw + j) * rows * ow, rows * ow);
-                    dst[..((rowLo - row0) * ow)].Clear();
-                    dst[((rowHi - row0) * ow)..].Clear();
-                    for (int r = rowLo; r < rowHi; r++)
-                    {
-                        var drow = dst.Slice((r - row0) * ow, ow);
-                        var src = x.Slice(c * plane + (r * g.StrideH + offH) * w);
-                        drow[..lo].Clear();
-                        drow[hi..].Clear();
-                        if (sw == 1) src.Slice(lo + offW, hi - lo).CopyTo(drow[lo..hi]);
-                        else
-                            for (int q = lo; q < hi; q++) drow[q] = src[q * sw + offW];
-                    }
+                    var drow = taps.Slice((j * rows + r - row0) * ow, ow);
+                    drow[..lo].Clear();
+                    drow[hi..].Clear();
+                    if (sw == 1) src.Slice(lo + offW, hi - lo).CopyTo(drow[lo..hi]);
+                    else
+                        for (int q = lo; q < hi; q++) drow[q] = src[q * sw + offW];
                 }
+            }
+        }
+    }
+
+    // phases[m·length + u] = the padded row's cell u·stride + m: src[u·stride + m − pad], zero outside src.
+    private static unsafe void SplitPhases(ReadOnlySpan<float> src, int pad, int stride, int length, Span<float> phases)
+    {
+        fixed (float* ps = src, pp = phases)
+            for (int m = 0; m < stride; m++)
+            {
+                float* dst = pp + m * length;
+                var (lo, hi) = ValidRange(length, src.Length, m - pad, stride);
+                for (int u = 0; u < lo; u++) dst[u] = 0f;
+                float* from = ps + (lo * stride + m - pad);
+                for (int u = lo; u < hi; u++, from += stride) dst[u] = *from;
+                for (int u = hi; u < length; u++) dst[u] = 0f;
             }
     }
 
