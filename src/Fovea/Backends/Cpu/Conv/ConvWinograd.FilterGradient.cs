@@ -170,12 +170,7 @@ internal static partial class ConvWinograd
         {
             Gradient1D(rows[k], rows[Extent + k], rows[2 * Extent + k], rows[3 * Extent + k],
                 out var z0, out var z1, out var z2, out var z3, out var z4, out var z5);
-            z0.Store(z + k * xiStride);
-            z1.Store(z + (Extent + k) * xiStride);
-            z2.Store(z + (2 * Extent + k) * xiStride);
-            z3.Store(z + (3 * Extent + k) * xiStride);
-            z4.Store(z + (4 * Extent + k) * xiStride);
-            z5.Store(z + (5 * Extent + k) * xiStride);
+            StoreColumn(z, xiStride, k, z0, z1, z2, z3, z4, z5);
         }
     }
 

@@ -185,13 +185,21 @@ internal static partial class ConvWinograd
         {
             Input1D(rows[k], rows[Extent + k], rows[2 * Extent + k], rows[3 * Extent + k], rows[4 * Extent + k], rows[5 * Extent + k],
                 out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-            v0.Store(v + k * xiStride);
-            v1.Store(v + (Extent + k) * xiStride);
-            v2.Store(v + (2 * Extent + k) * xiStride);
-            v3.Store(v + (3 * Extent + k) * xiStride);
-            v4.Store(v + (4 * Extent + k) * xiStride);
-            v5.Store(v + (5 * Extent + k) * xiStride);
+            StoreColumn(v, xiStride, k, v0, v1, v2, v3, v4, v5);
         }
+    }
+
+    // The six results of a transform down column k of the 6x6 tile: point ξ = 6i + k of each plane, i = 0..5.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreColumn(float* planes, nint xiStride, int k, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2,
+        Vector512<float> r3, Vector512<float> r4, Vector512<float> r5)
+    {
+        r0.Store(planes + k * xiStride);
+        r1.Store(planes + (Extent + k) * xiStride);
+        r2.Store(planes + (2 * Extent + k) * xiStride);
+        r3.Store(planes + (3 * Extent + k) * xiStride);
+        r4.Store(planes + (4 * Extent + k) * xiStride);
+        r5.Store(planes + (5 * Extent + k) * xiStride);
     }
 
     /// <summary>All bits set in the lanes whose column index lies in [0, w).</summary>
