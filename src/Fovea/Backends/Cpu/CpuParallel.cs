@@ -44,6 +44,14 @@ public static class CpuParallel
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 
+    /// <summary>
+    /// Part <paramref name="index"/> of [0, <paramref name="count"/>) cut into <paramref name="parts"/> contiguous runs
+    /// whose lengths differ by at most one, as <see cref="ForChunks"/> cuts it; for kernels that keep a result per part
+    /// and combine them in order.
+    /// </summary>
+    internal static (int Start, int End) Part(int count, int index, int parts) =>
+        ((int)((long)count * index / parts), (int)((long)count * (index + 1) / parts));
+
     /// <summary>Splits [0, count) into at most Threads contiguous chunks and runs body(start, end) on each.</summary>
     public static void ForChunks(int count, long workPerItem, Action<int, int> body)
     {
@@ -55,7 +63,7 @@ public static class CpuParallel
         }
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
-            int start = (int)((long)count * t / threads), end = (int)((long)count * (t + 1) / threads);
+            var (start, end) = Part(count, t, threads);
             if (end > start) body(start, end);
         });
     }

@@ -155,7 +155,7 @@ internal static partial class ConvDirect
     {
         var src = new Planes(g);
         var buffers = new List<int>();
-        for (int t = FilterChunks(g); t > 0; t--)
+        for (int t = ConvIm2col.FilterChunks(g); t > 0; t--)
         {
             buffers.Add((int)g.WeightCount);
             if (src.Copied) buffers.Add(src.Length);
@@ -168,12 +168,12 @@ internal static partial class ConvDirect
     private static void BackwardFilterByChannels(in ConvGeometry g, float[] x, float[] dy, float[] dw)
     {
         var geo = g;
-        int weights = (int)g.WeightCount, chunks = FilterChunks(g);
+        int weights = (int)g.WeightCount, chunks = ConvIm2col.FilterChunks(g);
         var src = new Planes(g);
         var partials = new float[chunks][];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
-            int start = (int)((long)geo.Batch * t / chunks), end = (int)((long)geo.Batch * (t + 1) / chunks);
+            var (start, end) = CpuParallel.Part(geo.Batch, t, chunks);
             float[] part = ScratchPool.Rent(weights);
             float[]? bordered = src.Copied ? ScratchPool.Rent(src.Length) : null;
             float[] cellsFirst = ScratchPool.Rent(geo.OutputImageSize);

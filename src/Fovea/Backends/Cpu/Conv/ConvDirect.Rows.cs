@@ -108,7 +108,7 @@ internal static partial class ConvDirect
         var (items, perImage, chunks) = ForwardSplit(g, units);
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
-            int start = (int)((long)items * t / chunks), end = (int)((long)items * (t + 1) / chunks);
+            var (start, end) = CpuParallel.Part(items, t, chunks);
             float[]? bordered = src.Copied ? ScratchPool.Rent(src.Length) : null;
             int filled = -1;
             for (int item = start; item < end; item++)
@@ -202,12 +202,6 @@ internal static partial class ConvDirect
     private static void BackwardDataTiled(in ConvGeometry g, ConvGeometry asForward, float[] dy, float[] w, float[] dx) =>
         ConvDataGradient.Run(g, w, turned => ForwardTiled(asForward, dy, turned, null, dx));
 
-    private static int FilterChunks(in ConvGeometry g)
-    {
-        int chunks = Math.Min(CpuParallel.Threads, g.Batch);
-        return chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread ? 1 : chunks;
-    }
-
     /// <summary>The <see cref="ScratchPool"/> buffers a tiled filter gradient holds at once.</summary>
     internal static int[] TiledFilterScratch(in ConvGeometry g) => ByChannels(g) ? ByChannelsFilterScratch(g) : ByRowsFilterScratch(g);
 
@@ -217,7 +211,7 @@ internal static partial class ConvDirect
     /// </summary>
     private static int[] ByRowsFilterScratch(in ConvGeometry g)
     {
-        int chunks = FilterChunks(g), images = (g.Batch + chunks - 1) / chunks;
+        int chunks = ConvIm2col.FilterChunks(g), images = (g.Batch + chunks - 1) / chunks;
         var src = new Planes(g);
         var buffers = new List<int>();
         for (int t = 0; t < chunks; t++)
@@ -248,12 +242,12 @@ internal static partial class ConvDirect
         where TL : struct, ILanes<TV> where TV : struct
     {
         var geo = g;
-        int weights = (int)g.WeightCount, chunks = FilterChunks(g);
+        int weights = (int)g.WeightCount, chunks = ConvIm2col.FilterChunks(g);
         var src = new Planes(g);
         var partials = new float[chunks][];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
-            int start = (int)((long)geo.Batch * t / chunks), end = (int)((long)geo.Batch * (t + 1) / chunks);
+            var (start, end) = CpuParallel.Part(geo.Batch, t, chunks);
             float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
             float[]? bordered = src.Copied ? ScratchPool.Rent((end - start) * src.Length) : null;
             if (bordered is not null)

@@ -36,8 +36,11 @@ internal static class ConvIm2col
     /// <summary>Chunks of images the forward and data-gradient passes split the batch into, one column buffer each.</summary>
     private static int ImageChunks(in ConvGeometry g) => Math.Max(1, Math.Min(CpuParallel.Threads, g.Batch));
 
-    /// <summary>Chunks of images the filter-gradient pass sums separately (each chunk after the first into its own partial).</summary>
-    private static int FilterChunks(in ConvGeometry g)
+    /// <summary>
+    /// Chunks of images a filter-gradient pass sums separately (each chunk after the first into its own partial); the
+    /// direct kernels' filter gradients split the batch the same way.
+    /// </summary>
+    internal static int FilterChunks(in ConvGeometry g)
     {
         int chunks = Math.Min(CpuParallel.Threads, g.Batch);
         return chunks <= 1 || g.Macs < 2 * CpuParallel.MinWorkPerThread ? 1 : chunks;
@@ -77,8 +80,7 @@ internal static class ConvIm2col
         int band = BandRows(g), ow = g.OutWidth;
         // One image a thread keeps every thread busy; with fewer images than threads they share each image's unfold,
         // as GEMM shares its product (AlexNet's first layer at batch 1: 1.0 ms of unfolding on one thread).
-        bool shareImage = ImageChunks(g) < CpuParallel.Threads;
-        bool ownThread = !shareImage;
+        bool ownThread = ImageChunks(g) >= CpuParallel.Threads;
         ForEachImage(g, ColumnLength(g, band), (n, col) =>
         {
             for (int gi = 0; gi < geo.Groups; gi++)
@@ -94,7 +96,7 @@ internal static class ConvIm2col
                 for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
                 {
                     int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
-                    if (shareImage) UnfoldSplit(geo, x, n * geo.InputImageSize + gi * inGroup, inGroup, col, r0, rows);
+                    if (!ownThread) UnfoldSplit(geo, x, n * geo.InputImageSize + gi * inGroup, inGroup, col, r0, rows);
                     else Im2Col.Unfold(geo, xg, col, r0, rows);
                     Product(ownThread, false, false, og, cols, k, w.AsSpan(gi * og * k), k, col.AsSpan(0, k * cols), cols, 0f, yg[(r0 * ow)..], p);
                 }
@@ -152,7 +154,7 @@ internal static class ConvIm2col
         var partials = new float[]?[chunks];
         CpuParallel.For(chunks, g.Macs / chunks, t =>
         {
-            int start = (int)((long)geo.Batch * t / chunks), end = (int)((long)geo.Batch * (t + 1) / chunks);
+            var (start, end) = CpuParallel.Part(geo.Batch, t, chunks);
             float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
             float[]? col = colLength > 0 ? ScratchPool.Rent(colLength) : null;
             part.AsSpan(0, weights).Clear();
@@ -208,10 +210,6 @@ internal static class ConvIm2col
     }
 
     /// <summary>
-    /// Runs body(n, col) for every image: one image runs here (GEMM threads itself); several are split into
-    /// contiguous chunks over the pool, each chunk renting one column buffer.
-    /// </summary>
-    /// <summary>
     /// One product of a pass. When the pass's chunks of images fill the threads, each product stays on its chunk's
     /// thread: split again, half of it only queues behind the other chunks (AlexNet's first two layers at batch 8,
     /// 2 threads: forward 8.8 -> 5.5 ms and 16.5 -> 13.9 ms).
@@ -231,12 +229,16 @@ internal static class ConvIm2col
             (first, end) => Im2Col.Unfold(geo, x.AsSpan(offset, length), col, row0, rows, first, end));
     }
 
+    /// <summary>
+    /// Runs body(n, col) for every image: one image runs here (GEMM threads itself); several are split into
+    /// contiguous chunks over the pool, each chunk renting one column buffer.
+    /// </summary>
     private static void ForEachImage(in ConvGeometry g, int colLength, Action<int, float[]> body)
     {
         int batch = g.Batch, chunks = ImageChunks(g);
         CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), t =>
         {
-            int start = (int)((long)batch * t / chunks), end = (int)((long)batch * (t + 1) / chunks);
+            var (start, end) = CpuParallel.Part(batch, t, chunks);
             float[] col = colLength > 0 ? ScratchPool.Rent(colLength) : [];
             for (int n = start; n < end; n++) body(n, col);
             if (colLength > 0) ScratchPool.Return(col);

@@ -37,7 +37,7 @@ internal static partial class ConvWinograd
     private static int SumPlane(in ConvGeometry g) => PlaneStride(g.OutChannels * SumRow(g));
 
     /// <summary>How many chunks of blocks run at once, each with its own V, Z and S.</summary>
-    private static int FilterChunks(in ConvGeometry g, in Plan p) => CpuParallel.Concurrency(p.Blocks, BlockWork(g, p.BlockTiles));
+    private static int GradientChunks(in ConvGeometry g, in Plan p) => CpuParallel.Concurrency(p.Blocks, BlockWork(g, p.BlockTiles));
 
     /// <summary>The <see cref="ScratchPool"/> buffers the filter gradient holds at once: per chunk its V, Z and S.</summary>
     internal static int[] FilterScratch(in ConvGeometry g)
@@ -45,7 +45,7 @@ internal static partial class ConvWinograd
         var p = MakePlan(g, byFilters: false);
         if (p.Tiles == 0) return [];
         var buffers = new List<int>();
-        for (int k = FilterChunks(g, p); k > 0; k--)
+        for (int k = GradientChunks(g, p); k > 0; k--)
         {
             buffers.Add(Points * p.VPlane);
             buffers.Add(Points * p.MPlane);
@@ -69,11 +69,11 @@ internal static partial class ConvWinograd
         }
         // Each chunk of blocks sums into its own S; the sums are added in chunk order, so the result does not depend
         // on thread timing.
-        int chunks = FilterChunks(g, p);
+        int chunks = GradientChunks(g, p);
         var sums = new float[chunks][];
         CpuParallel.For(chunks, BlockWork(g, p.BlockTiles) * p.Blocks / chunks, k =>
         {
-            int b0 = (int)((long)p.Blocks * k / chunks), b1 = (int)((long)p.Blocks * (k + 1) / chunks);
+            var (b0, b1) = CpuParallel.Part(p.Blocks, k, chunks);
             var v = ScratchPool.Rent(Points * p.VPlane);
             var z = ScratchPool.Rent(Points * p.MPlane);
             var s = ScratchPool.Rent(Points * sPlane);
