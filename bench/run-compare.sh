@@ -40,6 +40,7 @@ case "$1" in
   first-prediction)
     N=${2:-5}
     # The tool as published: ReadyToRun (framework-dependent) and Native AOT (needs clang and zlib1g-dev).
+    command -v clang > /dev/null || { echo "run-compare.sh first-prediction: the Native AOT publish needs clang and zlib1g-dev (apt-get install clang zlib1g-dev)" >&2; exit 1; }
     PUB=$(mktemp -d)
     dotnet publish "$ROOT/src/Fovea.Cli" -c Release -r linux-x64 --self-contained false -o "$PUB/r2r" -nologo -v q >&2
     dotnet publish "$ROOT/src/Fovea.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$PUB/aot" -nologo -v q >&2
