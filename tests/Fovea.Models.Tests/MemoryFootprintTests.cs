@@ -29,12 +29,14 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         Assert.Equal(forward, m.ActivationsBytes);
         // Cross-entropy over [2, 4]: log-softmax 8, gather 2, negation 2, mean 1.
         Assert.Equal(4 * (8 + 2 + 2 + 1), m.LossBytes);
-        // Backward, each gradient given back once read. The loss leaves the seed and the mean's scaled gradient (1 each)
-        // lent, and log-softmax's gradient (8) for the linear layer, whose dx is 2·18 (dW and db go into Grad); then the
-        // pool's dx (144) while that 36 is read, ReLU's dx (144) while the pool's is read: the peak, 2 + 144 + 144; the
-        // conv's input (the images) needs no gradient.
-        Assert.Equal(new long[] { 4 * 146, 4 * 290, 4 * 182, 4 * 38, 4 * 46 }, m.Layers.Select(l => l.BackwardBytes));
-        long backward = 4 * (2 + 144 + 144);
+        // Backward, each gradient given back once read and each activation the Sequential passed on once its last reader
+        // has run. The loss leaves the seed and the mean's scaled gradient (1 each) lent, and log-softmax's gradient (8)
+        // for the linear layer, whose dx is 2·18 (dW and db go into Grad): 46. The flatten view was the pool output's last
+        // reader, so those 36 go back (2 over the forward); then the pool's dx (144) while its 36 are read: the peak,
+        // 2 + 144. ReLU writes its dx over the pool's (110 held), then it and the conv give back their outputs (2·144);
+        // the conv's input (the images) needs no gradient, so it holds less than the forward did: 0.
+        Assert.Equal(new long[] { 0, 4 * 110, 4 * 146, 4 * 38, 4 * 46 }, m.Layers.Select(l => l.BackwardBytes));
+        long backward = 4 * (2 + 144);
         Assert.Equal(backward, m.BackwardBytes);
         // The conv sums 1·3·3 products per output, few enough to read them straight from the unpadded images (no
         // column matrix), and is too small to split its filter gradient over threads: no workspace.

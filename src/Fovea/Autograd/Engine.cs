@@ -3,6 +3,14 @@ namespace Fovea.Autograd;
 /// <summary>Reverse-mode differentiation over the recorded graph.</summary>
 internal static class Engine
 {
+    [ThreadStatic] private static Tensor? _spare;
+
+    /// <summary>
+    /// Inside a backward closure: whether <paramref name="g"/>, the gradient it was given, is the engine's alone, lent
+    /// during this backward and read by nothing else, so the closure may write its input's gradient over it.
+    /// </summary>
+    public static bool IsSpare(Tensor g) => ReferenceEquals(g, _spare);
+
     public static void Backward(Tensor root, Tensor? gradient)
     {
         if (root.GraphFreed) throw Freed();
@@ -38,6 +46,7 @@ internal static class Engine
 
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
         var spent = new SpentGradients(mark, gradient);
+        var transient = TransientReaders.Count(order);
         using (GradMode.NoGrad())
         {
             if (root.GradFn is null) { Accumulate(root, gradient); return; }
@@ -45,10 +54,20 @@ internal static class Engine
             {
                 var t = order[i];
                 var node = t.GradFn!;
-                if (!grads.Remove(t, out var g)) { node.Release(); t.GradFn = null; t.GraphFreed = true; continue; }
+                if (!grads.Remove(t, out var g))
+                {
+                    transient?.Ran(t, node, spent);
+                    node.Release();
+                    t.GradFn = null;
+                    t.GraphFreed = true;
+                    continue;
+                }
                 var fn = node.BackwardFn ?? throw new InvalidOperationException(
                     $"the graph through '{node.Op}' was already freed by an earlier Backward()");
-                var inputGrads = fn(g);
+                _spare = spent.IsSpare(g) ? g : null;
+                Tensor?[] inputGrads;
+                try { inputGrads = fn(g); }
+                finally { _spare = null; }
                 spent.Consumed(g);
                 var inputs = node.Inputs;
                 for (int k = 0; k < inputs.Length; k++)
@@ -82,6 +101,7 @@ internal static class Engine
                     }
                 }
                 spent.ReturnFree();
+                transient?.Ran(t, node, spent);
                 // Free the closure and its saved tensors: the tape is spent.
                 node.Release();
                 t.GradFn = null;
@@ -117,6 +137,17 @@ internal static class Engine
             _candidates.Add(g.Storage);
         }
 
+        /// <summary>
+        /// Whether <paramref name="g"/>, just taken from the table, is the only gradient in its buffer and the step pool
+        /// lent that buffer during this backward (so it is neither the caller's seed nor anything made before).
+        /// </summary>
+        public bool IsSpare(Tensor g) =>
+            g.Storage is CpuStorage { DType: DType.Float32 } cpu && _pending.GetValueOrDefault(g.Storage) == 1
+            && !ReferenceEquals(g.Storage, rootGradient.Storage) && StepMemory.LentSince(cpu.Floats, mark);
+
+        /// <summary>Whether a gradient waiting in the table lives in <paramref name="s"/>.</summary>
+        public bool IsPending(Storage s) => _pending.ContainsKey(s);
+
         /// <summary>A gradient that was copied into a leaf, added into another, or is wanted by no one.</summary>
         public void Unused(Tensor g) => _candidates.Add(g.Storage);
 
@@ -127,6 +158,52 @@ internal static class Engine
                     && !ReferenceEquals(s, rootGradient.Storage) && _returned.Add(s))
                     StepMemory.ReturnEarly(cpu.Floats, mark);
             _candidates.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Counts, for each buffer marked transient (<see cref="StepMemory.MarkTransient"/>), the backwards still to run that
+    /// may read it: every node with an input on it, and the node that made it when that node's backward reads its output.
+    /// When the count reaches zero the buffer goes back to the step's pool, so the backward no longer holds the whole
+    /// forward until the step ends (VGG-16 at batch 4: the later blocks' activations while the first block's run).
+    /// </summary>
+    private sealed class TransientReaders
+    {
+        private readonly Dictionary<Storage, int> _readers = new(ReferenceEqualityComparer.Instance);
+
+        public static TransientReaders? Count(List<Tensor> order)
+        {
+            TransientReaders? r = null;
+            foreach (var t in order)
+            {
+                var node = t.GradFn!;
+                foreach (var input in node.Inputs)
+                    if (StepMemory.IsTransient(input.Storage)) (r ??= new()).Read(input.Storage);
+                if (node.ReadsOutput && StepMemory.IsTransient(t.Storage)) (r ??= new()).Read(t.Storage);
+            }
+            return r;
+        }
+
+        /// <summary><paramref name="node"/>'s backward has run (or was skipped): it reads nothing any more.</summary>
+        public void Ran(Tensor output, Node node, SpentGradients spent)
+        {
+            foreach (var input in node.Inputs) Done(input.Storage, spent);
+            if (node.ReadsOutput) Done(output.Storage, spent);
+        }
+
+        private void Read(Storage s) => _readers[s] = _readers.GetValueOrDefault(s) + 1;
+
+        private void Done(Storage s, SpentGradients spent)
+        {
+            if (!_readers.TryGetValue(s, out int n)) return;
+            if (n > 1)
+            {
+                _readers[s] = n - 1;
+                return;
+            }
+            _readers.Remove(s);
+            // A gradient waiting in the table never shares an activation's buffer; refuse to give one back if it did.
+            if (!spent.IsPending(s)) StepMemory.ReleaseTransient(s);
         }
     }
 

@@ -49,6 +49,9 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
         // pooling op's backward makes one gradient the size of its input, and the one it read goes back.
         bool records = inputNeedsGrad || hasParams;
         BackwardOp[]? inputGrad = records ? [new(F * i, F * o)] : null;
+        // An elementwise op's backward writes its input's gradient over the one it read, which the engine gives it as
+        // spare: from the layer above, made during this backward and read by nothing else.
+        BackwardOp[]? inPlaceGrad = records ? [new(0, 0)] : null;
         switch (module)
         {
             case Conv2d c:
@@ -93,13 +96,11 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                 }
             case ReLU { Inplace: true }:
                 {
-                    // Tensor.ReluInPlace overwrites its input when nothing reads it later: always without gradients (no
-                    // graph), and in training when the input is a leaf that wants none or comes from an op whose backward
-                    // does not read its output (convolution, linear, batch norm); otherwise it makes a new tensor.
-                    bool overwrite = !inputNeedsGrad || previous is Conv2d or Linear or BatchNorm;
-                    return new(overwrite ? 0 : F * o, inputGrad, 0);
+                    return new(ReluOverwrites(inputNeedsGrad, previous) ? 0 : F * o, inPlaceGrad, 0);
                 }
-            case ReLU or LeakyReLU or Sigmoid or Tanh or Softmax or LogSoftmax or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
+            case ReLU or LeakyReLU or Sigmoid or Tanh:
+                return new(F * o, inPlaceGrad, F * o);
+            case Softmax or LogSoftmax or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
                 return new(F * o, inputGrad, F * o);
             case MaxPool2d:
                 // The int64 index of each maximum is made even without gradients.
@@ -119,6 +120,39 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                 throw new NotSupportedException($"MemoryFootprint does not model the allocations of {module.TypeName} ({module.GetType().FullName})");
         }
     }
+
+    // Tensor.ReluInPlace overwrites its input when nothing reads it later: always without gradients (no graph), and in
+    // training when the input is a leaf that wants none or comes from an op whose backward does not read its output
+    // (convolution, linear, batch norm, pooling); otherwise it makes a new tensor.
+    private static bool ReluOverwrites(bool inputNeedsGrad, Module? previous) =>
+        !inputNeedsGrad || previous is Conv2d or Linear or BatchNorm or MaxPool2d or AvgPool2d or SumPool2d or AdaptiveAvgPool2d;
+
+    /// <summary>
+    /// Whether <paramref name="module"/>'s output has a buffer of its own; otherwise it is its input's (a view, the
+    /// input itself, or a ReLU written over it).
+    /// </summary>
+    public static bool MakesOwnOutput(Module module, bool inputNeedsGrad, Module? previous) => module switch
+    {
+        ReLU { Inplace: true } => !ReluOverwrites(inputNeedsGrad, previous),
+        Flatten or Identity => false,
+        Dropout d => d.P != 0,
+        _ => true,
+    };
+
+    /// <summary>Whether <paramref name="module"/> records any op: with <paramref name="records"/> (an input or a parameter wants a gradient), all but those that pass their input on.</summary>
+    public static bool RecordsOps(Module module, bool records) => records && module is not (Identity or Dropout { P: 0 });
+
+    /// <summary>
+    /// Where the backward of <paramref name="module"/> (which made its own output) stops reading that output
+    /// (<see cref="Autograd.Node.ReadsOutput"/>): never (null); before its other ops (a 1-D convolution's output is a
+    /// view whose backward runs first); or after its op (the elementwise ops, softmax, LRN, dropout).
+    /// </summary>
+    public static bool? ReadsOwnOutputUntilEnd(Module module) => module switch
+    {
+        Conv2d or Linear or BatchNorm or MaxPool2d or AvgPool2d or SumPool2d or AdaptiveAvgPool2d => null,
+        Conv1d => false,
+        _ => true,
+    };
 
     // Functional.Conv2d: the output; backward the input's gradient when wanted (the weight's and the bias's go straight
     // into Grad), plus weightGrad when the weight is a view. A padding mode other than zeros first pads a copy

@@ -9,12 +9,14 @@ namespace Fovea.Inspection;
 /// and what Fovea's ops really allocate (nothing runs).
 /// </summary>
 /// <remarks>
-/// <para><b>A step keeps its forward, and its backward's gradients only while they are read.</b> Inside
-/// <see cref="StepMemory.Begin"/> every buffer the forward and the loss lend (activations, what the ops keep for
-/// backward) stays lent until the step ends. The autograd engine gives each activation gradient back once its
-/// consumers have read it, and convolution and linear layers write their parameters' gradients straight into
-/// <c>Grad</c>. So the training peak is the forward's sum plus the most the backward holds at once, found by playing
-/// the backward's ops in the engine's order (the loss, then the layers in reverse) with a running total. In inference
+/// <para><b>A step keeps its forward until the backward has read it, and its backward's gradients only while they
+/// are read.</b> Inside <see cref="StepMemory.Begin"/> every buffer the forward and the loss lend (activations, what
+/// the ops keep for backward) stays lent until the step ends, except the outputs a <see cref="Sequential"/> passes
+/// between its layers, which go back once their last reader's backward has run. The autograd engine gives each
+/// activation gradient back once its consumers have read it, element-wise ops write their input's gradient over the
+/// one they read, and convolution and linear layers write their parameters' gradients straight into <c>Grad</c>. So
+/// the training peak is the forward's sum plus the most the backward holds at once over it, found by playing the
+/// backward's ops in the engine's order (the loss, then the layers in reverse) with a running total. In inference
 /// under a step scope every layer's output stays until the batch is done, so that is a sum.</para>
 /// <para><b>Outside the step's pool</b> live the parameters and buffers, the gradients (<c>Grad</c>, made under
 /// <see cref="StepMemory.Persistent"/>), the optimiser's state, the input batch, and the convolution kernels' scratch,
@@ -109,15 +111,28 @@ public sealed class MemoryFootprint
         var allocations = new List<LayerAllocations>(modules.Count);
         int[] shape = summary.InputShape;
         bool inputNeedsGrad = false; // the images need none; everything after a layer with parameters does
+        // Which buffer each layer's output lives in (the index of the layer that made it; -1: the images), whether the
+        // output carries a graph, whether the layer records ops, and the output's bytes.
+        var owner = new int[modules.Count];
+        var graph = new bool[modules.Count];
+        var recordsOps = new bool[modules.Count];
+        var outputBytes = new long[modules.Count];
         for (int i = 0; i < modules.Count; i++)
         {
-            allocations.Add(LayerAllocations.Of(modules[i], shape, summary.Layers[i].OutputShape, inputNeedsGrad, i > 0 ? modules[i - 1] : null));
-            inputNeedsGrad |= modules[i].NamedParameters().Any();
+            var previous = i > 0 ? modules[i - 1] : null;
+            bool hasParams = modules[i].NamedParameters().Any();
+            allocations.Add(LayerAllocations.Of(modules[i], shape, summary.Layers[i].OutputShape, inputNeedsGrad, previous));
+            owner[i] = LayerAllocations.MakesOwnOutput(modules[i], inputNeedsGrad, previous) ? i : i > 0 ? owner[i - 1] : -1;
+            recordsOps[i] = LayerAllocations.RecordsOps(modules[i], inputNeedsGrad || hasParams);
+            inputNeedsGrad |= hasParams;
+            graph[i] = inputNeedsGrad;
+            outputBytes[i] = 4 * Count(summary.Layers[i].OutputShape);
             shape = summary.Layers[i].OutputShape;
         }
+        var (releasedBefore, releasedAfter) = TransientReleases(model, modules, owner, graph, recordsOps, outputBytes);
 
         // The backward in the engine's order, from the forward's buffers: what each op lends on top of what is held,
-        // then what goes back after it.
+        // then what goes back after it, and the activations whose last reader has run.
         long held = 0, peak = 0;
         long Run(BackwardOp op)
         {
@@ -130,8 +145,10 @@ public sealed class MemoryFootprint
         var backward = new long[modules.Count];
         for (int i = modules.Count - 1; i >= 0; i--)
         {
+            held -= releasedBefore[i];
             backward[i] = held;
             foreach (var op in allocations[i].Backward ?? []) backward[i] = Math.Max(backward[i], Run(op));
+            held -= releasedAfter[i];
         }
 
         var layers = new List<LayerMemory>(modules.Count);
@@ -142,7 +159,7 @@ public sealed class MemoryFootprint
             long paramFloats = module.NamedParameters().Sum(p => (long)Shapes.Count(p.Parameter.Shape));
             long bufferFloats = module.NamedBuffers().Sum(b => (long)Shapes.Count(b.Buffer.Shape));
             layers.Add(new LayerMemory(summary.Layers[i].Name, summary.Layers[i].Type, 4 * (paramFloats + bufferFloats), 4 * paramFloats,
-                4 * stateTensors * paramFloats, a.Forward, backward[i], a.Workspace, a.InferenceForward, a.InferenceWorkspace));
+                4 * stateTensors * paramFloats, a.Forward, Math.Max(0, backward[i]), a.Workspace, a.InferenceForward, a.InferenceWorkspace));
         }
         var training = new ScratchPoolSimulation();
         var inference = new ScratchPoolSimulation();
@@ -155,6 +172,55 @@ public sealed class MemoryFootprint
         long images = 4 * Count(summary.InputShape);
         return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyForwardBytes(summary.OutputShape),
             peak, 4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
+    }
+
+    /// <summary>
+    /// The outputs a <see cref="Sequential"/> passes between its layers go back to the step's pool once the backward has
+    /// read them (<see cref="StepMemory.MarkTransient"/>): plays each Sequential's marking as its Forward does, innermost
+    /// first, and returns the bytes given back before and after each layer's backward ops. A buffer goes back after its
+    /// lowest reader: the layer that made it when that layer's backward reads its output, otherwise the next layer that
+    /// records an op on it.
+    /// </summary>
+    private static (long[] Before, long[] After) TransientReleases(Module model, List<Module> leaves, int[] owner, bool[] graph, bool[] recordsOps,
+        long[] outputBytes)
+    {
+        var index = new Dictionary<Module, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < leaves.Count; i++) index.TryAdd(leaves[i], i);
+        var marked = new HashSet<int>();
+        (int First, int Last) Walk(Module m)
+        {
+            if (index.TryGetValue(m, out int leaf)) return (leaf, leaf);
+            var children = m.NamedChildren().Select(c => Walk(c.Module)).Where(r => r.Last >= 0).ToList();
+            if (children.Count == 0) return (int.MaxValue, -1);
+            int first = children[0].First, last = children[^1].Last;
+            if (m is Sequential)
+            {
+                int input = first > 0 ? owner[first - 1] : -1;
+                foreach (var (_, childLast) in children.Take(children.Count - 1))
+                    if (graph[childLast] && owner[childLast] >= 0 && owner[childLast] != input) marked.Add(owner[childLast]);
+                if (owner[last] != input) marked.Remove(owner[last]); // the caller's output, which may share a layer's buffer
+            }
+            return (first, last);
+        }
+        Walk(model);
+
+        var before = new long[leaves.Count];
+        var after = new long[leaves.Count];
+        foreach (int p in marked)
+        {
+            if (recordsOps[p] && LayerAllocations.ReadsOwnOutputUntilEnd(leaves[p]) is { } toEnd)
+            {
+                (toEnd ? after : before)[p] += outputBytes[p];
+                continue;
+            }
+            for (int j = p + 1; j < leaves.Count && owner[j - 1] == p; j++)
+                if (recordsOps[j])
+                {
+                    after[j] += outputBytes[p];
+                    break;
+                }
+        }
+        return (before, after);
     }
 
     /// <summary>The largest batch <see cref="LargestBatch"/> tries unless told otherwise.</summary>

@@ -15,6 +15,8 @@ public static class StepMemory
     [ThreadStatic] private static int _suspended;
     [ThreadStatic] private static long _lentBytes, _peakLentBytes;
     [ThreadStatic] private static List<Action>? _atStepEnd;
+    [ThreadStatic] private static List<Storage>? _transientOrder;
+    [ThreadStatic] private static HashSet<Storage>? _transient;
 
     /// <summary>True while this thread is in a step scope and not in a persistent section.</summary>
     public static bool IsActive => _depth > 0 && _suspended == 0;
@@ -25,8 +27,10 @@ public static class StepMemory
         _floats ??= new StepPool<float>();
         _longs ??= new StepPool<long>();
         _atStepEnd ??= [];
+        _transientOrder ??= [];
+        _transient ??= new HashSet<Storage>(ReferenceEqualityComparer.Instance);
         _depth++;
-        return new Scope(_floats.Mark(), _longs.Mark(), _atStepEnd.Count);
+        return new Scope(_floats.Mark(), _longs.Mark(), _atStepEnd.Count, _transientOrder.Count);
     }
 
     /// <summary>Allocations in this section outlive the step (e.g. a parameter's first gradient).</summary>
@@ -63,6 +67,42 @@ public static class StepMemory
         _lentBytes -= _floats.ReturnEarly(buffer, sinceMark);
     }
 
+    /// <summary>
+    /// Marks <paramref name="t"/>'s buffer as one that only the recorded graph reads: an output that a container
+    /// (<see cref="NN.Sequential"/>) passed from one layer to the next and did not give its caller. The autograd engine
+    /// then gives it back to the pool as soon as the last backward that reads it has run, instead of at the step's end,
+    /// as PyTorch frees a saved activation when its last reader is done. Only a float buffer this thread's pool lent in
+    /// an open step scope qualifies; anything else is left alone.
+    /// </summary>
+    internal static void MarkTransient(Tensor t)
+    {
+        if (!IsActive || t.Storage is not CpuStorage { DType: DType.Float32 } s) return;
+        if (_transient!.Add(s)) _transientOrder!.Add(s);
+    }
+
+    /// <summary>Takes back <see cref="MarkTransient"/>: the buffer turned out to be the caller's.</summary>
+    internal static void Unmark(Storage s) => _transient?.Remove(s);
+
+    /// <summary>Whether <paramref name="s"/> was marked by <see cref="MarkTransient"/> in a scope still open.</summary>
+    internal static bool IsTransient(Storage s) => _transient is { Count: > 0 } set && set.Contains(s);
+
+    /// <summary>Gives a transient buffer back to the pool; the caller promises that nothing reads it again.</summary>
+    internal static void ReleaseTransient(Storage s)
+    {
+        if (!IsTransient(s)) return;
+        _transient!.Remove(s);
+        float[] buffer = ((CpuStorage)s).Floats;
+        long bytes = _floats!.ReturnEarly(buffer, 0);
+        _lentBytes -= bytes;
+        if (bytes > 0 && PoisonReleased) Array.Fill(buffer, float.NaN);
+    }
+
+    /// <summary>Tests set this to fill every released transient buffer with NaN, so a read after release shows.</summary>
+    internal static bool PoisonReleased { get; set; }
+
+    /// <summary>Whether this thread's pool lent <paramref name="buffer"/> after <paramref name="sinceMark"/> and has it out still.</summary>
+    internal static bool LentSince(float[] buffer, int sinceMark) => _depth > 0 && _floats is not null && _floats.IsLentSince(buffer, sinceMark);
+
     private static void Lent(long bytes)
     {
         _lentBytes += bytes;
@@ -95,13 +135,14 @@ public static class StepMemory
 
     public readonly struct Scope : IDisposable
     {
-        private readonly int _floatMark, _longMark, _atStepEndMark;
+        private readonly int _floatMark, _longMark, _atStepEndMark, _transientMark;
 
-        internal Scope(int floatMark, int longMark, int atStepEndMark)
+        internal Scope(int floatMark, int longMark, int atStepEndMark, int transientMark)
         {
             _floatMark = floatMark;
             _longMark = longMark;
             _atStepEndMark = atStepEndMark;
+            _transientMark = transientMark;
         }
 
         public void Dispose()
@@ -111,6 +152,9 @@ public static class StepMemory
             var pending = _atStepEnd!;
             for (int i = pending.Count - 1; i >= _atStepEndMark; i--) pending[i]();
             pending.RemoveRange(_atStepEndMark, pending.Count - _atStepEndMark);
+            var marked = _transientOrder!;
+            for (int i = _transientMark; i < marked.Count; i++) _transient!.Remove(marked[i]);
+            marked.RemoveRange(_transientMark, marked.Count - _transientMark);
         }
     }
 
@@ -156,6 +200,13 @@ internal sealed class StepPool<T> where T : unmanaged
             if (_lent[i] is { } a) bytes += Idle(a);
         _lent.RemoveRange(mark, _lent.Count - mark);
         return bytes;
+    }
+
+    public bool IsLentSince(T[] buffer, int mark)
+    {
+        for (int i = _lent.Count - 1; i >= mark; i--)
+            if (ReferenceEquals(_lent[i], buffer)) return true;
+        return false;
     }
 
     /// <summary>

@@ -24,10 +24,22 @@ public sealed class Sequential : Module
 
     public IReadOnlyList<Module> Layers => _layers;
 
+    /// <remarks>
+    /// Inside a training step (<see cref="StepMemory.Begin"/>) the outputs passed between layers are the graph's alone:
+    /// the caller gets only the last. So their buffers go back to the step's pool as soon as the backward has read them
+    /// (<see cref="StepMemory.MarkTransient"/>); a layer must not keep its input or output for use after the backward.
+    /// </remarks>
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var l in _layers) x = l.Forward(x);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            x = _layers[i].Forward(x);
+            // The caller's input (or a view of it, such as a first Flatten's) stays the caller's.
+            if (i < _layers.Count - 1 && x.GradFn is not null && !ReferenceEquals(x.Storage, input.Storage)) StepMemory.MarkTransient(x);
+        }
+        // The last layer may have returned an earlier one's buffer (an in-place ReLU, a Flatten): that is the caller's now.
+        if (!ReferenceEquals(x.Storage, input.Storage)) StepMemory.Unmark(x.Storage);
         return x;
     }
 }

@@ -38,7 +38,7 @@ public static partial class Functional
             var dx = Tensor.Zeros(g.InputShape, dy.Device);
             backend.Pool2dBackward(g, kind, dy.Dense().Storage, argmax, dx.Storage);
             return [dx];
-        });
+        }, readsOutput: false);
     }
 
     /// <summary>Max pooling; overlapping when stride &lt; kernel (AlexNet's 3/2).</summary>
@@ -71,6 +71,6 @@ public static partial class Functional
             var dx = Tensor.Zeros(inShape, dy.Device);
             xd.Backend.AdaptiveAvgPool2dBackward(planes, inH, inW, output.h, output.w, dy.Dense().Storage, dx.Storage);
             return [dx];
-        });
+        }, readsOutput: false);
     }
 }

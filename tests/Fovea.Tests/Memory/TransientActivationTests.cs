@@ -1,0 +1,106 @@
+using Fovea.NN;
+
+using Fovea.Tests.Support;
+
+namespace Fovea.Tests.Memory;
+
+/// <summary>
+/// The outputs a <see cref="Sequential"/> passes between its layers go back to the step's pool once the backward has
+/// read them. Released buffers are filled with NaN here, so any read after release shows in the gradients.
+/// </summary>
+[Collection(Support.SerialCollection.Name)]
+public class TransientActivationTests
+{
+    // Every kind of layer whose backward reads its input, its output, or neither, with in-place ReLUs over a
+    // convolution's, batch norm's, a pool's and a linear layer's outputs, and views (Flatten) between them.
+    private static Sequential Net()
+    {
+        var g = new Generator(21);
+        return new Sequential(
+            new Conv2d(3, 6, 3, padding: 1, paddingMode: PadMode.Reflect, generator: g), new BatchNorm2d(6), new ReLU(inplace: true),
+            new LocalResponseNorm(3), new MaxPool2d(2), new ReLU(inplace: true),
+            new Sequential(new Conv2d(6, 6, 3, padding: 1, generator: g), new Sigmoid(), new AvgPool2d(2)),
+            new Conv2d(6, 4, 1, generator: g), new LeakyReLU(), new Flatten(), new Dropout(0.3f, new Generator(22)),
+            new Linear(16, 12, generator: g), new ReLU(inplace: true), new Tanh(), new Linear(12, 5, generator: g), new LogSoftmax());
+    }
+
+    private static (float[][] Grads, float[] Output) Step(bool inStep)
+    {
+        var net = Net();
+        net.Train();
+        var x = Tensor.Randn([3, 3, 8, 8], new Generator(23));
+        var labels = Tensor.FromArray(new long[] { 0, 3, 4 }, [3]);
+        using (inStep ? StepMemory.Begin() : default(StepMemory.Scope?))
+        {
+            var y = net.Forward(x);
+            Functional.NllLoss(y, labels).Backward();
+            return (net.Parameters().Select(p => p.Grad!.ToArray()).ToArray(), y.ToArray());
+        }
+    }
+
+    [Fact]
+    public void GradientsAreTheSameWhenTheActivationsGoBackEarly()
+    {
+        var (expected, expectedOutput) = Step(inStep: false);
+        StepMemory.PoisonReleased = true;
+        try
+        {
+            var (grads, output) = Step(inStep: true);
+            // The caller's output (log-softmax's, read after the backward) was not given back.
+            Assert.Equal(expectedOutput, output);
+            Assert.Equal(expected.Length, grads.Length);
+            for (int i = 0; i < grads.Length; i++) Close.Assert(expected[i], grads[i], $"parameter {i}");
+        }
+        finally { StepMemory.PoisonReleased = false; }
+    }
+
+    [Fact]
+    public void TheBackwardGivesTheForwardsBuffersBack()
+    {
+        var net = new Sequential(new Linear(256, 1024, generator: new Generator(24)), new ReLU(), new Linear(1024, 1024, generator: new Generator(25)),
+            new ReLU(), new Linear(1024, 4, generator: new Generator(26)));
+        var x = Tensor.Randn([64, 256], new Generator(27));
+        using (StepMemory.Begin())
+        {
+            var loss = net.Forward(x).Sum();
+            StepMemory.ResetPeakLentBytes();
+            long afterForward = StepMemory.PeakLentBytes;
+            loss.Backward();
+            StepMemory.ResetPeakLentBytes();
+            long afterBackward = StepMemory.PeakLentBytes;
+            // Four 256 KiB activations (two linear outputs, two ReLU outputs) are passed between layers; all go back, and
+            // every gradient too, leaving the last layer's output (1 KiB), the sum and the backward's seed.
+            Assert.True(afterForward > 4L * 4 * 64 * 1024, $"the forward lent {afterForward} bytes");
+            Assert.True(afterBackward <= 1024 + 4 + 4, $"after the backward the step still lends {afterBackward} bytes of the forward's {afterForward}");
+        }
+    }
+
+    // The last layer's output shares an earlier layer's buffer (a ReLU written over a linear layer's output, a Flatten of
+    // a convolution's): that buffer is the caller's and keeps its values.
+    public static TheoryData<string> Endings() => new() { "in-place relu", "flatten" };
+
+    [Theory]
+    [MemberData(nameof(Endings))]
+    public void TheCallersOutputIsNeverGivenBack(string ending)
+    {
+        var g = new Generator(28);
+        var net = ending == "flatten"
+            ? new Sequential(new Conv2d(2, 3, 3, generator: g), new ReLU(), new Conv2d(3, 2, 3, generator: g), new Flatten())
+            : new Sequential(new Flatten(), new Linear(72, 8, generator: g), new ReLU(inplace: true));
+        StepMemory.PoisonReleased = true;
+        try
+        {
+            using (StepMemory.Begin())
+            {
+                var x = Tensor.Randn([2, 2, 6, 6], new Generator(29));
+                var y = net.Forward(x);
+                var before = y.ToArray();
+                var inputBefore = x.ToArray();
+                (y * y).Sum().Backward();
+                Assert.Equal(before, y.ToArray());
+                Assert.Equal(inputBefore, x.ToArray());
+            }
+        }
+        finally { StepMemory.PoisonReleased = false; }
+    }
+}
