@@ -10,8 +10,8 @@ public sealed partial class GpuBackend
 {
     private Action<Index1D, ArrayView<float>, ArrayView<float>, PadKernels.Shape>? _pad;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, PadKernels.Shape>? _padBackward;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, PoolKernels.Shape, int>? _maxPool;
-    private Action<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, PoolKernels.Shape>? _maxPoolBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, PoolKernels.Shape>? _maxPool;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolKernels.Shape>? _maxPoolBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, PoolKernels.Shape, int>? _avgPool;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, PoolKernels.Shape, int>? _avgPoolBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>? _adaptive;
@@ -43,31 +43,30 @@ public sealed partial class GpuBackend
             n, F(dy), F(dx), PadKernels.Shape.From(g));
     }
 
-    public void Pool2d(in PoolGeometry g, PoolKind kind, Storage x, Storage y, Storage? argmax)
+    public void Pool2d(in PoolGeometry g, PoolKind kind, Storage x, Storage y)
     {
         g.Validate();
         int n = g.Batch * g.Channels * g.OutHeight * g.OutWidth;
         if (n == 0) return;
         var shape = PoolKernels.Shape.From(g);
         if (kind == PoolKind.Max)
-            Kernel(ref _maxPool, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, PoolKernels.Shape, int>(PoolKernels.Max))(
-                n, F(x), F(y), LOrDummy(argmax), shape, argmax is null ? 0 : 1);
+            Kernel(ref _maxPool, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolKernels.Shape>(PoolKernels.Max))(
+                n, F(x), F(y), shape);
         else
             Kernel(ref _avgPool, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolKernels.Shape, int>(PoolKernels.Average))(
                 n, F(x), F(y), shape, kind == PoolKind.Sum ? 1 : 0);
     }
 
-    public void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage dy, Storage? argmax, Storage dx)
+    public void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage x, Storage dy, Storage dx)
     {
         g.Validate();
-        if (kind == PoolKind.Max && argmax is null) throw new ArgumentException("max pooling's backward needs the argmax of its forward");
         Fill(dx, 0f);
         int n = g.Batch * g.Channels * g.OutHeight * g.OutWidth;
         if (n == 0) return;
         var shape = PoolKernels.Shape.From(g);
         if (kind == PoolKind.Max)
-            Kernel(ref _maxPoolBackward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<long>, ArrayView<float>, PoolKernels.Shape>(PoolKernels.MaxBackward))(
-                n, F(dy), L(argmax!), F(dx), shape);
+            Kernel(ref _maxPoolBackward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolKernels.Shape>(PoolKernels.MaxBackward))(
+                n, F(x), F(dy), F(dx), shape);
         else
             Kernel(ref _avgPoolBackward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolKernels.Shape, int>(PoolKernels.AverageBackward))(
                 n, F(dy), F(dx), shape, kind == PoolKind.Sum ? 1 : 0);

@@ -15,7 +15,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
 {
     private readonly Accelerator _accelerator;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummyFloats;
-    private readonly MemoryBuffer1D<long, Stride1D.Dense> _dummyLongs;
     [ThreadStatic] private static Accelerator? _boundOnThisThread;
 
     internal GpuBackend(Accelerator accelerator, string kind, int index)
@@ -30,7 +29,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         Tile = cuda ? 16 : 1;
         ReduceGroup = cuda ? Kernels.GroupSum.MaxGroup : 1;
         _dummyFloats = accelerator.Allocate1D<float>(1);
-        _dummyLongs = accelerator.Allocate1D<long>(1);
     }
 
     /// <summary>The device whose ops this backend runs.</summary>
@@ -153,7 +151,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
     private static ArrayView<float> F(Storage s) => G(s).Floats;
     private static ArrayView<long> L(Storage s) => G(s).Longs;
     private ArrayView<float> FOrDummy(Storage? s) => s is null ? _dummyFloats.View : F(s);
-    private ArrayView<long> LOrDummy(Storage? s) => s is null ? _dummyLongs.View : L(s);
 
     /// <summary>The kernel's launcher, compiled on first use, with this device bound to the calling thread.</summary>
     private TDelegate Kernel<TDelegate>(ref TDelegate? cache, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
@@ -177,7 +174,6 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         _accelerator.Synchronize();
         Pool.Dispose();
         _dummyFloats.Dispose();
-        _dummyLongs.Dispose();
         _accelerator.Dispose();
     }
 

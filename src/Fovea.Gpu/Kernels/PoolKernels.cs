@@ -36,15 +36,30 @@ internal static class PoolKernels
 
     private static int Taps(int start, int end, int step) => start < end ? (end - start + step - 1) / step : 0;
 
-    // y [planes, OH, OW]; argmax (when hasArgmax) the flat index within the input plane, −1 for a window with no input cell.
-    public static void Max(Index1D at, ArrayView<float> x, ArrayView<float> y, ArrayView<long> argmax, Shape g, int hasArgmax)
+    // y [planes, OH, OW].
+    public static void Max(Index1D at, ArrayView<float> x, ArrayView<float> y, Shape g)
+    {
+        Argmax(x, g, at, out float max);
+        y[at] = max;
+    }
+
+    // dx += dy routed to each window's maximum, found again in x (the forward keeps no indices).
+    public static void MaxBackward(Index1D at, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, Shape g)
+    {
+        int a = Argmax(x, g, at, out _);
+        int p = at / (g.OW * g.OH);
+        if (a >= 0) Atomic.Add(ref dx[p * g.H * g.W + a], dy[at]);
+    }
+
+    // Output cell at's maximum and its flat index within the input plane, −1 for a window with no input cell.
+    private static int Argmax(ArrayView<float> x, in Shape g, int at, out float max)
     {
         int j = at % g.OW, i = at / g.OW % g.OH, p = at / (g.OW * g.OH);
         int h0 = i * g.SH - g.PH, w0 = j * g.SW - g.PW;
         int h1 = XMin(h0 + (g.KH - 1) * g.DH + 1, g.H), w1 = XMin(w0 + (g.KW - 1) * g.DW + 1, g.W);
         while (h0 < 0) h0 += g.DH;
         while (w0 < 0) w0 += g.DW;
-        float max = float.NegativeInfinity;
+        max = float.NegativeInfinity;
         int best = h0 < h1 && w0 < w1 ? h0 * g.W + w0 : -1;
         int plane = p * g.H * g.W;
         for (int r = h0; r < h1; r += g.DH)
@@ -54,15 +69,7 @@ internal static class PoolKernels
                 // The first maximum in row-major order wins ties; a NaN always takes over.
                 if (v > max || XMath.IsNaN(v)) { max = v; best = r * g.W + c; }
             }
-        y[at] = max;
-        if (hasArgmax != 0) argmax[at] = best;
-    }
-
-    public static void MaxBackward(Index1D at, ArrayView<float> dy, ArrayView<long> argmax, ArrayView<float> dx, Shape g)
-    {
-        long a = argmax[at];
-        int p = at / (g.OW * g.OH);
-        if (a >= 0) Atomic.Add(ref dx[p * g.H * g.W + (int)a], dy[at]);
+        return best;
     }
 
     // The window's real cells [h0, h1) x [w0, w1) and its divisor, as the CPU backend's Window.

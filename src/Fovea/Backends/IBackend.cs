@@ -97,9 +97,12 @@ public interface IBackend
     void Pad2d(in PadGeometry g, Storage x, Storage y);
     /// <summary>dx = the sum of dy over every output cell each input cell was copied to.</summary>
     void Pad2dBackward(in PadGeometry g, Storage dy, Storage dx);
-    /// <summary>argmax (int64, flat index within the input plane) is filled for max pooling.</summary>
-    void Pool2d(in PoolGeometry g, PoolKind kind, Storage x, Storage y, Storage? argmax);
-    void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage dy, Storage? argmax, Storage dx);
+    void Pool2d(in PoolGeometry g, PoolKind kind, Storage x, Storage y);
+    /// <summary>
+    /// dx from dy; max pooling finds each window's maximum in x again (PyTorch's rule: the first in row-major order, NaN
+    /// wins) instead of keeping int64 indices from the forward, which cost twice the output's bytes for the whole step.
+    /// </summary>
+    void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage x, Storage dy, Storage dx);
     /// <summary>PyTorch's adaptive average pooling: window i spans [floor(i·In/Out), ceil((i+1)·In/Out)).</summary>
     void AdaptiveAvgPool2d(int planes, int inH, int inW, int outH, int outW, Storage x, Storage y);
     void AdaptiveAvgPool2dBackward(int planes, int inH, int inW, int outH, int outW, Storage dy, Storage dx);

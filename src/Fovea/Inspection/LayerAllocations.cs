@@ -27,7 +27,7 @@ internal readonly record struct BackwardOp(long Lends, long GivesBack);
 internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Backward, long InferenceForward, int[][]? ForwardScratch = null,
     int[][]? BackwardScratch = null)
 {
-    private const long F = sizeof(float), L = sizeof(long);
+    private const long F = sizeof(float);
 
     /// <summary>Bytes of the largest single scratch pass in training.</summary>
     public long Workspace => F * (ForwardScratch ?? []).Concat(BackwardScratch ?? []).Select(p => p.Sum(x => (long)x)).DefaultIfEmpty().Max();
@@ -100,11 +100,9 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                 }
             case ReLU or LeakyReLU or Sigmoid or Tanh:
                 return new(F * o, inPlaceGrad, F * o);
-            case Softmax or LogSoftmax or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
+            case Softmax or LogSoftmax or MaxPool2d or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
+                // Max pooling keeps no indices: its backward finds each maximum in the input again.
                 return new(F * o, inputGrad, F * o);
-            case MaxPool2d:
-                // The int64 index of each maximum is made even without gradients.
-                return new(F * o + L * o, inputGrad, F * o + L * o);
             case Dropout d:
                 // Training: a mask and x·mask. The product's backward makes g·mask for x and g·x for the mask, which wants
                 // no gradient, so the latter goes back with the gradient read.

@@ -13,8 +13,8 @@ namespace Fovea.Inspection;
 /// <param name="GradientsBytes">The parameters' <c>Grad</c> tensors, which outlive the step.</param>
 /// <param name="OptimizerBytes">The optimiser's state for the layer's parameters (momentum buffer, Adam's moments).</param>
 /// <param name="ActivationsBytes">
-/// What the training forward allocates: the output and whatever the op keeps for its backward (max pooling's
-/// int64 indices, dropout's mask, batch norm's statistics, LRN's scale).
+/// What the training forward allocates: the output and whatever the op keeps for its backward (dropout's mask, batch
+/// norm's statistics, LRN's scale).
 /// </param>
 /// <param name="BackwardBytes">
 /// The most the backward holds from the step's pool at once while this layer's ops run backward, over the forward's

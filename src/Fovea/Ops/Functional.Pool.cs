@@ -31,12 +31,11 @@ public static partial class Functional
         var xd = x.Dense();
         var backend = x.Backend;
         var y = Tensor.Zeros(g.OutputShape, x.Device);
-        Storage? argmax = kind == PoolKind.Max ? backend.Allocate(DType.Int64, y.NumEl) : null;
-        backend.Pool2d(g, kind, xd.Storage, y.Storage, argmax);
+        backend.Pool2d(g, kind, xd.Storage, y.Storage);
         return Recorder.Record(y, layer, [xd], dy =>
         {
             var dx = Tensor.Zeros(g.InputShape, dy.Device);
-            backend.Pool2dBackward(g, kind, dy.Dense().Storage, argmax, dx.Storage);
+            backend.Pool2dBackward(g, kind, xd.Storage, dy.Dense().Storage, dx.Storage);
             return [dx];
         }, readsOutput: false);
     }

@@ -7,19 +7,20 @@ namespace Fovea.Tests.Kernels;
 [Collection(Support.SerialCollection.Name)]
 public class PoolTests
 {
+    // The backend's output, and the kernel's argmax (which the backend's backward finds again instead of keeping).
     private static (float[] Y, long[] Argmax) Pool(PoolGeometry g, PoolKind kind, float[] x)
     {
         var y = new float[g.Batch * g.Channels * g.OutHeight * g.OutWidth];
+        B.Pool2d(g, kind, S(x), S(y));
         var argmax = new long[y.Length];
-        B.Pool2d(g, kind, S(x), S(y), new CpuStorage(argmax));
+        Pool2d.Forward(g, kind, x, new float[y.Length], argmax);
         return (y, argmax);
     }
 
     private static float[] PoolBackward(PoolGeometry g, PoolKind kind, float[] x, float[] dy)
     {
-        var (_, argmax) = Pool(g, kind, x);
         var dx = Enumerable.Repeat(99f, x.Length).ToArray(); // overwritten, not added to
-        B.Pool2dBackward(g, kind, S(dy), new CpuStorage(argmax), S(dx));
+        B.Pool2dBackward(g, kind, S(x), S(dy), S(dx));
         return dx;
     }
 
@@ -184,10 +185,29 @@ public class PoolTests
         Check(x, v => Pool(g, kind, v).Y, dy => PoolBackward(g, kind, x, dy));
     }
 
-    [Fact]
-    public void MaxPoolBackwardWithoutArgmaxIsRefused()
+    // The backward finds each window's maximum again (fast loops where they apply); it must route dy exactly as the
+    // reference forward's argmax says, ties, NaN, padding, dilation, empty windows and ceil mode included.
+    public static TheoryData<int[]> Windows() => new()
     {
-        var g = PoolGeometry.Create(1, 1, 2, 2, 2, 2, 2, 2);
-        Assert.Throws<ArgumentException>(() => B.Pool2dBackward(g, PoolKind.Max, S([1f]), null, S(new float[4])));
+        new[] { 2, 2, 2, 2, 0, 0, 1, 0 }, new[] { 3, 3, 2, 2, 0, 0, 1, 0 }, new[] { 3, 3, 2, 2, 1, 1, 1, 1 },
+        new[] { 2, 3, 1, 2, 1, 0, 2, 0 }, new[] { 2, 2, 1, 1, 1, 1, 3, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void MaxPoolBackwardRoutesToTheForwardsArgmax(int[] w)
+    {
+        var g = PoolGeometry.Create(2, 3, 9, 11, w[0], w[1], w[2], w[3], w[4], w[5], ceilMode: w[7] == 1, dilationH: w[6], dilationW: w[6]);
+        var rng = new Random(12);
+        // Few distinct values, so most windows hold ties; a few NaN.
+        var x = Enumerable.Range(0, 2 * 3 * 9 * 11).Select(_ => rng.Next(50) == 0 ? float.NaN : rng.Next(4)).ToArray();
+        var dy = Enumerable.Range(0, g.Batch * g.Channels * g.OutHeight * g.OutWidth).Select(_ => (float)rng.NextDouble()).ToArray();
+        var argmax = new long[dy.Length];
+        Pool2d.ForwardReference(g, PoolKind.Max, x, new float[dy.Length], argmax);
+        var expected = new float[x.Length];
+        int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
+        for (int o = 0; o < dy.Length; o++)
+            if (argmax[o] >= 0) expected[o / outPlane * inPlane + (int)argmax[o]] += dy[o];
+        Assert.Equal(expected, PoolBackward(g, PoolKind.Max, x, dy));
     }
 }

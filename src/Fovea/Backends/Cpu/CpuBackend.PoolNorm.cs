@@ -7,11 +7,10 @@ public sealed partial class CpuBackend
 
     public void Pad2dBackward(in PadGeometry g, Storage dy, Storage dx) => Cpu.Pad2d.Backward(g, F(dy), F(dx));
 
-    public void Pool2d(in PoolGeometry g, PoolKind kind, Storage x, Storage y, Storage? argmax) =>
-        Cpu.Pool2d.Forward(g, kind, F(x), F(y), kind == PoolKind.Max && argmax is not null ? L(argmax) : null);
+    public void Pool2d(in PoolGeometry g, PoolKind kind, Storage x, Storage y) => Cpu.Pool2d.Forward(g, kind, F(x), F(y), null);
 
-    public void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage dy, Storage? argmax, Storage dx) =>
-        Cpu.Pool2d.Backward(g, kind, F(dy), kind == PoolKind.Max && argmax is not null ? L(argmax) : null, F(dx));
+    public void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage x, Storage dy, Storage dx) =>
+        Cpu.Pool2d.Backward(g, kind, F(x), F(dy), F(dx));
 
     public void AdaptiveAvgPool2d(int planes, int inH, int inW, int outH, int outW, Storage x, Storage y) =>
         Cpu.AdaptiveAvgPool2d.Forward(planes, inH, inW, outH, outW, F(x), F(y));

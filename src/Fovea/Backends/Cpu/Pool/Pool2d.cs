@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -30,8 +31,7 @@ internal static class Pool2d
     private static void Run(PoolGeometry g, PoolKind kind, float[] x, float[] y, long[]? argmax, bool fast)
     {
         g.Validate();
-        int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth;
-        int inPlane = h * w, outPlane = oh * ow;
+        int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
         if (kind != PoolKind.Max) argmax = null;
         int fastKernel = fast && kind == PoolKind.Max ? FastMaxKernel(g) : 0;
         // Contiguous runs of planes per thread: LeNet-5's second pool has 4,096 planes of 25 outputs at batch 256,
@@ -39,45 +39,56 @@ internal static class Pool2d
         CpuParallel.ForChunks(g.Batch * g.Channels, (long)outPlane * g.KernelHeight * g.KernelWidth, (first, end) =>
         {
             for (int p = first; p < end; p++)
-            {
-                var xp = x.AsSpan(p * inPlane, inPlane);
-                var yp = y.AsSpan(p * outPlane, outPlane);
-                var ap = argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane);
-                switch (fastKernel)
-                {
-                    case 2 or 3 when UseWide: MaxStride2Wide(xp, w, fastKernel, oh, ow, yp, ap); break;
-                    case 2 or 3: MaxStride2(xp, w, fastKernel, oh, ow, yp, ap); break;
-                    default:
-                        if (kind == PoolKind.Max) MaxPlane(g, xp, yp, ap);
-                        else AveragePlane(g, kind == PoolKind.Sum, xp, yp);
-                        break;
-                }
-            }
+                Plane(g, kind, fastKernel, x.AsSpan(p * inPlane, inPlane), y.AsSpan(p * outPlane, outPlane),
+                    argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane));
         });
     }
 
+    private static void Plane(in PoolGeometry g, PoolKind kind, int fastKernel, ReadOnlySpan<float> xp, Span<float> yp, Span<long> ap)
+    {
+        switch (fastKernel)
+        {
+            case 2 or 3 when UseWide: MaxStride2Wide(xp, g.InWidth, fastKernel, g.OutHeight, g.OutWidth, yp, ap); break;
+            case 2 or 3: MaxStride2(xp, g.InWidth, fastKernel, g.OutHeight, g.OutWidth, yp, ap); break;
+            default:
+                if (kind == PoolKind.Max) MaxPlane(g, xp, yp, ap);
+                else AveragePlane(g, kind == PoolKind.Sum, xp, yp);
+                break;
+        }
+    }
+
     // dy [N, C, OutH, OutW] → dx [N, C, H, W], overwritten. Windows may overlap (kernel 3 stride 2), so every route adds.
-    public static void Backward(in PoolGeometry g, PoolKind kind, float[] dy, long[]? argmax, float[] dx)
+    // Max pooling finds each plane's argmax again from x with the forward's own loops (so by the same rule), into
+    // buffers of one plane, rather than keeping int64 indices for the whole output from the forward to the backward.
+    public static void Backward(in PoolGeometry g, PoolKind kind, float[] x, float[] dy, float[] dx)
     {
         g.Validate();
-        if (kind == PoolKind.Max && argmax is null) throw new ArgumentException("max pooling's backward needs the argmax of its forward");
         var geometry = g;
         int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
-        long work = inPlane + (kind == PoolKind.Max ? outPlane : (long)outPlane * g.KernelHeight * g.KernelWidth);
+        int fastKernel = kind == PoolKind.Max ? FastMaxKernel(g) : 0;
+        long work = inPlane + (long)outPlane * g.KernelHeight * g.KernelWidth;
         CpuParallel.ForChunks(g.Batch * g.Channels, work, (first, end) =>
         {
+            float[]? maxima = kind == PoolKind.Max ? ArrayPool<float>.Shared.Rent(outPlane) : null;
+            long[]? argmax = kind == PoolKind.Max ? ArrayPool<long>.Shared.Rent(outPlane) : null;
             for (int p = first; p < end; p++)
             {
                 var dxp = dx.AsSpan(p * inPlane, inPlane);
                 var dyp = dy.AsSpan(p * outPlane, outPlane);
                 dxp.Clear();
-                if (kind == PoolKind.Max)
+                if (argmax is not null)
                 {
-                    var ap = argmax.AsSpan(p * outPlane, outPlane);
+                    var ap = argmax.AsSpan(0, outPlane);
+                    Plane(geometry, kind, fastKernel, x.AsSpan(p * inPlane, inPlane), maxima.AsSpan(0, outPlane), ap);
                     for (int o = 0; o < outPlane; o++)
                         if (ap[o] >= 0) dxp[(int)ap[o]] += dyp[o]; // −1 marks a window with no input cell in it
                 }
                 else AveragePlaneBackward(geometry, kind == PoolKind.Sum, dyp, dxp);
+            }
+            if (argmax is not null)
+            {
+                ArrayPool<float>.Shared.Return(maxima!);
+                ArrayPool<long>.Shared.Return(argmax);
             }
         });
     }
