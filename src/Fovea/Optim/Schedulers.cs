@@ -25,12 +25,21 @@ public abstract class LRScheduler
         Optimizer.LearningRate = Next(Epoch, metric);
     }
 
-    /// <summary>Restores the schedule at <paramref name="epoch"/> epochs completed (for resuming).</summary>
-    public virtual void Restore(int epoch, float learningRate)
+    /// <summary>
+    /// Restores the schedule at <paramref name="epoch"/> epochs completed (for resuming). A schedule that depends only on
+    /// the epoch works the rate out again, over its own length, which a resumed run may have extended (a one-epoch
+    /// cosine run stopped at rate 0; resumed with two epochs it goes on at half the base rate); one that depends on
+    /// what came before (<see cref="ReduceLROnPlateau"/>) takes <paramref name="learningRate"/>, the rate the run
+    /// stopped at.
+    /// </summary>
+    public void Restore(int epoch, float learningRate)
     {
         Epoch = epoch;
-        Optimizer.LearningRate = learningRate;
+        Optimizer.LearningRate = RateWhenResumed(epoch, learningRate);
     }
+
+    /// <summary>The rate to go on with after <paramref name="epochsDone"/> epochs, the run having stopped at <paramref name="stoppedAt"/>.</summary>
+    protected virtual float RateWhenResumed(int epochsDone, float stoppedAt) => epochsDone == 0 ? BaseLR : Next(epochsDone, null);
 
     /// <summary>The rate for the epoch after <paramref name="epochsDone"/>.</summary>
     protected abstract float Next(int epochsDone, float? metric);
@@ -62,6 +71,9 @@ public sealed class ReduceLROnPlateau(Optimizer optimizer, float factor = 0.1f, 
     private float _best = maximize ? float.NegativeInfinity : float.PositiveInfinity;
     private int _bad;
     private int _cooldownLeft;
+
+    // The metrics that led to the rate are not replayed: go on from where the run stopped.
+    protected override float RateWhenResumed(int epochsDone, float stoppedAt) => stoppedAt;
 
     protected override float Next(int e, float? metric)
     {
