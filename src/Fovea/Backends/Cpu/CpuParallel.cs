@@ -4,9 +4,14 @@ namespace Fovea.Backends.Cpu;
 /// The one thread pool every CPU kernel uses, sized by <see cref="Threads"/>. Small work is not split:
 /// callers pass the work per item so that loops too short to repay a hand-off run on the calling thread.
 /// </summary>
+/// <remarks>
+/// A split loop that throws ends with an <see cref="AggregateException"/> holding what its bodies threw, as
+/// Parallel.For's does. A loop started inside another's body runs on the thread that started it.
+/// </remarks>
 public static class CpuParallel
 {
     private static int _threads = Environment.ProcessorCount;
+    private static readonly ForkJoinPool Pool = new();
 
     /// <summary>How many threads kernels may use (default: all cores).</summary>
     public static int Threads
@@ -41,7 +46,7 @@ public static class CpuParallel
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        Pool.For(count, threads, body);
     }
 
     /// <summary>
@@ -61,10 +66,6 @@ public static class CpuParallel
             body(0, count);
             return;
         }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            var (start, end) = Part(count, t, threads);
-            if (end > start) body(start, end);
-        });
+        Pool.ForChunks(count, threads, body);
     }
 }

@@ -91,7 +91,7 @@ public static partial class Gemm
         }
     }
 
-    // Going parallel costs a Parallel.For hand-off (several µs, more when the other core is busy) while the
+    // Going parallel costs a hand-off to CpuParallel's workers (a few µs, more when the other core is busy) while the
     // single-thread kernel does ~50 multiply-adds per ns, so below about a million multiply-adds (≈100³,
     // ~20 µs on one thread) the second thread cannot repay its start. CpuParallel's generic threshold
     // (2^16 element touches) is tuned for element-wise loops and would split 40³ products, which measured
@@ -104,7 +104,6 @@ public static partial class Gemm
     /// The arguments of one parallel call, with delegates bound once per thread so that going parallel does
     /// not allocate a closure per call.
     /// </summary>
-    /// <remarks>CpuParallel.ForChunks and Parallel.For under it still allocate about 1.7 KB per parallel call.</remarks>
     private sealed unsafe class ParallelJob
     {
         public readonly Action<int, int> RowChunk, ColumnChunk;

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// Long-lived worker threads that run one loop at a time together with the thread that asked for it. Unlike
+/// Parallel.For (about 1.6 KB of tasks and closures per call) it allocates nothing per loop, and a worker that has
+/// just finished a loop spins a little before it blocks, so the back-to-back small kernels of a small network do
+/// not each pay for waking a thread.
+/// </summary>
+/// <remarks>
+/// A loop is offered to the workers as a number of seats; a worker that takes a seat takes items from a shared
+/// counter until none are left, then checks out. The caller takes items too, then closes the seats nobody took,
+/// so it waits only for the workers that actually joined, never for one that was slow to wake.
+/// </remarks>
+internal sealed class ForkJoinPool
+{
+    // Set for good on the workers and, while it takes part, on the caller: any loop started there is nested.
+    [ThreadStatic] private static bool t_inLoop;
+
+    // How long an idle worker watches for the next loop before it blocks. On two cores a loop of two 1 µs items took
+    // 1.7 µs with this spin and 5 µs with none (Parallel.For: 12 µs), and LeNet-5 training steps were about 10%
+    // slower with none; 200 µs was no faster. Idle for longer, the worker blocks and costs nothing.
+    private static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
+
+    private readonly object _gate = new();
+    private readonly ManualResetEventSlim _workersDone = new(false);
+    private int _workerCount, _busy, _sleepers, _seats, _unfinished;
+    private long _generation;
+
+    // The loop in progress, fixed from its publication until every worker that joined it has checked out.
+    private Action<int>? _item;
+    private Action<int, int>? _chunk;
+    private int _items, _chunkedCount, _next;
+    private List<Exception>? _errors;
+
+    /// <summary>Runs body(i) for i in [0, count) on <paramref name="threads"/> threads, the caller one of them.</summary>
+    public void For(int count, int threads, Action<int> body)
+    {
+        if (t_inLoop) Inline(count, body, null, 0);
+        else if (!TryRun(threads, count, body, null, 0))
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    /// <summary>Runs body(start, end) on each of <see cref="CpuParallel.Part"/>(count, t, parts) for t in [0, parts).</summary>
+    public void ForChunks(int count, int parts, Action<int, int> body)
+    {
+        if (t_inLoop) Inline(parts, null, body, count);
+        else if (!TryRun(parts, parts, null, body, count)) ParallelChunks(count, parts, body);
+    }
+
+    // Apart from ForChunks because the compiler allocates a lambda's captures where the method starts, taken or not.
+    private static void ParallelChunks(int count, int parts, Action<int, int> body) =>
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t => RunChunk(body, count, t, parts));
+
+    private static void RunChunk(Action<int, int> body, int count, int t, int parts)
+    {
+        var (start, end) = CpuParallel.Part(count, t, parts);
+        if (end > start) body(start, end);
+    }
+
+    // A loop inside a loop's body runs on the thread that reached it: the other threads are busy with the outer
+    // loop, and handing it to them would wait on ourselves. Its exceptions are wrapped as a split loop's are.
+    private static void Inline(int items, Action<int>? item, Action<int, int>? chunk, int chunkedCount)
+    {
+        try
+        {
+            for (int i = 0; i < items; i++)
+            {
+                if (item is not null) item(i);
+                else RunChunk(chunk!, chunkedCount, i, items);
+            }
+        }
+        catch (Exception e) { throw new AggregateException(e); }
+    }
+
+    // False when another caller's loop holds the pool: waiting for it could be as long as that loop, or for ever
+    // when that caller waits on us, so the loop goes to Parallel.For instead.
+    private bool TryRun(int threads, int items, Action<int>? item, Action<int, int>? chunk, int chunkedCount)
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
+        List<Exception>? errors;
+        try
+        {
+            int seats = threads - 1;
+            StartWorkers(seats);
+            (_item, _chunk, _items, _chunkedCount, _next) = (item, chunk, items, chunkedCount, 0);
+            _unfinished = threads;
+            _workersDone.Reset();
+            // Interlocked writes: the loop's fields above are visible to whoever reads the seats or the generation.
+            Interlocked.Exchange(ref _seats, seats);
+            Interlocked.Increment(ref _generation);
+            if (Volatile.Read(ref _sleepers) > 0)
+                lock (_gate)
+                    for (int i = 0; i < seats; i++) Monitor.Pulse(_gate);
+
+            t_inLoop = true;
+            RunItems();
+            t_inLoop = false;
+
+            int unclaimed = Interlocked.Exchange(ref _seats, 0);
+            if (Interlocked.Add(ref _unfinished, -(unclaimed + 1)) != 0) _workersDone.Wait();
+            errors = _errors;
+            (_item, _chunk, _errors) = (null, null, null);
+        }
+        finally { Volatile.Write(ref _busy, 0); }
+        if (errors is not null) throw new AggregateException(errors);
+        return true;
+    }
+
+    // Only grows: DataParallel lowers Threads for every step and restores it after, and a pool that shrank to
+    // match would start and stop threads every step. Workers beyond a loop's seats stay blocked.
+    private void StartWorkers(int count)
+    {
+        for (; _workerCount < count; _workerCount++)
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"fovea-cpu-{_workerCount + 1}" }.Start();
+    }
+
+    private void WorkerLoop()
+    {
+        t_inLoop = true;
+        long seen = 0;
+        while (true)
+        {
+            seen = AwaitLoop(seen);
+            if (!TakeSeat()) continue;
+            RunItems();
+            if (Interlocked.Decrement(ref _unfinished) == 0) _workersDone.Set();
+        }
+    }
+
+    private long AwaitLoop(long seen)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _generation) == seen)
+        {
+            if (Stopwatch.GetTimestamp() - start < SpinTicks)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            lock (_gate)
+            {
+                // Counted before the generation is read again, as TryRun bumps the generation before it reads the
+                // count: a new loop either is seen here or finds this worker counted and pulses it.
+                Interlocked.Increment(ref _sleepers);
+                while (Volatile.Read(ref _generation) == seen) Monitor.Wait(_gate);
+                Interlocked.Decrement(ref _sleepers);
+            }
+        }
+        return Volatile.Read(ref _generation);
+    }
+
+    // A seat may belong to a later loop than the generation this worker saw; it then joins that one, which is
+    // just as right: the seat, the items and the check-out all belong to the loop the seat came from.
+    private bool TakeSeat()
+    {
+        int seats = Volatile.Read(ref _seats);
+        while (seats > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _seats, seats - 1, seats);
+            if (seen == seats) return true;
+            seats = seen;
+        }
+        return false;
+    }
+
+    private void RunItems()
+    {
+        var (item, chunk, items, chunkedCount) = (_item, _chunk, _items, _chunkedCount);
+        for (int i; (i = Interlocked.Increment(ref _next) - 1) < items;)
+        {
+            try
+            {
+                if (item is not null) item(i);
+                else RunChunk(chunk!, chunkedCount, i, items);
+            }
+            catch (Exception e)
+            {
+                lock (_gate) (_errors ??= []).Add(e);
+                // As Parallel.For does: items already running finish, no new ones start.
+                Interlocked.Exchange(ref _next, items);
+            }
+        }
+    }
+}
