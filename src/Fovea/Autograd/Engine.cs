@@ -4,6 +4,7 @@ namespace Fovea.Autograd;
 internal static class Engine
 {
     [ThreadStatic] private static Tensor? _spare;
+    [ThreadStatic] private static Workspace? _workspace;
 
     /// <summary>
     /// Inside a backward closure: whether <paramref name="g"/>, the gradient it was given, is the engine's alone, lent
@@ -12,6 +13,19 @@ internal static class Engine
     public static bool IsSpare(Tensor g) => ReferenceEquals(g, _spare);
 
     public static void Backward(Tensor root, Tensor? gradient)
+    {
+        // A backward called from inside another's closure takes a workspace of its own.
+        var w = _workspace ?? new Workspace();
+        _workspace = null;
+        try { Backward(root, gradient, w); }
+        finally
+        {
+            w.Clear();
+            _workspace = w;
+        }
+    }
+
+    private static void Backward(Tensor root, Tensor? gradient, Workspace w)
     {
         if (root.GraphFreed) throw Freed();
         if (root.GradFn is null && !root.RequiresGrad)
@@ -28,9 +42,7 @@ internal static class Engine
             throw new ArgumentException($"gradient shape {gradient.ShapeString} does not match tensor shape {root.ShapeString}");
 
         // Topological order by depth-first search from the root; visit each node once.
-        var order = new List<Tensor>();
-        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Tensor t, bool expanded)>();
+        var (order, seen, stack) = (w.Order, w.Seen, w.Stack);
         stack.Push((root, false));
         while (stack.Count > 0)
         {
@@ -44,9 +56,11 @@ internal static class Engine
                 if (input.GradFn is not null && !seen.Contains(input.GradFn)) stack.Push((input, false));
         }
 
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
-        var spent = new SpentGradients(mark, gradient);
-        var transient = TransientReaders.Count(order);
+        var grads = w.Grads;
+        grads[root] = gradient;
+        var spent = w.Spent;
+        spent.Begin(mark, gradient);
+        var transient = w.Transient.Count(order) ? w.Transient : null;
         using (GradMode.NoGrad())
         {
             if (root.GradFn is null) { Accumulate(root, gradient); return; }
@@ -117,11 +131,23 @@ internal static class Engine
     /// activation or a parameter, can be returned), it is not the caller's root gradient, and no gradient still
     /// waiting for its consumer (which may be a view of it) shares its storage.
     /// </summary>
-    private sealed class SpentGradients(int mark, Tensor rootGradient)
+    private sealed class SpentGradients
     {
         private readonly Dictionary<Storage, int> _pending = new(ReferenceEqualityComparer.Instance);
         private readonly List<Storage> _candidates = [];
         private readonly HashSet<Storage> _returned = new(ReferenceEqualityComparer.Instance);
+        private int _mark;
+        private Tensor? _root;
+
+        public void Begin(int mark, Tensor rootGradient) => (_mark, _root) = (mark, rootGradient);
+
+        public void Clear()
+        {
+            _pending.Clear();
+            _candidates.Clear();
+            _returned.Clear();
+            _root = null;
+        }
 
         /// <summary>A gradient now waits in the engine's table for its consumer.</summary>
         public void Pending(Tensor g) => _pending[g.Storage] = _pending.GetValueOrDefault(g.Storage) + 1;
@@ -143,7 +169,7 @@ internal static class Engine
         /// </summary>
         public bool IsSpare(Tensor g) =>
             g.Storage is CpuStorage { DType: DType.Float32 } cpu && _pending.GetValueOrDefault(g.Storage) == 1
-            && !ReferenceEquals(g.Storage, rootGradient.Storage) && StepMemory.LentSince(cpu.Floats, mark);
+            && !ReferenceEquals(g.Storage, _root!.Storage) && StepMemory.LentSince(cpu.Floats, _mark);
 
         /// <summary>Whether a gradient waiting in the table lives in <paramref name="s"/>.</summary>
         public bool IsPending(Storage s) => _pending.ContainsKey(s);
@@ -155,8 +181,8 @@ internal static class Engine
         {
             foreach (var s in _candidates)
                 if (s is CpuStorage { DType: DType.Float32 } cpu && !_pending.ContainsKey(s)
-                    && !ReferenceEquals(s, rootGradient.Storage) && _returned.Add(s))
-                    StepMemory.ReturnEarly(cpu.Floats, mark);
+                    && !ReferenceEquals(s, _root!.Storage) && _returned.Add(s))
+                    StepMemory.ReturnEarly(cpu.Floats, _mark);
             _candidates.Clear();
         }
     }
@@ -171,18 +197,20 @@ internal static class Engine
     {
         private readonly Dictionary<Storage, int> _readers = new(ReferenceEqualityComparer.Instance);
 
-        public static TransientReaders? Count(List<Tensor> order)
+        /// <summary>Counts the readers over the backward's nodes; false when no node reads a transient buffer.</summary>
+        public bool Count(List<Tensor> order)
         {
-            TransientReaders? r = null;
             foreach (var t in order)
             {
                 var node = t.GradFn!;
                 foreach (var input in node.Inputs)
-                    if (StepMemory.IsTransient(input.Storage)) (r ??= new()).Read(input.Storage);
-                if (node.ReadsOutput && StepMemory.IsTransient(t.Storage)) (r ??= new()).Read(t.Storage);
+                    if (StepMemory.IsTransient(input.Storage)) Read(input.Storage);
+                if (node.ReadsOutput && StepMemory.IsTransient(t.Storage)) Read(t.Storage);
             }
-            return r;
+            return _readers.Count > 0;
         }
+
+        public void Clear() => _readers.Clear();
 
         /// <summary><paramref name="node"/>'s backward has run (or was skipped): it reads nothing any more.</summary>
         public void Ran(Tensor output, Node node, SpentGradients spent)
@@ -204,6 +232,30 @@ internal static class Engine
             _readers.Remove(s);
             // A gradient waiting in the table never shares an activation's buffer; refuse to give one back if it did.
             if (!spent.IsPending(s)) StepMemory.ReleaseTransient(s);
+        }
+    }
+
+    /// <summary>
+    /// The collections one backward uses, kept per thread and cleared (dropping every reference into the graph) for the
+    /// next, so that a steady training loop does not make them anew each step.
+    /// </summary>
+    private sealed class Workspace
+    {
+        public readonly List<Tensor> Order = [];
+        public readonly HashSet<Node> Seen = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<(Tensor T, bool Expanded)> Stack = new();
+        public readonly Dictionary<Tensor, Tensor> Grads = new(ReferenceEqualityComparer.Instance);
+        public readonly SpentGradients Spent = new();
+        public readonly TransientReaders Transient = new();
+
+        public void Clear()
+        {
+            Order.Clear();
+            Seen.Clear();
+            Stack.Clear();
+            Grads.Clear();
+            Spent.Clear();
+            Transient.Clear();
         }
     }
 

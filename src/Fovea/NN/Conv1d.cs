@@ -38,7 +38,9 @@ public sealed class Conv1d : Module
     public Parameter Weight => GetParameter("weight")!;
     public Parameter? Bias => GetParameter("bias");
 
-    private string Describe => $"Conv1d({InChannels}, {OutChannels}, kernel_size=({KernelSize},))";
+    private string Describe => _describe ??= $"Conv1d({InChannels}, {OutChannels}, kernel_size=({KernelSize},))";
+
+    private string? _describe;
 
     public override Tensor Forward(Tensor input)
     {

@@ -49,7 +49,10 @@ public class Conv2d : Module
     /// <summary>The algorithm the last forward used (Auto resolved by the backend), or null before any forward.</summary>
     public ConvAlgorithm? ChosenAlgorithm { get; private set; }
 
-    protected string Describe => $"{TypeName}({InChannels}, {OutChannels}, kernel_size={KernelSize})";
+    // Made once: it names the layer in the op's errors, and a string built per forward was garbage every step.
+    protected string Describe => _describe ??= $"{TypeName}({InChannels}, {OutChannels}, kernel_size={KernelSize})";
+
+    private string? _describe;
 
     public override Tensor Forward(Tensor input)
     {

@@ -9,11 +9,11 @@ public partial class Tensor
 
     internal Tensor Unary(UnaryOp op, float alpha = 0f)
     {
-        RequireFloat(op.ToString());
+        RequireFloat(OpNames.Of(op));
         var x = Dense();
         var y = x.NewLike(x.Shape);
         x.Backend.Unary(op, x.Storage, y.Storage, x.NumEl, alpha);
-        return Recorder.Record(y, op.ToString(), [x], UnaryBackward(op, x, y, alpha));
+        return Recorder.Record(y, OpNames.Of(op), [x], UnaryBackward(op, x, y, alpha));
     }
 
     // dx from the op's input x and output y (the kernel reads whichever the op's derivative needs). Each dx[i] needs only
@@ -48,8 +48,8 @@ public partial class Tensor
 
     private static Tensor BinaryOp(Fovea.BinaryOp op, Tensor a, Tensor b)
     {
-        a.RequireFloat(op.ToString());
-        b.RequireFloat(op.ToString());
+        a.RequireFloat(OpNames.Of(op));
+        b.RequireFloat(OpNames.Of(op));
         if (!a.Device.Equals(b.Device)) throw new ArgumentException($"{op}: tensors are on different devices ({a.Device} and {b.Device})");
         var shape = Shapes.Broadcast(a._shape, b._shape);
         var y = a.NewLike(shape);
@@ -57,7 +57,7 @@ public partial class Tensor
             b.Storage, b.Offset, Shapes.BroadcastStrides(b._shape, b._strides, shape), shape, y.Storage);
         var aShape = a.Shape;
         var bShape = b.Shape;
-        return Recorder.Record(y, op.ToString(), [a, b], g => op switch
+        return Recorder.Record(y, OpNames.Of(op), [a, b], g => op switch
         {
             Fovea.BinaryOp.Add => [g.SumTo(aShape), g.SumTo(bShape)],
             Fovea.BinaryOp.Sub => [g.SumTo(aShape), g.Neg().SumTo(bShape)],

@@ -22,7 +22,7 @@ public partial class Tensor
 
     private Tensor ReduceDim(ReduceOp op, int dim, bool keepDim)
     {
-        RequireFloat(op.ToString());
+        RequireFloat(OpNames.Of(op));
         int d = Shapes.NormalizeDim(dim, Rank);
         var x = Dense();
         var (outer, size, inner) = x.Split(d);
@@ -30,7 +30,7 @@ public partial class Tensor
         x.Backend.Reduce(op, x.Storage, outer, size, inner, y.Storage);
         var kept = x.ReducedShape(d, true);
         var inShape = x.Shape;
-        return Recorder.Record(y, op.ToString(), [x], g =>
+        return Recorder.Record(y, OpNames.Of(op), [x], g =>
         {
             var gk = g.Reshape(kept);
             return op switch
