@@ -123,7 +123,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
     // training when the input is a leaf that wants none or comes from an op whose backward does not read its output
     // (convolution, linear, batch norm, pooling); otherwise it makes a new tensor.
     private static bool ReluOverwrites(bool inputNeedsGrad, Module? previous) =>
-        !inputNeedsGrad || previous is Conv2d or Linear or BatchNorm or MaxPool2d or AvgPool2d or SumPool2d or AdaptiveAvgPool2d;
+        !inputNeedsGrad || previous is not null && ReadsOwnOutputUntilEnd(previous) is null;
 
     /// <summary>
     /// Whether <paramref name="module"/>'s output has a buffer of its own; otherwise it is its input's (a view, the
