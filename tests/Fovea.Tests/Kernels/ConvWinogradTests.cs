@@ -76,6 +76,27 @@ public class ConvWinogradTests
         });
     }
 
+    /// <summary>
+    /// VGG-16's 512 → 512 layer at 28x28, batch 4, 2 threads: by blocks it would hold its whole U (38 MB) and two
+    /// blocks' V and M (24 MB) at once; split by filters it holds one V and two chunks' U and M.
+    /// </summary>
+    [Fact]
+    public void ALayerWithALargeFilterTransformHoldsLittleScratch()
+    {
+        int savedThreads = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 2;
+            var g = ConvGeometry.Create(4, 512, 28, 28, 512, 3, 3, padH: 1, padW: 1);
+            long bytes = ConvWinograd.Scratch(g).Sum(n => sizeof(float) * (long)n);
+            Assert.InRange(bytes, 1, 16_000_000);
+        }
+        finally
+        {
+            CpuParallel.Threads = savedThreads;
+        }
+    }
+
     private static void AssertWithin(float[] expected, float[] actual, string what)
     {
         float largest = expected.Max(Math.Abs);
@@ -85,19 +106,25 @@ public class ConvWinogradTests
     }
 
     // One thread and several, the permutes and the scalar (de)interleave, the usual blocks and blocks of 16 tiles (a
-    // budget of 1), so that rows of tiles are cut between blocks.
+    // budget of 1), so that rows of tiles are cut between blocks; and a filter-transform budget of 0, which splits by
+    // filters however many the tiles.
     private static void EverySplit(Action<string> check)
     {
-        int savedThreads = CpuParallel.Threads, savedBudget = ConvWinograd.TileBudget;
+        int savedThreads = CpuParallel.Threads, savedBudget = ConvWinograd.TileBudget, savedU = ConvWinograd.MostFilterTransformFloats;
         bool savedPermutes = ConvWinograd.UsePermutes;
         try
         {
-            foreach (var (threads, permutes, budget) in new[] { (1, true, savedBudget), (2, true, savedBudget), (3, true, savedBudget), (2, false, savedBudget), (1, true, 1), (2, true, 1), (3, false, 1) })
+            foreach (var (threads, permutes, budget, u) in new[]
+            {
+                (1, true, savedBudget, savedU), (2, true, savedBudget, savedU), (3, true, savedBudget, savedU), (2, false, savedBudget, savedU),
+                (1, true, 1, savedU), (2, true, 1, savedU), (3, false, 1, savedU), (2, true, savedBudget, 0), (3, true, 1, 0),
+            })
             {
                 CpuParallel.Threads = threads;
                 ConvWinograd.UsePermutes = permutes && savedPermutes;
                 ConvWinograd.TileBudget = budget;
-                check($"{threads} threads, permutes {ConvWinograd.UsePermutes}, budget {budget}");
+                ConvWinograd.MostFilterTransformFloats = u;
+                check($"{threads} threads, permutes {ConvWinograd.UsePermutes}, budget {budget}, filter-transform budget {u}");
             }
         }
         finally
@@ -105,6 +132,7 @@ public class ConvWinogradTests
             CpuParallel.Threads = savedThreads;
             ConvWinograd.TileBudget = savedBudget;
             ConvWinograd.UsePermutes = savedPermutes;
+            ConvWinograd.MostFilterTransformFloats = savedU;
         }
     }
 }
