@@ -13,6 +13,8 @@ public sealed partial class GpuBackend
     private Action<Index1D, ArrayView<float>, ArrayView<float>, StridedIndex>? _scatter;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, float>? _unary;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>? _unaryBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, int>? _reluMasked;
+    private Action<Index1D, ArrayView<long>, ArrayView<float>, ArrayView<float>>? _reluMaskedBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, StridedIndex, StridedIndex, int>? _binary;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? _axpy;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? _reduceRows;
@@ -47,6 +49,20 @@ public sealed partial class GpuBackend
         if (n == 0) return;
         Kernel(ref _unary, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(ElementwiseKernels.Unary))(
             n, F(x), F(y), (int)op, alpha);
+    }
+
+    public void ReluMasked(Storage x, Storage y, Storage mask, int n)
+    {
+        if (n == 0) return;
+        Kernel(ref _reluMasked, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<long>, int>(ElementwiseKernels.ReluMasked))(
+            (n + 63) / 64, F(x), F(y), L(mask), n);
+    }
+
+    public void ReluMaskedBackward(Storage mask, Storage dy, Storage dx, int n)
+    {
+        if (n == 0) return;
+        Kernel(ref _reluMaskedBackward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<float>, ArrayView<float>>(
+            ElementwiseKernels.ReluMaskedBackward))(n, L(mask), F(dy), F(dx));
     }
 
     public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha)

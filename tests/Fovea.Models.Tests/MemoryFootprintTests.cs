@@ -23,27 +23,30 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         Assert.Equal(parameters, m.ParametersBytes);
         Assert.Equal(parameters, m.GradientsBytes);
         Assert.Equal(parameters, m.OptimizerBytes);
-        // Forward: conv out 2·2·6·6 = 144, ReLU out 144, pool out 2·2·3·3 = 36 (no indices: its backward finds the
-        // maxima again), flatten a view, x·Wᵀ + b 2·4 (the bias added in place).
-        long forward = 4 * (144 + 144 + 36 + 8);
+        // Forward: conv out 2·2·6·6 = 144, ReLU out 144 and its mask (144 bits in three int64 words), pool out
+        // 2·2·3·3 = 36 (no indices: its backward finds the maxima again), flatten a view, x·Wᵀ + b 2·4 (the bias added
+        // in place).
+        long forward = 4 * (144 + 144 + 36 + 8) + 8 * 3;
         Assert.Equal(forward, m.ActivationsBytes);
         // Cross-entropy over [2, 4]: log-softmax 8, gather 2, negation 2, mean 1.
         Assert.Equal(4 * (8 + 2 + 2 + 1), m.LossBytes);
         // Backward, each gradient given back once read and each activation the Sequential passed on once its last reader
         // has run. The loss leaves the seed and the mean's scaled gradient (1 each) lent, and log-softmax's gradient (8)
-        // for the linear layer, whose dx is 2·18 (dW and db go into Grad): 46. The flatten view was the pool output's last
-        // reader, so those 36 go back (2 over the forward); then the pool's dx (144) while its 36 are read: the peak,
-        // 2 + 144. ReLU writes its dx over the pool's (110 held), then it and the conv give back their outputs (2·144);
-        // the conv's input (the images) needs no gradient, so it holds less than the forward did: 0.
-        Assert.Equal(new long[] { 0, 4 * 110, 4 * 146, 4 * 38, 4 * 46 }, m.Layers.Select(l => l.BackwardBytes));
-        long backward = 4 * (2 + 144);
+        // for the linear layer, whose dx is 2·18 (dW and db go into Grad): 46, the peak. The flatten view was the pool
+        // output's last reader, so those 36 go back (2 over the forward). The pool is the only reader of the ReLU's
+        // output (the ReLU reads its mask), so its dx takes that buffer and it lends nothing; it gives the linear layer's
+        // dx back. The ReLU writes its dx over that and gives its mask back; the conv's output, which no backward reads,
+        // goes back after it; the conv's input (the images) needs no gradient. Below the forward's sum from the pool on: 0.
+        Assert.Equal(new long[] { 0, 0, 4 * 2, 4 * 38, 4 * 46 }, m.Layers.Select(l => l.BackwardBytes));
+        long backward = 4 * 46;
         Assert.Equal(backward, m.BackwardBytes);
         // The conv sums 1·3·3 products per output, few enough to read them straight from the unpadded images (no
         // column matrix), and is too small to split its filter gradient over threads: no workspace.
         Assert.Equal(0, m.WorkspaceBytes);
         long images = 4 * 2 * 64, labels = 8 * 2;
         Assert.Equal(3 * parameters + images + labels + forward + m.LossBytes + backward, m.TrainingBytes);
-        Assert.Equal(parameters + images + forward, m.InferenceBytes);
+        // Inference keeps no mask.
+        Assert.Equal(parameters + images + 4 * (144 + 144 + 36 + 8), m.InferenceBytes);
     }
 
     [Fact]

@@ -43,6 +43,24 @@ internal static class ElementwiseKernels
         return XMath.Abs(p % 2f) == 1f ? -r : r;
     }
 
+    // x, y [n], mask [words]: one thread a 64-bit word of the mask, so that no two threads write one word.
+    public static void ReluMasked(Index1D word, ArrayView<float> x, ArrayView<float> y, ArrayView<long> mask, int n)
+    {
+        long bits = 0;
+        int start = word * 64;
+        for (int j = 0; j < 64 && start + j < n; j++)
+        {
+            float v = Apply((int)UnaryOp.Relu, x[start + j], 0f);
+            y[start + j] = v;
+            if (v > 0f) bits |= 1L << j;
+        }
+        mask[word] = bits;
+    }
+
+    // mask [words], dy, dx [n]: dx = dy where the element's bit is set.
+    public static void ReluMaskedBackward(Index1D i, ArrayView<long> mask, ArrayView<float> dy, ArrayView<float> dx) =>
+        dx[i] = ((mask[i / 64] >> (i % 64)) & 1L) != 0 ? dy[i] : 0f;
+
     // x, y, dy, dx [n]: dx = dy · f'(x), using the output y where that is cheaper.
     public static void UnaryBackward(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int op, float alpha)
     {

@@ -12,14 +12,31 @@ internal static class Engine
     /// </summary>
     public static bool IsSpare(Tensor g) => ReferenceEquals(g, _spare);
 
+    [ThreadStatic] private static Workspace? _running;
+
+    /// <summary>
+    /// Inside a backward closure, for one of its own inputs whose values it has finished reading: takes the input's
+    /// buffer for the input's gradient, when that buffer is an activation only the graph holds
+    /// (<see cref="StepMemory.MarkTransient"/>), the closure's node is the last left to read it, and the gradient has
+    /// the input's shape. The buffer then counts as a gradient made in this backward (given back once its consumers
+    /// have read it) instead of an activation. The caller must overwrite all of it. A convolution's data gradient and
+    /// a pooling's input gradient go this way, so a VGG block's backward needs no buffers beyond its forward's.
+    /// </summary>
+    public static bool TryAdopt(Tensor input) =>
+        _running is { } w && input.IsContiguous && input.Offset == 0 && input.Storage is CpuStorage { DType: DType.Float32 } s
+        && s.Length == input.NumEl && w.Transient.TryAdopt(s, w.Spent);
+
     public static void Backward(Tensor root, Tensor? gradient)
     {
         // A backward called from inside another's closure takes a workspace of its own.
         var w = _workspace ?? new Workspace();
         _workspace = null;
+        var outer = _running;
+        _running = w;
         try { Backward(root, gradient, w); }
         finally
         {
+            _running = outer;
             w.Clear();
             _workspace = w;
         }
@@ -136,6 +153,7 @@ internal static class Engine
         private readonly Dictionary<Storage, int> _pending = new(ReferenceEqualityComparer.Instance);
         private readonly List<Storage> _candidates = [];
         private readonly HashSet<Storage> _returned = new(ReferenceEqualityComparer.Instance);
+        private readonly HashSet<Storage> _adopted = new(ReferenceEqualityComparer.Instance);
         private int _mark;
         private Tensor? _root;
 
@@ -146,8 +164,12 @@ internal static class Engine
             _pending.Clear();
             _candidates.Clear();
             _returned.Clear();
+            _adopted.Clear();
             _root = null;
         }
+
+        /// <summary>An activation's buffer now holds a gradient made in this backward (<see cref="TryAdopt"/>).</summary>
+        public void Adopt(Storage s) => _adopted.Add(s);
 
         /// <summary>A gradient now waits in the engine's table for its consumer.</summary>
         public void Pending(Tensor g) => _pending[g.Storage] = _pending.GetValueOrDefault(g.Storage) + 1;
@@ -169,7 +191,7 @@ internal static class Engine
         /// </summary>
         public bool IsSpare(Tensor g) =>
             g.Storage is CpuStorage { DType: DType.Float32 } cpu && _pending.GetValueOrDefault(g.Storage) == 1
-            && !ReferenceEquals(g.Storage, _root!.Storage) && StepMemory.LentSince(cpu.Floats, _mark);
+            && !ReferenceEquals(g.Storage, _root!.Storage) && (_adopted.Contains(cpu) || StepMemory.LentSince(cpu.Floats, _mark));
 
         /// <summary>Whether a gradient waiting in the table lives in <paramref name="s"/>.</summary>
         public bool IsPending(Storage s) => _pending.ContainsKey(s);
@@ -182,7 +204,7 @@ internal static class Engine
             foreach (var s in _candidates)
                 if (s is CpuStorage { DType: DType.Float32 } cpu && !_pending.ContainsKey(s)
                     && !ReferenceEquals(s, _root!.Storage) && _returned.Add(s))
-                    StepMemory.ReturnEarly(cpu.Floats, _mark);
+                    StepMemory.ReturnEarly(cpu.Floats, _adopted.Contains(cpu) ? 0 : _mark);
             _candidates.Clear();
         }
     }
@@ -203,8 +225,9 @@ internal static class Engine
             foreach (var t in order)
             {
                 var node = t.GradFn!;
-                foreach (var input in node.Inputs)
-                    if (StepMemory.IsTransient(input.Storage)) Read(input.Storage);
+                if (node.ReadsInputs)
+                    foreach (var input in node.Inputs)
+                        if (StepMemory.IsTransient(input.Storage)) Read(input.Storage);
                 if (node.ReadsOutput && StepMemory.IsTransient(t.Storage)) Read(t.Storage);
             }
             return _readers.Count > 0;
@@ -215,11 +238,31 @@ internal static class Engine
         /// <summary><paramref name="node"/>'s backward has run (or was skipped): it reads nothing any more.</summary>
         public void Ran(Tensor output, Node node, SpentGradients spent)
         {
-            foreach (var input in node.Inputs) Done(input.Storage, spent);
+            foreach (var input in node.Inputs)
+                if (node.ReadsInputs) Done(input.Storage, spent);
+                else Unread(input.Storage, spent);
             if (node.ReadsOutput) Done(output.Storage, spent);
+            else Unread(output.Storage, spent);
+        }
+
+        // A buffer the node holds but does not read (a ReLU's input, kept as a mask): it goes back now if no node left
+        // to run reads it either, since none counted it.
+        private void Unread(Storage s, SpentGradients spent)
+        {
+            if (!_readers.ContainsKey(s) && StepMemory.IsTransient(s) && !spent.IsPending(s)) StepMemory.ReleaseTransient(s);
         }
 
         private void Read(Storage s) => _readers[s] = _readers.GetValueOrDefault(s) + 1;
+
+        /// <summary>Hands <paramref name="s"/> over to the gradients when the running node is its last reader (<see cref="Engine.TryAdopt"/>).</summary>
+        public bool TryAdopt(Storage s, SpentGradients spent)
+        {
+            if (_readers.GetValueOrDefault(s) != 1 || spent.IsPending(s) || !StepMemory.IsTransient(s)) return false;
+            _readers.Remove(s);
+            StepMemory.Unmark(s);
+            spent.Adopt(s);
+            return true;
+        }
 
         private void Done(Storage s, SpentGradients spent)
         {

@@ -7,13 +7,20 @@ namespace Fovea.Autograd;
 /// </summary>
 internal sealed class Node
 {
-    public Node(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool readsOutput = true)
+    public Node(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool readsOutput = true, bool readsInputs = true)
     {
         Op = op;
         Inputs = inputs;
         BackwardFn = backward;
         ReadsOutput = readsOutput;
+        ReadsInputs = readsInputs;
     }
+
+    /// <summary>
+    /// Whether the backward reads its inputs' values; false when it kept what it needs in a form of its own (a ReLU's
+    /// mask), so that the inputs' buffers may be given back, or written over, once the other nodes are done with them.
+    /// </summary>
+    public bool ReadsInputs { get; }
 
     /// <summary>
     /// Whether the backward reads the op's output (a sigmoid's or a softmax's does); only an output that no backward

@@ -18,12 +18,14 @@ internal static class Recorder
 
     /// <summary>
     /// Records <paramref name="backward"/> on <paramref name="output"/>; returns the output for chaining.
-    /// <paramref name="readsOutput"/> false promises that the backward never reads the output (see <see cref="Node.ReadsOutput"/>).
+    /// <paramref name="readsOutput"/> false promises that the backward never reads the output (see <see cref="Node.ReadsOutput"/>),
+    /// <paramref name="readsInputs"/> false that it never reads the inputs' values (<see cref="Node.ReadsInputs"/>).
     /// </summary>
-    public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool readsOutput = true)
+    public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, bool readsOutput = true,
+        bool readsInputs = true)
     {
         if (!Needs(inputs)) return output;
-        output.GradFn = new Node(op, inputs, backward, readsOutput);
+        output.GradFn = new Node(op, inputs, backward, readsOutput, readsInputs);
         output.RequiresGrad = true;
         return output;
     }

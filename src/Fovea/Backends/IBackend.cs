@@ -57,6 +57,15 @@ public interface IBackend
     /// <summary>dx = dy · f'(x); x is the op's input, y its output (each function uses whichever is cheaper).</summary>
     void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha);
 
+    /// <summary>
+    /// y = ReLU(x) (NaN stays NaN; y may be x) and an int64 mask of y &gt; 0, bit j of word w for element 64·w + j:
+    /// what the ReLU's backward reads instead of the output, so that the output's buffer can be given back early.
+    /// </summary>
+    void ReluMasked(Storage x, Storage y, Storage mask, int n);
+
+    /// <summary>dx = dy where <see cref="ReluMasked"/>'s mask bit is set, else 0; dx may be dy.</summary>
+    void ReluMaskedBackward(Storage mask, Storage dy, Storage dx, int n);
+
     /// <summary>y[i] = a[i] op b[i] over <paramref name="shape"/>, reading a and b through broadcast strides (0 on broadcast dims).</summary>
     void Binary(BinaryOp op, Storage a, int aOffset, ReadOnlySpan<int> aStrides, Storage b, int bOffset, ReadOnlySpan<int> bStrides,
         ReadOnlySpan<int> shape, Storage y);
@@ -101,6 +110,8 @@ public interface IBackend
     /// <summary>
     /// dx from dy; max pooling finds each window's maximum in x again (PyTorch's rule: the first in row-major order, NaN
     /// wins) instead of keeping int64 indices from the forward, which cost twice the output's bytes for the whole step.
+    /// On the CPU backend dx may be x's own storage (the autograd engine lends it when nothing else reads x again);
+    /// other backends are never given that.
     /// </summary>
     void Pool2dBackward(in PoolGeometry g, PoolKind kind, Storage x, Storage dy, Storage dx);
     /// <summary>PyTorch's adaptive average pooling: window i spans [floor(i·In/Out), ceil((i+1)·In/Out)).</summary>

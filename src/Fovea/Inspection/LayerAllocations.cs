@@ -94,11 +94,14 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                     long y = F * rows * l.OutFeatures;
                     return new(y, [new(inputNeedsGrad ? F * rows * l.InFeatures : 0, F * o)], y);
                 }
-            case ReLU { Inplace: true }:
+            case ReLU r:
                 {
-                    return new(ReluOverwrites(inputNeedsGrad, previous) ? 0 : F * o, inPlaceGrad, 0);
+                    // Recorded, a ReLU keeps a bit an element (int64 words) for its backward, which gives it back.
+                    long mask = inputNeedsGrad ? sizeof(long) * (long)Backends.Cpu.ReluMaskKernels.Words((int)o) : 0;
+                    long y = r.Inplace && ReluOverwrites(inputNeedsGrad, previous) ? 0 : F * o;
+                    return new(y + mask, inputNeedsGrad ? [new(0, mask)] : null, r.Inplace ? 0 : F * o);
                 }
-            case ReLU or LeakyReLU or Sigmoid or Tanh:
+            case LeakyReLU or Sigmoid or Tanh:
                 return new(F * o, inPlaceGrad, F * o);
             case Softmax or LogSoftmax or MaxPool2d or AdaptiveAvgPool2d or AvgPool2d or SumPool2d:
                 // Max pooling keeps no indices: its backward finds each maximum in the input again.
@@ -147,9 +150,24 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
     /// </summary>
     public static bool? ReadsOwnOutputUntilEnd(Module module) => module switch
     {
-        Conv2d or Linear or BatchNorm or MaxPool2d or AvgPool2d or SumPool2d or AdaptiveAvgPool2d => null,
+        Conv2d or Linear or BatchNorm or MaxPool2d or AvgPool2d or SumPool2d or AdaptiveAvgPool2d or ReLU => null,
         Conv1d => false,
         _ => true,
+    };
+
+    /// <summary>Whether <paramref name="module"/>'s recorded backward reads the values of its input (a ReLU keeps a mask instead).</summary>
+    public static bool ReadsInput(Module module) => module is not ReLU;
+
+    /// <summary>
+    /// Whether <paramref name="module"/>'s backward writes its input's gradient over the input's buffer when it is the
+    /// buffer's last reader (<see cref="Autograd.Engine.TryAdopt"/>): a 2-D convolution that makes the gradient and
+    /// reads the layer's input itself (no padded copy), and the pools.
+    /// </summary>
+    public static bool AdoptsInput(Module module, bool inputNeedsGrad) => module switch
+    {
+        Conv2d c => inputNeedsGrad && (c.PaddingMode == PadMode.Zeros || (c.Padding.H == 0 && c.Padding.W == 0)),
+        MaxPool2d or AvgPool2d or SumPool2d => true,
+        _ => false,
     };
 
     // Functional.Conv2d: the output; backward the input's gradient when wanted (the weight's and the bias's go straight
@@ -162,8 +180,8 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
         var conv = new BackwardOp(dx + weightGrad, F * o);
         // Without an input gradient the pad records no backward: the images need none.
         BackwardOp[] backward = pad > 0 && inputNeedsGrad ? [conv, new(F * i, dx)] : [conv];
-        // The data gradient comes first in the backward closure, then the filter's.
-        int[][] backwardScratch = inputNeedsGrad ? [ConvScratch.BackwardData(g), ConvScratch.BackwardFilter(g)] : [ConvScratch.BackwardFilter(g)];
+        // The filter gradient comes first in the backward closure (its last read of the input), then the data gradient.
+        int[][] backwardScratch = inputNeedsGrad ? [ConvScratch.BackwardFilter(g), ConvScratch.BackwardData(g)] : [ConvScratch.BackwardFilter(g)];
         return new(forward, backward, forward, [ConvScratch.Forward(g, algorithm)], backwardScratch);
     }
 

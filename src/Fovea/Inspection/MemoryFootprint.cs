@@ -129,7 +129,9 @@ public sealed class MemoryFootprint
             outputBytes[i] = 4 * Count(summary.Layers[i].OutputShape);
             shape = summary.Layers[i].OutputShape;
         }
-        var (releasedBefore, releasedAfter) = TransientReleases(model, modules, owner, graph, recordsOps, outputBytes);
+        var needsGrad = new bool[modules.Count];
+        for (int i = 1; i < modules.Count; i++) needsGrad[i] = graph[i - 1];
+        var (releasedBefore, releasedAfter, adopted) = TransientReleases(model, modules, owner, graph, recordsOps, needsGrad, outputBytes);
 
         // The backward in the engine's order, from the forward's buffers: what each op lends on top of what is held,
         // then what goes back after it, and the activations whose last reader has run.
@@ -147,7 +149,13 @@ public sealed class MemoryFootprint
         {
             held -= releasedBefore[i];
             backward[i] = held;
-            foreach (var op in allocations[i].Backward ?? []) backward[i] = Math.Max(backward[i], Run(op));
+            bool first = true;
+            foreach (var op in allocations[i].Backward ?? [])
+            {
+                // The op that takes its input's buffer for the input's gradient lends none for it.
+                backward[i] = Math.Max(backward[i], Run(first ? op with { Lends = op.Lends - adopted[i] } : op));
+                first = false;
+            }
             held -= releasedAfter[i];
         }
 
@@ -177,12 +185,15 @@ public sealed class MemoryFootprint
     /// <summary>
     /// The outputs a <see cref="Sequential"/> passes between its layers go back to the step's pool once the backward has
     /// read them (<see cref="StepMemory.MarkTransient"/>): plays each Sequential's marking as its Forward does, innermost
-    /// first, and returns the bytes given back before and after each layer's backward ops. A buffer goes back after its
-    /// lowest reader: the layer that made it when that layer's backward reads its output, otherwise the next layer that
-    /// records an op on it.
+    /// first, and returns the bytes given back before and after each layer's backward ops, and the bytes each layer's
+    /// first op takes over for its input's gradient. A buffer goes back after its lowest reader: the layer that made it
+    /// when that layer's backward reads its output, otherwise the first later layer on it whose backward reads its input;
+    /// with no reader, after the last layer on it that records an op (a ReLU, which keeps a mask). When its only reader is
+    /// a layer that adopts its input (<see cref="LayerAllocations.AdoptsInput"/>), that layer's input gradient takes it
+    /// instead: it is then given back as a gradient, once read.
     /// </summary>
-    private static (long[] Before, long[] After) TransientReleases(Module model, List<Module> leaves, int[] owner, bool[] graph, bool[] recordsOps,
-        long[] outputBytes)
+    private static (long[] Before, long[] After, long[] Adopted) TransientReleases(Module model, List<Module> leaves, int[] owner, bool[] graph,
+        bool[] recordsOps, bool[] needsGrad, long[] outputBytes)
     {
         var index = new Dictionary<Module, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < leaves.Count; i++) index.TryAdd(leaves[i], i);
@@ -206,6 +217,7 @@ public sealed class MemoryFootprint
 
         var before = new long[leaves.Count];
         var after = new long[leaves.Count];
+        var adopted = new long[leaves.Count];
         foreach (int p in marked)
         {
             if (recordsOps[p] && LayerAllocations.ReadsOwnOutputUntilEnd(leaves[p]) is { } toEnd)
@@ -213,14 +225,20 @@ public sealed class MemoryFootprint
                 (toEnd ? after : before)[p] += outputBytes[p];
                 continue;
             }
+            int firstReader = -1, readers = 0, lastHolder = recordsOps[p] ? p : -1;
             for (int j = p + 1; j < leaves.Count && owner[j - 1] == p; j++)
-                if (recordsOps[j])
-                {
-                    after[j] += outputBytes[p];
-                    break;
-                }
+            {
+                if (!recordsOps[j]) continue;
+                lastHolder = j;
+                if (!LayerAllocations.ReadsInput(leaves[j])) continue;
+                readers++;
+                if (firstReader < 0) firstReader = j;
+            }
+            if (readers == 1 && LayerAllocations.AdoptsInput(leaves[firstReader], needsGrad[firstReader])) adopted[firstReader] += outputBytes[p];
+            else if (firstReader >= 0) after[firstReader] += outputBytes[p];
+            else if (lastHolder >= 0) after[lastHolder] += outputBytes[p];
         }
-        return (before, after);
+        return (before, after, adopted);
     }
 
     /// <summary>The largest batch <see cref="LargestBatch"/> tries unless told otherwise.</summary>

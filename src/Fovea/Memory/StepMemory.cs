@@ -97,6 +97,16 @@ public static class StepMemory
         if (bytes > 0 && PoisonReleased) Array.Fill(buffer, float.NaN);
     }
 
+    /// <summary>
+    /// Gives an int64 buffer this thread's pool lent in an open step scope (a ReLU's mask) back before the step ends;
+    /// the caller promises that nothing reads it again. Anything else is left alone.
+    /// </summary>
+    internal static void ReturnLongs(Storage s)
+    {
+        if (_depth == 0 || _longs is null || s is not CpuStorage { DType: DType.Int64 } cpu) return;
+        _lentBytes -= _longs.ReturnEarly(cpu.Longs, 0);
+    }
+
     /// <summary>Tests set this to fill every released transient buffer with NaN, so a read after release shows.</summary>
     internal static bool PoisonReleased { get; set; }
 

@@ -56,11 +56,6 @@ public static partial class Functional
         {
             var dyd = dy.Dense();
             Tensor? dx = null, dwt = null, db = null;
-            if (Recorder.WantsGrad(xd))
-            {
-                dx = Tensor.Zeros(g.InputShape, x.Device);
-                backend.Conv2dBackwardData(g, dyd.Storage, wd.Storage, dx.Storage);
-            }
             if (Recorder.WantsGrad(wd) || bd is not null && Recorder.WantsGrad(bd))
             {
                 // A parameter's gradient goes straight into its Grad when that is free to overwrite; null is then
@@ -72,6 +67,18 @@ public static partial class Functional
                 backend.Conv2dBackwardFilter(g, xd.Storage, dyd.Storage, dwt.Storage, db?.Storage);
                 if (wInto is not null) dwt = null;
                 if (bInto is not null) db = null;
+            }
+            // The filter gradient was the last read of x, so the data gradient, which does not read x, may take x's
+            // buffer when nothing else will read it (Engine.TryAdopt).
+            if (Recorder.WantsGrad(xd))
+            {
+                if (Engine.TryAdopt(xd))
+                {
+                    dx = new Tensor(xd.Storage, g.InputShape);
+                    backend.Fill(dx.Storage, 0f);
+                }
+                else dx = Tensor.Zeros(g.InputShape, x.Device);
+                backend.Conv2dBackwardData(g, dyd.Storage, wd.Storage, dx.Storage);
             }
             return bd is null ? [dx, dwt] : [dx, dwt, db];
         }, readsOutput: false);

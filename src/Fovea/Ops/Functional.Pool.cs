@@ -34,7 +34,8 @@ public static partial class Functional
         backend.Pool2d(g, kind, xd.Storage, y.Storage);
         return Recorder.Record(y, layer, [xd], dy =>
         {
-            var dx = Tensor.Zeros(g.InputShape, dy.Device);
+            // The kernel reads each plane of x before it writes that plane of dx, so dx may take x's buffer.
+            var dx = Engine.TryAdopt(xd) ? new Tensor(xd.Storage, g.InputShape) : Tensor.Zeros(g.InputShape, dy.Device);
             backend.Pool2dBackward(g, kind, xd.Storage, dy.Dense().Storage, dx.Storage);
             return [dx];
         }, readsOutput: false);

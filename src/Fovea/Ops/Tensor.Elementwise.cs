@@ -17,8 +17,8 @@ public partial class Tensor
     }
 
     // dx from the op's input x and output y (the kernel reads whichever the op's derivative needs). Each dx[i] needs only
-    // dy[i], so when the engine says nothing else reads dy (Engine.IsSpare) dx is written over it: a ReLU's backward
-    // then holds one gradient instead of two (VGG-16 at batch 4: 51 MB in the first block).
+    // dy[i], so when the engine says nothing else reads dy (Engine.IsSpare) dx is written over it: the backward then
+    // holds one gradient instead of two (the masked ReLU below does the same).
     private static Func<Tensor, Tensor?[]> UnaryBackward(UnaryOp op, Tensor x, Tensor y, float alpha) => g =>
     {
         bool overwrite = Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0;
@@ -39,11 +39,41 @@ public partial class Tensor
         RequireFloat("relu");
         bool overwrite = IsContiguous && Offset == 0 && !(RequiresGrad && GradFn is null) && GradFn is not { ReadsOutput: true };
         if (!overwrite) return Relu();
-        var y = new Tensor(Storage, Shape);
-        Backend.Unary(UnaryOp.Relu, Storage, Storage, NumEl, 0f);
-        // The backward needs only where the output is positive, which the output itself says (x > 0 exactly when y > 0),
-        // so the output stands in for the overwritten input.
-        return Recorder.Record(y, "relu_", [this], UnaryBackward(UnaryOp.Relu, y, y, 0f));
+        return MaskedRelu(this, new Tensor(Storage, Shape), "relu_");
+    }
+
+    /// <summary>Rectified linear unit, max(x, 0).</summary>
+    public Tensor Relu()
+    {
+        RequireFloat("relu");
+        var x = Dense();
+        return MaskedRelu(x, x.NewLike(x.Shape), "relu");
+    }
+
+    // The backward needs only where the output is positive (x > 0 exactly when y > 0). Recorded, the forward keeps that
+    // as a bit an element and the backward reads neither x nor y, so the buffer they live in goes back (or takes the
+    // gradient of the op before) once the ops after the ReLU are done with it; VGG-16 at batch 4 then runs each
+    // block's backward in the block's own activation buffers.
+    private static Tensor MaskedRelu(Tensor x, Tensor y, string name)
+    {
+        var backend = x.Backend;
+        int n = x.NumEl;
+        if (!Recorder.Needs(x))
+        {
+            backend.Unary(UnaryOp.Relu, x.Storage, y.Storage, n, 0f);
+            return y;
+        }
+        var mask = backend.Allocate(DType.Int64, Backends.Cpu.ReluMaskKernels.Words(n));
+        backend.ReluMasked(x.Storage, y.Storage, mask, n);
+        return Recorder.Record(y, name, [x], g =>
+        {
+            bool overwrite = Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0;
+            var dx = overwrite ? g : x.NewLike(x.Shape);
+            backend.ReluMaskedBackward(mask, g.Dense().Storage, dx.Storage, n);
+            // The engine runs a closure once; the mask is read by nothing else.
+            StepMemory.ReturnLongs(mask);
+            return [dx];
+        }, readsOutput: false, readsInputs: false);
     }
 
     private static Tensor BinaryOp(Fovea.BinaryOp op, Tensor a, Tensor b)
@@ -116,7 +146,6 @@ public partial class Tensor
     public Tensor Abs() => Unary(UnaryOp.Abs);
     public Tensor Square() => Unary(UnaryOp.Square);
     public Tensor Reciprocal() => Unary(UnaryOp.Reciprocal);
-    public Tensor Relu() => Unary(UnaryOp.Relu);
     public Tensor LeakyRelu(float negativeSlope = 0.01f) => Unary(UnaryOp.LeakyRelu, negativeSlope);
     public Tensor Sigmoid() => Unary(UnaryOp.Sigmoid);
     public Tensor Tanh() => Unary(UnaryOp.Tanh);

@@ -210,4 +210,23 @@ public class PoolTests
             if (argmax[o] >= 0) expected[o / outPlane * inPlane + (int)argmax[o]] += dy[o];
         Assert.Equal(expected, PoolBackward(g, PoolKind.Max, x, dy));
     }
+
+    // The autograd engine may give the backward x's own buffer for dx (Engine.TryAdopt): every plane's maxima must be
+    // found before that plane is overwritten, for overlapping windows too.
+    [Theory]
+    [MemberData(nameof(Windows))]
+    public void BackwardMayWriteOverTheInput(int[] w)
+    {
+        var g = PoolGeometry.Create(2, 3, 9, 11, w[0], w[1], w[2], w[3], w[4], w[5], ceilMode: w[7] == 1, dilationH: w[6], dilationW: w[6]);
+        var rng = new Random(13);
+        var x = Enumerable.Range(0, 2 * 3 * 9 * 11).Select(_ => (float)rng.Next(6)).ToArray();
+        var dy = Enumerable.Range(0, g.Batch * g.Channels * g.OutHeight * g.OutWidth).Select(_ => (float)rng.NextDouble()).ToArray();
+        foreach (var kind in new[] { PoolKind.Max, PoolKind.Average, PoolKind.Sum })
+        {
+            var expected = PoolBackward(g, kind, x, dy);
+            var buffer = (float[])x.Clone();
+            B.Pool2dBackward(g, kind, S(buffer), S(dy), S(buffer));
+            Assert.Equal(expected, buffer);
+        }
+    }
 }

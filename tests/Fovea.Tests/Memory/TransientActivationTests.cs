@@ -75,6 +75,40 @@ public class TransientActivationTests
         }
     }
 
+    // Two VGG-style blocks: conv, in-place ReLU, conv, in-place ReLU, max pool, then a conv with a plain ReLU.
+    private static Sequential Blocks(Generator g) => new(
+        new Conv2d(3, 8, 3, padding: 1, generator: g), new ReLU(inplace: true), new Conv2d(8, 8, 3, padding: 1, generator: g),
+        new ReLU(inplace: true), new MaxPool2d(2), new Conv2d(8, 16, 3, padding: 1, generator: g), new ReLU(), new MaxPool2d(2),
+        new Flatten(), new Linear(16 * 4 * 4, 10, generator: g));
+
+    /// <summary>
+    /// The ReLUs keep masks, so each conv's and pool's input buffer is read by that layer alone: the backward writes
+    /// each input gradient over the activation it replaces (Engine.TryAdopt) and lends nothing the size of an
+    /// activation, with the same gradients as without a step scope (where nothing is adopted).
+    /// </summary>
+    [Fact]
+    public void ABlocksBackwardRunsInItsForwardsBuffers()
+    {
+        var x = Tensor.Randn([4, 3, 16, 16], new Generator(32));
+        var reference = Blocks(new Generator(31));
+        reference.Forward(x).Sum().Backward();
+        var net = Blocks(new Generator(31));
+        using (StepMemory.Begin())
+        {
+            var loss = net.Forward(x).Sum();
+            StepMemory.ResetPeakLentBytes();
+            long afterForward = StepMemory.PeakLentBytes;
+            loss.Backward();
+            long backward = StepMemory.PeakLentBytes - afterForward;
+            // The seed, the sum's gradient [4, 10] and the linear layer's input gradient (4·256 floats), no more; the
+            // smallest activation is 4·16·8·8 floats.
+            Assert.True(backward <= 4 * (1 + 4 * 10 + 4 * 256), $"the backward lent {backward} bytes over the forward's {afterForward}");
+        }
+        var expected = reference.Parameters().Select(p => p.Grad!.ToArray()).ToArray();
+        var grads = net.Parameters().Select(p => p.Grad!.ToArray()).ToArray();
+        for (int i = 0; i < grads.Length; i++) Close.Assert(expected[i], grads[i], $"parameter {i}");
+    }
+
     // The last layer's output shares an earlier layer's buffer (a ReLU written over a linear layer's output, a Flatten of
     // a convolution's): that buffer is the caller's and keeps its values.
     public static TheoryData<string> Endings() => new() { "in-place relu", "flatten" };

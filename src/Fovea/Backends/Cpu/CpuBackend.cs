@@ -58,6 +58,29 @@ public sealed partial class CpuBackend : IBackend
             UnaryKernels.Backward(op, fx.AsSpan(s, e - s), fy.AsSpan(s, e - s), fdy.AsSpan(s, e - s), fdx.AsSpan(s, e - s), alpha));
     }
 
+    // Split by whole mask words, so that no two threads write bits of one word.
+    public void ReluMasked(Storage x, Storage y, Storage mask, int n)
+    {
+        float[] fx = F(x), fy = F(y);
+        long[] m = L(mask);
+        CpuParallel.ForChunks(ReluMaskKernels.Words(n), ReluMaskKernels.Bits * UnaryKernels.WorkPerElement, (s, e) =>
+        {
+            int from = s * ReluMaskKernels.Bits, to = Math.Min(n, e * ReluMaskKernels.Bits);
+            ReluMaskKernels.Forward(fx.AsSpan(from, to - from), fy.AsSpan(from, to - from), m.AsSpan(s, e - s));
+        });
+    }
+
+    public void ReluMaskedBackward(Storage mask, Storage dy, Storage dx, int n)
+    {
+        long[] m = L(mask);
+        float[] fdy = F(dy), fdx = F(dx);
+        CpuParallel.ForChunks(ReluMaskKernels.Words(n), ReluMaskKernels.Bits * UnaryKernels.WorkPerElement, (s, e) =>
+        {
+            int from = s * ReluMaskKernels.Bits, to = Math.Min(n, e * ReluMaskKernels.Bits);
+            ReluMaskKernels.Backward(m.AsSpan(s, e - s), fdy.AsSpan(from, to - from), fdx.AsSpan(from, to - from));
+        });
+    }
+
     public void Binary(BinaryOp op, Storage a, int aOffset, ReadOnlySpan<int> aStrides, Storage b, int bOffset, ReadOnlySpan<int> bStrides,
         ReadOnlySpan<int> shape, Storage y) =>
         BinaryKernels.Run(op, F(a), aOffset, aStrides, F(b), bOffset, bStrides, shape, F(y));

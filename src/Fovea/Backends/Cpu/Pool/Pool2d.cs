@@ -75,15 +75,20 @@ internal static class Pool2d
             {
                 var dxp = dx.AsSpan(p * inPlane, inPlane);
                 var dyp = dy.AsSpan(p * outPlane, outPlane);
-                dxp.Clear();
+                // The plane's maxima are found before its dx is cleared: dx may be x's own buffer (IBackend.Pool2dBackward).
                 if (argmax is not null)
                 {
                     var ap = argmax.AsSpan(0, outPlane);
                     Plane(geometry, kind, fastKernel, x.AsSpan(p * inPlane, inPlane), maxima.AsSpan(0, outPlane), ap);
+                    dxp.Clear();
                     for (int o = 0; o < outPlane; o++)
                         if (ap[o] >= 0) dxp[(int)ap[o]] += dyp[o]; // −1 marks a window with no input cell in it
                 }
-                else AveragePlaneBackward(geometry, kind == PoolKind.Sum, dyp, dxp);
+                else
+                {
+                    dxp.Clear();
+                    AveragePlaneBackward(geometry, kind == PoolKind.Sum, dyp, dxp);
+                }
             }
             if (argmax is not null)
             {
