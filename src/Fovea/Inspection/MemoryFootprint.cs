@@ -112,10 +112,11 @@ public sealed class MemoryFootprint
         int[] shape = summary.InputShape;
         bool inputNeedsGrad = false; // the images need none; everything after a layer with parameters does
         // Which buffer each layer's output lives in (the index of the layer that made it; -1: the images), whether the
-        // output carries a graph, whether the layer records ops, and the output's bytes.
+        // output carries a graph, whether the layer records ops, whether its input wants a gradient, and the output's bytes.
         var owner = new int[modules.Count];
         var graph = new bool[modules.Count];
         var recordsOps = new bool[modules.Count];
+        var needsGrad = new bool[modules.Count];
         var outputBytes = new long[modules.Count];
         for (int i = 0; i < modules.Count; i++)
         {
@@ -124,13 +125,12 @@ public sealed class MemoryFootprint
             allocations.Add(LayerAllocations.Of(modules[i], shape, summary.Layers[i].OutputShape, inputNeedsGrad, previous));
             owner[i] = LayerAllocations.MakesOwnOutput(modules[i], inputNeedsGrad, previous) ? i : i > 0 ? owner[i - 1] : -1;
             recordsOps[i] = LayerAllocations.RecordsOps(modules[i], inputNeedsGrad || hasParams);
+            needsGrad[i] = inputNeedsGrad;
             inputNeedsGrad |= hasParams;
             graph[i] = inputNeedsGrad;
             outputBytes[i] = 4 * Count(summary.Layers[i].OutputShape);
             shape = summary.Layers[i].OutputShape;
         }
-        var needsGrad = new bool[modules.Count];
-        for (int i = 1; i < modules.Count; i++) needsGrad[i] = graph[i - 1];
         var (releasedBefore, releasedAfter, adopted) = TransientReleases(model, modules, owner, graph, recordsOps, needsGrad, outputBytes);
 
         // The backward in the engine's order, from the forward's buffers: what each op lends on top of what is held,

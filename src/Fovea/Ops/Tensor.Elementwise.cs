@@ -21,11 +21,15 @@ public partial class Tensor
     // holds one gradient instead of two (the masked ReLU below does the same).
     private static Func<Tensor, Tensor?[]> UnaryBackward(UnaryOp op, Tensor x, Tensor y, float alpha) => g =>
     {
-        bool overwrite = Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0;
-        var dx = overwrite ? g : x.NewLike(x.Shape);
+        var dx = SpareOrNew(g, x);
         x.Backend.UnaryBackward(op, x.Storage, y.Storage, g.Dense().Storage, dx.Storage, x.NumEl, alpha);
         return [dx];
     };
+
+    // An element-wise backward's dx: the gradient g itself when the engine says nothing else reads it, else a new
+    // tensor shaped like x.
+    private static Tensor SpareOrNew(Tensor g, Tensor x) =>
+        Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0 ? g : x.NewLike(x.Shape);
 
     /// <summary>
     /// ReLU written over this tensor's own buffer, as PyTorch's <c>relu_</c> and <c>ReLU(inplace=True)</c> do: a
@@ -67,8 +71,7 @@ public partial class Tensor
         backend.ReluMasked(x.Storage, y.Storage, mask, n);
         return Recorder.Record(y, name, [x], g =>
         {
-            bool overwrite = Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0;
-            var dx = overwrite ? g : x.NewLike(x.Shape);
+            var dx = SpareOrNew(g, x);
             backend.ReluMaskedBackward(mask, g.Dense().Storage, dx.Storage, n);
             // The engine runs a closure once; the mask is read by nothing else.
             StepMemory.ReturnLongs(mask);
