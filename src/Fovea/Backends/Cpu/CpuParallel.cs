@@ -37,16 +37,46 @@ public static class CpuParallel
         return threads <= 1 || count * workPerItem < 2 * MinWorkPerThread ? 1 : threads;
     }
 
-    /// <summary>Runs body(i) for i in [0, count), split over threads when count · workPerItem is large enough.</summary>
-    public static void For(int count, long workPerItem, Action<int> body)
+    /// <summary>
+    /// A loop's body: a struct holding what the loop reads, so that starting the loop allocates nothing. A lambda would
+    /// allocate its captures and a delegate on every call, tens of kilobytes in each training step.
+    /// </summary>
+    public interface IItems
+    {
+        /// <summary>Item <paramref name="i"/> of the loop.</summary>
+        void Run(int i);
+    }
+
+    /// <summary>A <see cref="ForChunks{T}"/> body; see <see cref="IItems"/>.</summary>
+    public interface IChunks
+    {
+        /// <summary>The items [<paramref name="start"/>, <paramref name="end"/>).</summary>
+        void Run(int start, int end);
+    }
+
+    /// <summary>Runs body.Run(i) for i in [0, count), split over threads when count · workPerItem is large enough.</summary>
+    public static void For<T>(int count, long workPerItem, T body) where T : struct, IItems
     {
         int threads = Concurrency(count, workPerItem);
         if (threads <= 1)
         {
-            for (int i = 0; i < count; i++) body(i);
+            for (int i = 0; i < count; i++) body.Run(i);
             return;
         }
         Pool.For(count, threads, body);
+    }
+
+    /// <summary><see cref="For{T}"/> with a delegate, for code that can afford to allocate one per call.</summary>
+    public static void For(int count, long workPerItem, Action<int> body) => For(count, workPerItem, new Items(body));
+
+    private readonly struct Items(Action<int> body) : IItems
+    {
+        public void Run(int i) => body(i);
+    }
+
+    private readonly struct Chunks(Action<int, int> body) : IChunks
+    {
+        public void Run(int start, int end) => body(start, end);
     }
 
     /// <summary>
@@ -57,15 +87,18 @@ public static class CpuParallel
     internal static (int Start, int End) Part(int count, int index, int parts) =>
         ((int)((long)count * index / parts), (int)((long)count * (index + 1) / parts));
 
-    /// <summary>Splits [0, count) into at most Threads contiguous chunks and runs body(start, end) on each.</summary>
-    public static void ForChunks(int count, long workPerItem, Action<int, int> body)
+    /// <summary>Splits [0, count) into at most Threads contiguous chunks and runs body.Run(start, end) on each.</summary>
+    public static void ForChunks<T>(int count, long workPerItem, T body) where T : struct, IChunks
     {
         int threads = Math.Min(_threads, count);
         if (threads <= 1 || count * workPerItem < 2 * MinWorkPerThread)
         {
-            body(0, count);
+            body.Run(0, count);
             return;
         }
         Pool.ForChunks(count, threads, body);
     }
+
+    /// <summary><see cref="ForChunks{T}"/> with a delegate, for code that can afford to allocate one per call.</summary>
+    public static void ForChunks(int count, long workPerItem, Action<int, int> body) => ForChunks(count, workPerItem, new Chunks(body));
 }

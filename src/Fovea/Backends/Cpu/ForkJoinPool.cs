@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Fovea.Backends.Cpu;
 
@@ -13,7 +14,7 @@ namespace Fovea.Backends.Cpu;
 /// counter until none are left, then checks out. The caller takes items too, then closes the seats nobody took,
 /// so it waits only for the workers that actually joined, never for one that was slow to wake.
 /// </remarks>
-internal sealed class ForkJoinPool
+internal sealed unsafe class ForkJoinPool
 {
     // Set for good on the workers and, while it takes part, on the caller: any loop started there is nested.
     [ThreadStatic] private static bool t_inLoop;
@@ -28,55 +29,57 @@ internal sealed class ForkJoinPool
     private int _workerCount, _busy, _sleepers, _seats, _unfinished;
     private long _generation;
 
-    // The loop in progress, fixed from its publication until every worker that joined it has checked out.
-    private Action<int>? _item;
-    private Action<int, int>? _chunk;
+    // The loop in progress, fixed from its publication until every worker that joined it has checked out: the body
+    // is a struct on the caller's stack, which stays put until the caller returns, after every worker has checked
+    // out; Run&lt;T&gt; reads it there as its own type, so no delegate or boxed copy is made per loop.
+    private nint _body, _run;
     private int _items, _chunkedCount, _next;
     private List<Exception>? _errors;
 
-    /// <summary>Runs body(i) for i in [0, count) on <paramref name="threads"/> threads, the caller one of them.</summary>
-    public void For(int count, int threads, Action<int> body)
-    {
-        if (t_inLoop) Inline(count, body, null, 0);
-        else if (!TryRun(threads, count, body, null, 0))
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
-    }
+    /// <summary>Runs body.Run(i) for i in [0, count) on <paramref name="threads"/> threads, the caller one of them.</summary>
+    public void For<T>(int count, int threads, T body) where T : struct, CpuParallel.IItems =>
+        Run(count, threads, 0, Unsafe.AsPointer(ref body), &RunItem<T>);
 
-    /// <summary>Runs body(start, end) on each of <see cref="CpuParallel.Part"/>(count, t, parts) for t in [0, parts).</summary>
-    public void ForChunks(int count, int parts, Action<int, int> body)
-    {
-        if (t_inLoop) Inline(parts, null, body, count);
-        else if (!TryRun(parts, parts, null, body, count)) ParallelChunks(count, parts, body);
-    }
+    /// <summary>Runs body.Run(start, end) on each of <see cref="CpuParallel.Part"/>(count, t, parts) for t in [0, parts).</summary>
+    public void ForChunks<T>(int count, int parts, T body) where T : struct, CpuParallel.IChunks =>
+        Run(parts, parts, count, Unsafe.AsPointer(ref body), &RunChunk<T>);
 
-    // Apart from ForChunks because the compiler allocates a lambda's captures where the method starts, taken or not.
-    private static void ParallelChunks(int count, int parts, Action<int, int> body) =>
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t => RunChunk(body, count, t, parts));
+    // Item i of a loop of `items`; chunkedCount is what ForChunks cuts into that many parts.
+    private static void RunItem<T>(void* body, int i, int items, int chunkedCount) where T : struct, CpuParallel.IItems =>
+        Unsafe.AsRef<T>(body).Run(i);
 
-    private static void RunChunk(Action<int, int> body, int count, int t, int parts)
+    private static void RunChunk<T>(void* body, int t, int parts, int count) where T : struct, CpuParallel.IChunks
     {
         var (start, end) = CpuParallel.Part(count, t, parts);
-        if (end > start) body(start, end);
+        if (end > start) Unsafe.AsRef<T>(body).Run(start, end);
     }
+
+    private void Run(int items, int threads, int chunkedCount, void* body, delegate*<void*, int, int, int, void> run)
+    {
+        if (t_inLoop) Inline(items, chunkedCount, body, run);
+        else if (!TryRun(threads, items, chunkedCount, body, run)) Fallback(items, threads, chunkedCount, (nint)body, (nint)run);
+    }
+
+    // Apart from Run because the compiler allocates a lambda's captures where the method starts, taken or not. The
+    // body's frame outlives Parallel.For, which returns only when every item has run.
+    private static void Fallback(int items, int threads, int chunkedCount, nint body, nint run) =>
+        Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            i => ((delegate*<void*, int, int, int, void>)run)((void*)body, i, items, chunkedCount));
 
     // A loop inside a loop's body runs on the thread that reached it: the other threads are busy with the outer
     // loop, and handing it to them would wait on ourselves. Its exceptions are wrapped as a split loop's are.
-    private static void Inline(int items, Action<int>? item, Action<int, int>? chunk, int chunkedCount)
+    private static void Inline(int items, int chunkedCount, void* body, delegate*<void*, int, int, int, void> run)
     {
         try
         {
-            for (int i = 0; i < items; i++)
-            {
-                if (item is not null) item(i);
-                else RunChunk(chunk!, chunkedCount, i, items);
-            }
+            for (int i = 0; i < items; i++) run(body, i, items, chunkedCount);
         }
         catch (Exception e) { throw new AggregateException(e); }
     }
 
     // False when another caller's loop holds the pool: waiting for it could be as long as that loop, or for ever
     // when that caller waits on us, so the loop goes to Parallel.For instead.
-    private bool TryRun(int threads, int items, Action<int>? item, Action<int, int>? chunk, int chunkedCount)
+    private bool TryRun(int threads, int items, int chunkedCount, void* body, delegate*<void*, int, int, int, void> run)
     {
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
         List<Exception>? errors;
@@ -84,7 +87,8 @@ internal sealed class ForkJoinPool
         {
             int seats = threads - 1;
             StartWorkers(seats);
-            (_item, _chunk, _items, _chunkedCount, _next) = (item, chunk, items, chunkedCount, 0);
+            (_body, _run) = ((nint)body, (nint)run);
+            (_items, _chunkedCount, _next) = (items, chunkedCount, 0);
             _unfinished = threads;
             _workersDone.Reset();
             // Interlocked writes: the loop's fields above are visible to whoever reads the seats or the generation.
@@ -101,7 +105,7 @@ internal sealed class ForkJoinPool
             int unclaimed = Interlocked.Exchange(ref _seats, 0);
             if (Interlocked.Add(ref _unfinished, -(unclaimed + 1)) != 0) _workersDone.Wait();
             errors = _errors;
-            (_item, _chunk, _errors) = (null, null, null);
+            (_body, _run, _errors) = (0, 0, null);
         }
         finally { Volatile.Write(ref _busy, 0); }
         if (errors is not null) throw new AggregateException(errors);
@@ -168,13 +172,14 @@ internal sealed class ForkJoinPool
 
     private void RunItems()
     {
-        var (item, chunk, items, chunkedCount) = (_item, _chunk, _items, _chunkedCount);
+        var body = (void*)_body;
+        var run = (delegate*<void*, int, int, int, void>)_run;
+        var (items, chunkedCount) = (_items, _chunkedCount);
         for (int i; (i = Interlocked.Increment(ref _next) - 1) < items;)
         {
             try
             {
-                if (item is not null) item(i);
-                else RunChunk(chunk!, chunkedCount, i, items);
+                run(body, i, items, chunkedCount);
             }
             catch (Exception e)
             {
