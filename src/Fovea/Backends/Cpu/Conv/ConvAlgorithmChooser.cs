@@ -49,10 +49,10 @@ internal static class ConvAlgorithmChooser
         // 1x1 at unit stride reads no window (unpadded, it is one GEMM as it lies); depthwise has no channel sum
         // for a GEMM to exploit, so unfolding would only copy.
         if (ReadsNoWindow(g) || IsDepthwise(g)) return ConvAlgorithm.Direct;
-        if (ConvWinograd.Unsupported(g) is null && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
+        if (ConvWinograd.Supports(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
             && ConvWinograd.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Winograd;
-        if (ConvFft.Unsupported(g) is null && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
+        if (ConvFft.Supports(g) && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
             && FftCostFactor * ConvFft.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Fft;
         if (ShortSum(g) && ConvDirect.Tiled(g)) return ConvAlgorithm.Direct;

@@ -29,13 +29,15 @@ internal static class ConvDataGradient
             && asForward.PadLeft >= 0 && asForward.PadRight >= 0;
     }
 
-    /// <summary>Runs <paramref name="forward"/> with the turned filters in a <see cref="ScratchPool"/> buffer of the weights' size.</summary>
-    public static void Run(in ConvGeometry g, float[] w, Action<float[]> forward)
+    /// <summary>
+    /// The turned filters in a <see cref="ScratchPool"/> buffer of the weights' size, for the forward pass to read; the
+    /// caller returns it. (A callback taking them would allocate its captures and a delegate on every call.)
+    /// </summary>
+    public static float[] RentTurned(in ConvGeometry g, float[] w)
     {
         float[] turned = ScratchPool.Rent((int)g.WeightCount);
         TurnFilters(g, w, turned);
-        forward(turned);
-        ScratchPool.Return(turned);
+        return turned;
     }
 
     /// <summary>w [O, Cg, KH, KW] → per group [Cg, Og, KH, KW], each filter turned by 180°.</summary>

@@ -51,12 +51,17 @@ internal static partial class ConvDirect
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     private static void ForwardByChannels(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
-        var geo = g;
         float[] packed = ScratchPool.Rent((int)g.WeightCount);
         PackByChannels(g, w, packed);
-        ForEachForwardItem(g, x, g.OutChannels / ChannelTile, (src, n, ba, bb, image, offset) =>
-            ForwardChannelBlocks(geo, src, image, offset, packed, bias, y, n, ba, bb));
+        ForEachForwardItem(g, x, g.OutChannels / ChannelTile, new ChannelBlockUnits(g, packed, bias, y));
         ScratchPool.Return(packed);
+    }
+
+    /// <summary>A by-channels forward's units are tiles of 16 output channels, run by <see cref="ForwardChannelBlocks"/>.</summary>
+    private readonly struct ChannelBlockUnits(ConvGeometry g, float[] packed, float[]? bias, float[] y) : IForwardUnits
+    {
+        public void Run(in Planes src, int n, int ba, int bb, float[] image, int offset) =>
+            ForwardChannelBlocks(g, src, image, offset, packed, bias, y, n, ba, bb);
     }
 
     /// <summary>Tiles of 16 output channels [ba, bb) of image n, 6 output cells at a time (the last tile repeats the last cell).</summary>
@@ -167,37 +172,43 @@ internal static partial class ConvDirect
     // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW]
     private static void BackwardFilterByChannels(in ConvGeometry g, float[] x, float[] dy, float[] dw)
     {
-        var geo = g;
         int weights = (int)g.WeightCount, chunks = ConvIm2col.FilterChunks(g);
-        var src = new Planes(g);
-        var partials = new float[chunks][];
-        CpuParallel.For(chunks, g.Macs / chunks, t =>
-        {
-            var (start, end) = CpuParallel.Part(geo.Batch, t, chunks);
-            float[] part = ScratchPool.Rent(weights);
-            float[]? bordered = src.Copied ? ScratchPool.Rent(src.Length) : null;
-            float[] cellsFirst = ScratchPool.Rent(geo.OutputImageSize);
-            part.AsSpan(0, weights).Clear();
-            for (int n = start; n < end; n++)
-            {
-                if (bordered is not null) src.Fill(x.AsSpan(n * geo.InputImageSize, geo.InputImageSize), bordered);
-                CellsFirst(geo, dy.AsSpan(n * geo.OutputImageSize, geo.OutputImageSize), cellsFirst);
-                FilterChannelBlocks(geo, src, bordered ?? x, bordered is null ? n * geo.InputImageSize : 0, cellsFirst, part);
-            }
-            if (bordered is not null) ScratchPool.Return(bordered);
-            ScratchPool.Return(cellsFirst);
-            partials[t] = part;
-        });
+        var partials = ScratchPool.RentSlots(chunks);
+        CpuParallel.For(chunks, g.Macs / chunks, new ChannelFilterChunks(g, new Planes(g), x, dy, chunks, partials));
         // Unpacked from [O/16, taps, 16], chunks summed in a fixed order so the result does not depend on thread timing.
         int taps = weights / g.OutChannels;
         for (int o = 0; o < g.OutChannels; o++)
             for (int t = 0; t < taps; t++)
             {
                 float s = 0f;
-                foreach (var part in partials) s += part[ChannelsLast(o, t, taps)];
+                for (int k = 0; k < chunks; k++) s += partials[k][ChannelsLast(o, t, taps)];
                 dw[o * taps + t] = s;
             }
-        foreach (var part in partials) ScratchPool.Return(part);
+        for (int k = 0; k < chunks; k++) ScratchPool.Return(partials[k]);
+        ScratchPool.ReturnSlots(partials);
+    }
+
+    /// <summary>Chunk t of the images' filter gradient by channels, into a packed partial of its own.</summary>
+    private readonly struct ChannelFilterChunks(ConvGeometry g, Planes src, float[] x, float[] dy, int chunks, float[][] partials) : CpuParallel.IItems
+    {
+        public void Run(int t)
+        {
+            int weights = (int)g.WeightCount;
+            var (start, end) = CpuParallel.Part(g.Batch, t, chunks);
+            float[] part = ScratchPool.Rent(weights);
+            float[]? bordered = src.Copied ? ScratchPool.Rent(src.Length) : null;
+            float[] cellsFirst = ScratchPool.Rent(g.OutputImageSize);
+            part.AsSpan(0, weights).Clear();
+            for (int n = start; n < end; n++)
+            {
+                if (bordered is not null) src.Fill(x.AsSpan(n * g.InputImageSize, g.InputImageSize), bordered);
+                CellsFirst(g, dy.AsSpan(n * g.OutputImageSize, g.OutputImageSize), cellsFirst);
+                FilterChannelBlocks(g, src, bordered ?? x, bordered is null ? n * g.InputImageSize : 0, cellsFirst, part);
+            }
+            if (bordered is not null) ScratchPool.Return(bordered);
+            ScratchPool.Return(cellsFirst);
+            partials[t] = part;
+        }
     }
 
     /// <summary>One image's dy [O, cells] → [O/16, cells, 16].</summary>

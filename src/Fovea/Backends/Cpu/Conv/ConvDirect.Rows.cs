@@ -90,23 +90,42 @@ internal static partial class ConvDirect
     }
 
     private static void ForwardByRows<TL, TV>(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+        where TL : struct, ILanes<TV> where TV : struct =>
+        ForEachForwardItem(g, x, g.OutChannels, new RowTileUnits<TL, TV>(g, w, bias, y));
+
+    /// <summary>A by-rows forward's units are output channels, tiled by <see cref="ForwardRowTiles{TL, TV}"/>.</summary>
+    private readonly struct RowTileUnits<TL, TV>(ConvGeometry g, float[] w, float[]? bias, float[] y) : IForwardUnits
         where TL : struct, ILanes<TV> where TV : struct
     {
-        var geo = g;
-        ForEachForwardItem(g, x, g.OutChannels, (src, n, oa, ob, image, offset) =>
-            ForwardRowTiles<TL, TV>(geo, src, image, offset, w, bias, y, n, oa, ob));
+        public void Run(in Planes src, int n, int oa, int ob, float[] image, int offset) =>
+            ForwardRowTiles<TL, TV>(g, src, image, offset, w, bias, y, n, oa, ob);
     }
 
     /// <summary>
-    /// Runs a tiled forward's work items (<see cref="ForwardSplit"/>) over the pool: body(src, n, first, end, image,
+    /// A tiled forward's work on units [first, end) of image n, which lies in image from offset as src lays it out:
+    /// the body <see cref="ForEachForwardItem{T}"/> runs, a struct so that no delegate is made per call.
+    /// </summary>
+    private interface IForwardUnits
+    {
+        void Run(in Planes src, int n, int first, int end, float[] image, int offset);
+    }
+
+    /// <summary>
+    /// Runs a tiled forward's work items (<see cref="ForwardSplit"/>) over the pool: body.Run(src, n, first, end, image,
     /// offset) for units [first, end) of image n, which lies in image from offset as src lays it out (x itself, or the
     /// chunk's bordered copy, refilled when its items reach the next image).
     /// </summary>
-    private static void ForEachForwardItem(ConvGeometry g, float[] x, int units, Action<Planes, int, int, int, float[], int> body)
+    private static void ForEachForwardItem<T>(in ConvGeometry g, float[] x, int units, T body) where T : struct, IForwardUnits
     {
-        var src = new Planes(g);
         var (items, perImage, chunks) = ForwardSplit(g, units);
-        CpuParallel.For(chunks, g.Macs / chunks, t =>
+        CpuParallel.For(chunks, g.Macs / chunks, new ForwardChunks<T>(g, new Planes(g), x, units, items, perImage, chunks, body));
+    }
+
+    /// <summary><see cref="ForEachForwardItem{T}"/>'s chunk t of the work items.</summary>
+    private readonly struct ForwardChunks<T>(ConvGeometry g, Planes src, float[] x, int units, int items, int perImage, int chunks, T body)
+        : CpuParallel.IItems where T : struct, IForwardUnits
+    {
+        public void Run(int t)
         {
             var (start, end) = CpuParallel.Part(items, t, chunks);
             float[]? bordered = src.Copied ? ScratchPool.Rent(src.Length) : null;
@@ -119,10 +138,10 @@ internal static partial class ConvDirect
                     src.Fill(x.AsSpan(n * g.InputImageSize, g.InputImageSize), bordered);
                     filled = n;
                 }
-                body(src, n, units * part / perImage, units * (part + 1) / perImage, bordered ?? x, bordered is null ? n * g.InputImageSize : 0);
+                body.Run(src, n, units * part / perImage, units * (part + 1) / perImage, bordered ?? x, bordered is null ? n * g.InputImageSize : 0);
             }
             if (bordered is not null) ScratchPool.Return(bordered);
-        });
+        }
     }
 
     /// <summary>Output channels [oa, ob) of image n, tile by tile; <paramref name="image"/> from <paramref name="offset"/> is that image as <paramref name="src"/> lays it out.</summary>
@@ -199,8 +218,12 @@ internal static partial class ConvDirect
     }
 
     // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W], when the data gradient is a tiled forward (ConvDataGradient)
-    private static void BackwardDataTiled(in ConvGeometry g, ConvGeometry asForward, float[] dy, float[] w, float[] dx) =>
-        ConvDataGradient.Run(g, w, turned => ForwardTiled(asForward, dy, turned, null, dx));
+    private static void BackwardDataTiled(in ConvGeometry g, in ConvGeometry asForward, float[] dy, float[] w, float[] dx)
+    {
+        float[] turned = ConvDataGradient.RentTurned(g, w);
+        ForwardTiled(asForward, dy, turned, null, dx);
+        ScratchPool.Return(turned);
+    }
 
     /// <summary>The <see cref="ScratchPool"/> buffers a tiled filter gradient holds at once.</summary>
     internal static int[] TiledFilterScratch(in ConvGeometry g) => ByChannels(g) ? ByChannelsFilterScratch(g) : ByRowsFilterScratch(g);
@@ -241,28 +264,35 @@ internal static partial class ConvDirect
     private static void BackwardFilterByRows<TL, TV>(in ConvGeometry g, float[] x, float[] dy, float[] dw)
         where TL : struct, ILanes<TV> where TV : struct
     {
-        var geo = g;
         int weights = (int)g.WeightCount, chunks = ConvIm2col.FilterChunks(g);
-        var src = new Planes(g);
-        var partials = new float[chunks][];
-        CpuParallel.For(chunks, g.Macs / chunks, t =>
-        {
-            var (start, end) = CpuParallel.Part(geo.Batch, t, chunks);
-            float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
-            float[]? bordered = src.Copied ? ScratchPool.Rent((end - start) * src.Length) : null;
-            if (bordered is not null)
-                for (int n = start; n < end; n++)
-                    src.Fill(x.AsSpan(n * geo.InputImageSize, geo.InputImageSize), bordered.AsSpan((n - start) * src.Length));
-            FilterChunk<TL, TV>(geo, src, bordered ?? x, bordered is null ? start * geo.InputImageSize : 0,
-                bordered is null ? geo.InputImageSize : src.Length, dy, start, end - start, part);
-            if (bordered is not null) ScratchPool.Return(bordered);
-            partials[t] = part;
-        });
+        var partials = ScratchPool.RentSlots(chunks);
+        CpuParallel.For(chunks, g.Macs / chunks, new RowFilterChunks<TL, TV>(g, new Planes(g), x, dy, dw, chunks, partials));
         // Chunks added in a fixed order, so the result does not depend on thread timing.
         for (int t = 1; t < chunks; t++)
         {
             System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, weights), partials[t].AsSpan(0, weights), dw.AsSpan(0, weights));
             ScratchPool.Return(partials[t]);
+        }
+        ScratchPool.ReturnSlots(partials);
+    }
+
+    /// <summary>Chunk t of the images' filter gradient by rows, into dw (the first chunk) or a partial of its own.</summary>
+    private readonly struct RowFilterChunks<TL, TV>(ConvGeometry g, Planes src, float[] x, float[] dy, float[] dw, int chunks, float[][] partials)
+        : CpuParallel.IItems where TL : struct, ILanes<TV> where TV : struct
+    {
+        public void Run(int t)
+        {
+            int weights = (int)g.WeightCount;
+            var (start, end) = CpuParallel.Part(g.Batch, t, chunks);
+            float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
+            float[]? bordered = src.Copied ? ScratchPool.Rent((end - start) * src.Length) : null;
+            if (bordered is not null)
+                for (int n = start; n < end; n++)
+                    src.Fill(x.AsSpan(n * g.InputImageSize, g.InputImageSize), bordered.AsSpan((n - start) * src.Length));
+            FilterChunk<TL, TV>(g, src, bordered ?? x, bordered is null ? start * g.InputImageSize : 0,
+                bordered is null ? g.InputImageSize : src.Length, dy, start, end - start, part);
+            if (bordered is not null) ScratchPool.Return(bordered);
+            partials[t] = part;
         }
     }
 

@@ -34,32 +34,38 @@ internal static partial class ConvDirect
             ForwardTiled(g, x, w, bias, y);
             return;
         }
-        var geo = g;
-        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
-        int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
         // One (image, output channel) plane per work item: each writes only its own plane.
-        CpuParallel.For(g.Batch * g.OutChannels, (long)cg * kh * kw * p, item =>
+        CpuParallel.For(g.Batch * g.OutChannels, (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth,
+            new OutputPlanes(g, x, w, bias, y));
+    }
+
+    /// <summary>The general forward's work item: output plane <c>item</c> of y, tap by tap.</summary>
+    private readonly struct OutputPlanes(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y) : CpuParallel.IItems
+    {
+        public void Run(int item)
         {
-            int n = item / geo.OutChannels, o = item % geo.OutChannels, c0 = o / og * cg;
+            int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
+            int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
+            int n = item / g.OutChannels, o = item % g.OutChannels, c0 = o / og * cg;
             var yp = y.AsSpan(item * p, p);
             yp.Fill(bias is null ? 0f : bias[o]);
             for (int c = 0; c < cg; c++)
             {
-                var xp = x.AsSpan(((n * geo.InChannels) + c0 + c) * h * wd, h * wd);
+                var xp = x.AsSpan(((n * g.InChannels) + c0 + c) * h * wd, h * wd);
                 for (int i = 0; i < kh; i++)
                 {
-                    int offH = i * geo.DilationH - geo.PadTop;
-                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, geo.StrideH);
+                    int offH = i * g.DilationH - g.PadTop;
+                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, g.StrideH);
                     for (int j = 0; j < kw; j++)
                     {
-                        int offW = j * geo.DilationW - geo.PadLeft;
+                        int offW = j * g.DilationW - g.PadLeft;
                         var (lo, hi) = Im2Col.ValidRange(ow, wd, offW, sw);
                         if (hi <= lo) continue;
                         float wv = w[((o * cg + c) * kh + i) * kw + j];
                         for (int r = rowLo; r < rowHi; r++)
                         {
                             var yrow = yp.Slice(r * ow + lo, hi - lo);
-                            var xrow = xp.Slice((r * geo.StrideH + offH) * wd + lo * sw + offW);
+                            var xrow = xp.Slice((r * g.StrideH + offH) * wd + lo * sw + offW);
                             if (sw == 1) TensorPrimitives.MultiplyAdd(xrow[..yrow.Length], wv, yrow, yrow);
                             else
                                 for (int q = 0; q < yrow.Length; q++) yrow[q] += wv * xrow[q * sw];
@@ -67,7 +73,7 @@ internal static partial class ConvDirect
                     }
                 }
             }
-        });
+        }
     }
 
     // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W]
@@ -83,33 +89,39 @@ internal static partial class ConvDirect
             BackwardDataTiled(g, asForward, dy, w, dx);
             return;
         }
-        var geo = g;
-        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
-        int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
         // One (image, input channel) plane per work item: the adjoint scatters each dy row back along the rows
         // of dx it was read from, and only this item writes this dx plane.
-        CpuParallel.For(g.Batch * g.InChannels, (long)og * kh * kw * p, item =>
+        CpuParallel.For(g.Batch * g.InChannels, (long)g.OutChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth,
+            new InputPlanes(g, dy, w, dx));
+    }
+
+    /// <summary>The general data gradient's work item: input plane <c>item</c> of dx, tap by tap.</summary>
+    private readonly struct InputPlanes(ConvGeometry g, float[] dy, float[] w, float[] dx) : CpuParallel.IItems
+    {
+        public void Run(int item)
         {
-            int n = item / geo.InChannels, c = item % geo.InChannels, gi = c / cg, cl = c % cg;
+            int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
+            int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
+            int n = item / g.InChannels, c = item % g.InChannels, gi = c / cg, cl = c % cg;
             var dxp = dx.AsSpan(item * h * wd, h * wd);
             dxp.Clear();
             for (int o = gi * og; o < (gi + 1) * og; o++)
             {
-                var dyp = dy.AsSpan((n * geo.OutChannels + o) * p, p);
+                var dyp = dy.AsSpan((n * g.OutChannels + o) * p, p);
                 for (int i = 0; i < kh; i++)
                 {
-                    int offH = i * geo.DilationH - geo.PadTop;
-                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, geo.StrideH);
+                    int offH = i * g.DilationH - g.PadTop;
+                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, g.StrideH);
                     for (int j = 0; j < kw; j++)
                     {
-                        int offW = j * geo.DilationW - geo.PadLeft;
+                        int offW = j * g.DilationW - g.PadLeft;
                         var (lo, hi) = Im2Col.ValidRange(ow, wd, offW, sw);
                         if (hi <= lo) continue;
                         float wv = w[((o * cg + cl) * kh + i) * kw + j];
                         for (int r = rowLo; r < rowHi; r++)
                         {
                             var dyrow = dyp.Slice(r * ow + lo, hi - lo);
-                            var dxrow = dxp.Slice((r * geo.StrideH + offH) * wd + lo * sw + offW);
+                            var dxrow = dxp.Slice((r * g.StrideH + offH) * wd + lo * sw + offW);
                             if (sw == 1)
                             {
                                 var d = dxrow[..dyrow.Length];
@@ -121,7 +133,7 @@ internal static partial class ConvDirect
                     }
                 }
             }
-        });
+        }
     }
 
     // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
@@ -137,32 +149,39 @@ internal static partial class ConvDirect
             BackwardFilterTiled(g, x, dy, dw, db);
             return;
         }
-        var geo = g;
-        int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
-        int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
         // One output channel's filter per work item: each tap is a dot product of dy rows with shifted x rows,
         // rows summed in double.
-        CpuParallel.For(g.OutChannels, (long)g.Batch * cg * kh * kw * p, o =>
+        CpuParallel.For(g.OutChannels, (long)g.Batch * g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth,
+            new Filters(g, x, dy, dw));
+        if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
+    }
+
+    /// <summary>The general filter gradient's work item: filter <c>o</c> of dw, tap by tap.</summary>
+    private readonly struct Filters(ConvGeometry g, float[] x, float[] dy, float[] dw) : CpuParallel.IItems
+    {
+        public void Run(int o)
         {
+            int cg = g.InChannelsPerGroup, og = g.OutChannelsPerGroup, oh = g.OutHeight, ow = g.OutWidth, p = oh * ow;
+            int kh = g.KernelHeight, kw = g.KernelWidth, h = g.InHeight, wd = g.InWidth, sw = g.StrideW;
             int c0 = o / og * cg;
             for (int c = 0; c < cg; c++)
                 for (int i = 0; i < kh; i++)
                 {
-                    int offH = i * geo.DilationH - geo.PadTop;
-                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, geo.StrideH);
+                    int offH = i * g.DilationH - g.PadTop;
+                    var (rowLo, rowHi) = Im2Col.ValidRange(oh, h, offH, g.StrideH);
                     for (int j = 0; j < kw; j++)
                     {
-                        int offW = j * geo.DilationW - geo.PadLeft;
+                        int offW = j * g.DilationW - g.PadLeft;
                         var (lo, hi) = Im2Col.ValidRange(ow, wd, offW, sw);
                         double s = 0;
-                        for (int n = 0; n < geo.Batch && hi > lo; n++)
+                        for (int n = 0; n < g.Batch && hi > lo; n++)
                         {
-                            var dyp = dy.AsSpan((n * geo.OutChannels + o) * p, p);
-                            var xp = x.AsSpan((n * geo.InChannels + c0 + c) * h * wd, h * wd);
+                            var dyp = dy.AsSpan((n * g.OutChannels + o) * p, p);
+                            var xp = x.AsSpan((n * g.InChannels + c0 + c) * h * wd, h * wd);
                             for (int r = rowLo; r < rowHi; r++)
                             {
                                 var dyrow = dyp.Slice(r * ow + lo, hi - lo);
-                                var xrow = xp.Slice((r * geo.StrideH + offH) * wd + lo * sw + offW);
+                                var xrow = xp.Slice((r * g.StrideH + offH) * wd + lo * sw + offW);
                                 if (sw == 1) s += TensorPrimitives.Dot(dyrow, xrow[..dyrow.Length]);
                                 else
                                 {
@@ -175,7 +194,6 @@ internal static partial class ConvDirect
                         dw[((o * cg + c) * kh + i) * kw + j] = (float)s;
                     }
                 }
-        });
-        if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
+        }
     }
 }

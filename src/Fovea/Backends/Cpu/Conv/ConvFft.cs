@@ -15,9 +15,12 @@ internal static class ConvFft
     /// <summary>Floats of spectra held at once (two per complex value); larger problems are done in blocks.</summary>
     private const long SpectrumBudget = 16L << 20;
 
+    /// <summary>Whether FFT can compute this geometry: a test that, unlike <see cref="Unsupported"/>, builds no message.</summary>
+    internal static bool Supports(in ConvGeometry g) => g.IsUnitStrideDense;
+
     /// <summary>Why FFT cannot compute this geometry, or null when it can.</summary>
     internal static string? Unsupported(in ConvGeometry g) =>
-        g.IsUnitStrideDense ? null
+        Supports(g) ? null
             : $"FFT convolution needs stride 1, dilation 1 and groups 1, got stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
 
     /// <summary>The transform sizes: powers of two covering the padded input.</summary>
@@ -66,10 +69,8 @@ internal static class ConvFft
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
-        var geo = g;
         var (ph, pw) = PlaneSize(g);
-        int s = ph * pw, c = g.InChannels, h = g.InHeight, wd = g.InWidth, kh = g.KernelHeight, kw = g.KernelWidth;
-        int oh = g.OutHeight, ow = g.OutWidth;
+        int s = ph * pw, c = g.InChannels;
         long perChannelSet = 2L * c * s;
         if (perChannelSet > Array.MaxLength / 2)
             throw new ArgumentException($"ConvAlgorithm.Fft cannot run this convolution: the spectra of one image ({c} planes of {ph}x{pw}) exceed the largest array");
@@ -83,57 +84,16 @@ internal static class ConvFft
             {
                 int nb = Math.Min(imageBlock, g.Batch - n0);
                 // Spectra of the padded input planes: the image sits at (PadTop, PadLeft) in a zero plane.
-                CpuParallel.For(nb * c, transformWork, item =>
-                {
-                    Span<float> re = Re(xs, item, s), im = Im(xs, item, s);
-                    re.Clear();
-                    im.Clear();
-                    var src = x.AsSpan((n0 * geo.InChannels + item) * h * wd, h * wd);
-                    for (int r = 0; r < h; r++) src.Slice(r * wd, wd).CopyTo(re.Slice((r + geo.PadTop) * pw + geo.PadLeft, wd));
-                    Fft.Forward2D(re, im, ph, pw, geo.PadLeft + wd);
-                });
+                CpuParallel.For(nb * c, transformWork, new ImageSpectra(g, x, n0, xs));
                 for (int o0 = 0; o0 < g.OutChannels; o0 += outBlock)
                 {
                     int ob = Math.Min(outBlock, g.OutChannels - o0);
                     // Spectra of the filters, each tap at its own offset from the origin.
-                    CpuParallel.For(ob * c, transformWork, item =>
-                    {
-                        Span<float> re = Re(ws, item, s), im = Im(ws, item, s);
-                        re.Clear();
-                        im.Clear();
-                        var src = w.AsSpan((o0 * c + item) * kh * kw, kh * kw);
-                        for (int r = 0; r < kh; r++) src.Slice(r * kw, kw).CopyTo(re.Slice(r * pw, kw));
-                        Fft.Forward2D(re, im, ph, pw, kw);
-                    });
+                    CpuParallel.For(ob * c, transformWork, new FilterSpectra(g, w, o0, ws));
                     // Two output planes per inverse transform: both are real, so the inverse of A + i·B has A's
                     // plane as its real part and B's as its imaginary part.
                     int pairs = (ob + 1) / 2;
-                    CpuParallel.For(nb * pairs, ProductWork(c, s), item =>
-                    {
-                        int n = item / pairs, oa = 2 * (item % pairs), obb = oa + 1;
-                        bool two = obb < ob;
-                        var acc = ScratchPool.Rent(4 * s);
-                        Span<float> ar = acc.AsSpan(0, s), ai = acc.AsSpan(s, s), br = acc.AsSpan(2 * s, s), bi = acc.AsSpan(3 * s, s);
-                        acc.AsSpan(0, 4 * s).Clear();
-                        for (int ci = 0; ci < c; ci++)
-                        {
-                            Span<float> xr = Re(xs, n * c + ci, s), xi = Im(xs, n * c + ci, s);
-                            MultiplyConjugateAdd(xr, xi, Re(ws, oa * c + ci, s), Im(ws, oa * c + ci, s), ar, ai);
-                            if (two) MultiplyConjugateAdd(xr, xi, Re(ws, obb * c + ci, s), Im(ws, obb * c + ci, s), br, bi);
-                        }
-                        if (two)
-                            for (int k = 0; k < s; k++)
-                            {
-                                float zr = ar[k] - bi[k], zi = ai[k] + br[k];
-                                ar[k] = zr;
-                                ai[k] = zi;
-                            }
-                        Fft.Inverse2D(ar, ai, ph, pw);
-                        Crop(ar, pw, oh, ow, bias is null ? 0f : bias[o0 + oa], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + oa) * oh * ow, oh * ow));
-                        if (two)
-                            Crop(ai, pw, oh, ow, bias is null ? 0f : bias[o0 + obb], y.AsSpan((((n0 + n) * geo.OutChannels) + o0 + obb) * oh * ow, oh * ow));
-                        ScratchPool.Return(acc);
-                    });
+                    CpuParallel.For(nb * pairs, ProductWork(c, s), new OutputPairs(g, xs, ws, bias, y, n0, o0, ob));
                 }
             }
         }
@@ -141,6 +101,74 @@ internal static class ConvFft
         {
             ScratchPool.Return(xs);
             ScratchPool.Return(ws);
+        }
+    }
+
+    /// <summary>The spectrum of input plane <c>item</c> of the block of images from n0, into xs.</summary>
+    private readonly struct ImageSpectra(ConvGeometry g, float[] x, int n0, float[] xs) : CpuParallel.IItems
+    {
+        public void Run(int item)
+        {
+            var (ph, pw) = PlaneSize(g);
+            int s = ph * pw, h = g.InHeight, wd = g.InWidth;
+            Span<float> re = Re(xs, item, s), im = Im(xs, item, s);
+            re.Clear();
+            im.Clear();
+            var src = x.AsSpan((n0 * g.InChannels + item) * h * wd, h * wd);
+            for (int r = 0; r < h; r++) src.Slice(r * wd, wd).CopyTo(re.Slice((r + g.PadTop) * pw + g.PadLeft, wd));
+            Fft.Forward2D(re, im, ph, pw, g.PadLeft + wd);
+        }
+    }
+
+    /// <summary>The spectrum of filter plane <c>item</c> of the block of filters from o0, into ws.</summary>
+    private readonly struct FilterSpectra(ConvGeometry g, float[] w, int o0, float[] ws) : CpuParallel.IItems
+    {
+        public void Run(int item)
+        {
+            var (ph, pw) = PlaneSize(g);
+            int s = ph * pw, c = g.InChannels, kh = g.KernelHeight, kw = g.KernelWidth;
+            Span<float> re = Re(ws, item, s), im = Im(ws, item, s);
+            re.Clear();
+            im.Clear();
+            var src = w.AsSpan((o0 * c + item) * kh * kw, kh * kw);
+            for (int r = 0; r < kh; r++) src.Slice(r * kw, kw).CopyTo(re.Slice(r * pw, kw));
+            Fft.Forward2D(re, im, ph, pw, kw);
+        }
+    }
+
+    /// <summary>
+    /// Output pair <c>item</c> of the block of images from n0 and the block of ob filters from o0: the two planes'
+    /// spectral sums over channels, inverted at once and cropped into y.
+    /// </summary>
+    private readonly struct OutputPairs(ConvGeometry g, float[] xs, float[] ws, float[]? bias, float[] y, int n0, int o0, int ob) : CpuParallel.IItems
+    {
+        public void Run(int item)
+        {
+            var (ph, pw) = PlaneSize(g);
+            int s = ph * pw, c = g.InChannels, oh = g.OutHeight, ow = g.OutWidth, pairs = (ob + 1) / 2;
+            int n = item / pairs, oa = 2 * (item % pairs), obb = oa + 1;
+            bool two = obb < ob;
+            var acc = ScratchPool.Rent(4 * s);
+            Span<float> ar = acc.AsSpan(0, s), ai = acc.AsSpan(s, s), br = acc.AsSpan(2 * s, s), bi = acc.AsSpan(3 * s, s);
+            acc.AsSpan(0, 4 * s).Clear();
+            for (int ci = 0; ci < c; ci++)
+            {
+                Span<float> xr = Re(xs, n * c + ci, s), xi = Im(xs, n * c + ci, s);
+                MultiplyConjugateAdd(xr, xi, Re(ws, oa * c + ci, s), Im(ws, oa * c + ci, s), ar, ai);
+                if (two) MultiplyConjugateAdd(xr, xi, Re(ws, obb * c + ci, s), Im(ws, obb * c + ci, s), br, bi);
+            }
+            if (two)
+                for (int k = 0; k < s; k++)
+                {
+                    float zr = ar[k] - bi[k], zi = ai[k] + br[k];
+                    ar[k] = zr;
+                    ai[k] = zi;
+                }
+            Fft.Inverse2D(ar, ai, ph, pw);
+            Crop(ar, pw, oh, ow, bias is null ? 0f : bias[o0 + oa], y.AsSpan((((n0 + n) * g.OutChannels) + o0 + oa) * oh * ow, oh * ow));
+            if (two)
+                Crop(ai, pw, oh, ow, bias is null ? 0f : bias[o0 + obb], y.AsSpan((((n0 + n) * g.OutChannels) + o0 + obb) * oh * ow, oh * ow));
+            ScratchPool.Return(acc);
         }
     }
 

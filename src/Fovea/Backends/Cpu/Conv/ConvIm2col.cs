@@ -75,53 +75,66 @@ internal static class ConvIm2col
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
-        var geo = g;
-        int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
-        int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
-        bool unfold = NeedsUnfold(g);
-        int band = BandRows(g), ow = g.OutWidth;
+        int band = BandRows(g);
         // One image a thread keeps every thread busy; with fewer images than threads they share each image's unfold,
         // as GEMM shares its product (AlexNet's first layer at batch 1: 1.0 ms of unfolding on one thread).
         bool ownThread = ImageChunks(g) >= CpuParallel.Threads;
-        ForEachImage(g, ColumnLength(g, band), (n, col) =>
+        ForEachImage(g, ColumnLength(g, band), new ForwardImage(g, x, w, bias, y, band, ownThread));
+    }
+
+    /// <summary>The forward of image n, band by band through the column buffer col.</summary>
+    private readonly struct ForwardImage(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, int band, bool ownThread) : IImages
+    {
+        public void Run(int n, float[] col)
         {
-            for (int gi = 0; gi < geo.Groups; gi++)
+            int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
+            int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
+            bool unfold = NeedsUnfold(g);
+            int ow = g.OutWidth;
+            for (int gi = 0; gi < g.Groups; gi++)
             {
-                var xg = x.AsSpan(n * geo.InputImageSize + gi * inGroup, inGroup);
-                var yg = y.AsSpan(n * geo.OutputImageSize + gi * og * p);
+                var xg = x.AsSpan(n * g.InputImageSize + gi * inGroup, inGroup);
+                var yg = y.AsSpan(n * g.OutputImageSize + gi * og * p);
                 if (!unfold)
                 {
                     Product(ownThread, false, false, og, p, k, w.AsSpan(gi * og * k), k, xg, p, 0f, yg, p);
                     continue;
                 }
                 // y_g[:, band] = w_g · col(band): the band's output cells are columns r0·OW.. of each plane (ldc = P).
-                for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                for (int r0 = 0; r0 < g.OutHeight; r0 += band)
                 {
-                    int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
-                    if (!ownThread) UnfoldSplit(geo, x, n * geo.InputImageSize + gi * inGroup, inGroup, col, r0, rows);
-                    else Im2Col.Unfold(geo, xg, col, r0, rows);
+                    int rows = Math.Min(band, g.OutHeight - r0), cols = rows * ow;
+                    if (!ownThread) UnfoldSplit(g, x, n * g.InputImageSize + gi * inGroup, inGroup, col, r0, rows);
+                    else Im2Col.Unfold(g, xg, col, r0, rows);
                     Product(ownThread, false, false, og, cols, k, w.AsSpan(gi * og * k), k, col.AsSpan(0, k * cols), cols, 0f, yg[(r0 * ow)..], p);
                 }
             }
-            if (bias is not null) AddBias(bias, y.AsSpan(n * geo.OutputImageSize, geo.OutputImageSize), p);
-        });
+            if (bias is not null) AddBias(bias, y.AsSpan(n * g.OutputImageSize, g.OutputImageSize), p);
+        }
     }
 
     // dy [N, O, OH, OW], w [O, Cg, KH, KW] → dx [N, C, H, W]
     public static void BackwardData(in ConvGeometry g, float[] dy, float[] w, float[] dx)
     {
-        var geo = g;
-        int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
-        int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
-        bool unfold = NeedsUnfold(g), ownThread = ImageChunks(g) >= CpuParallel.Threads;
-        int band = BandRows(g), ow = g.OutWidth;
-        ForEachImage(g, ColumnLength(g, band), (n, col) =>
+        int band = BandRows(g);
+        bool ownThread = ImageChunks(g) >= CpuParallel.Threads;
+        ForEachImage(g, ColumnLength(g, band), new DataGradientImage(g, dy, w, dx, band, ownThread));
+    }
+
+    /// <summary>The data gradient of image n, band by band through the column buffer col.</summary>
+    private readonly struct DataGradientImage(ConvGeometry g, float[] dy, float[] w, float[] dx, int band, bool ownThread) : IImages
+    {
+        public void Run(int n, float[] col)
         {
-            var dxn = dx.AsSpan(n * geo.InputImageSize, geo.InputImageSize);
+            int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
+            int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
+            bool unfold = NeedsUnfold(g);
+            int ow = g.OutWidth;
+            var dxn = dx.AsSpan(n * g.InputImageSize, g.InputImageSize);
             if (unfold) dxn.Clear();
-            for (int gi = 0; gi < geo.Groups; gi++)
+            for (int gi = 0; gi < g.Groups; gi++)
             {
-                var dyg = dy.AsSpan(n * geo.OutputImageSize + gi * og * p, og * p);
+                var dyg = dy.AsSpan(n * g.OutputImageSize + gi * og * p, og * p);
                 var dxg = dxn.Slice(gi * inGroup, inGroup);
                 if (!unfold)
                 {
@@ -129,64 +142,71 @@ internal static class ConvIm2col
                     Product(ownThread, true, false, k, p, og, w.AsSpan(gi * og * k), k, dyg, p, 0f, dxg, p);
                     continue;
                 }
-                for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                for (int r0 = 0; r0 < g.OutHeight; r0 += band)
                 {
-                    int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
+                    int rows = Math.Min(band, g.OutHeight - r0), cols = rows * ow;
                     Product(ownThread, true, false, k, cols, og, w.AsSpan(gi * og * k), k, dyg[(r0 * ow)..], p, 0f, col, cols);
-                    Im2Col.FoldAccumulate(geo, col, dxg, r0, rows);
+                    Im2Col.FoldAccumulate(g, col, dxg, r0, rows);
                 }
             }
-        });
+        }
     }
 
     // x [N, C, H, W], dy [N, O, OH, OW] → dw [O, Cg, KH, KW], db [O] when not null
     public static void BackwardFilter(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
     {
-        var geo = g;
-        int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
-        int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
-        int band = BandRows(g), ow = g.OutWidth;
-        int weights = (int)g.WeightCount, colLength = ColumnLength(g, band);
-        bool unfold = NeedsUnfold(g);
+        int band = BandRows(g), weights = (int)g.WeightCount;
 
         // Each chunk of images sums into its own partial dw; the partials are then added in chunk order, so the
         // result does not depend on thread timing.
         int chunks = FilterChunks(g);
         bool ownThread = chunks >= CpuParallel.Threads;
-        var partials = new float[]?[chunks];
-        CpuParallel.For(chunks, g.Macs / chunks, t =>
+        var partials = ScratchPool.RentSlots(chunks);
+        CpuParallel.For(chunks, g.Macs / chunks, new FilterGradientChunk(g, x, dy, dw, band, chunks, ownThread, partials));
+        for (int t = 1; t < chunks; t++)
         {
-            var (start, end) = CpuParallel.Part(geo.Batch, t, chunks);
+            TensorPrimitives.Add(dw.AsSpan(0, weights), partials[t].AsSpan(0, weights), dw.AsSpan(0, weights));
+            ScratchPool.Return(partials[t]);
+        }
+        ScratchPool.ReturnSlots(partials);
+        if (db is not null) BiasGradient(g, dy, db);
+    }
+
+    /// <summary>Chunk t of the images' filter gradient, into dw (the first chunk) or a partial of its own.</summary>
+    private readonly struct FilterGradientChunk(ConvGeometry g, float[] x, float[] dy, float[] dw, int band, int chunks, bool ownThread,
+        float[][] partials) : CpuParallel.IItems
+    {
+        public void Run(int t)
+        {
+            int k = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, p = g.OutHeight * g.OutWidth;
+            int og = g.OutChannelsPerGroup, inGroup = g.InChannelsPerGroup * g.InHeight * g.InWidth;
+            int ow = g.OutWidth, weights = (int)g.WeightCount, colLength = ColumnLength(g, band);
+            bool unfold = NeedsUnfold(g);
+            var (start, end) = CpuParallel.Part(g.Batch, t, chunks);
             float[] part = t == 0 ? dw : ScratchPool.Rent(weights);
             float[]? col = colLength > 0 ? ScratchPool.Rent(colLength) : null;
             part.AsSpan(0, weights).Clear();
             for (int n = start; n < end; n++)
-                for (int gi = 0; gi < geo.Groups; gi++)
+                for (int gi = 0; gi < g.Groups; gi++)
                 {
-                    var xg = x.AsSpan(n * geo.InputImageSize + gi * inGroup, inGroup);
-                    var dyg = dy.AsSpan(n * geo.OutputImageSize + gi * og * p);
+                    var xg = x.AsSpan(n * g.InputImageSize + gi * inGroup, inGroup);
+                    var dyg = dy.AsSpan(n * g.OutputImageSize + gi * og * p);
                     if (!unfold)
                     {
                         Product(ownThread, false, true, og, k, p, dyg, p, xg, p, 1f, part.AsSpan(gi * og * k), k);
                         continue;
                     }
                     // dw_g += dy_g[:, band] · col(band)ᵀ, band by band.
-                    for (int r0 = 0; r0 < geo.OutHeight; r0 += band)
+                    for (int r0 = 0; r0 < g.OutHeight; r0 += band)
                     {
-                        int rows = Math.Min(band, geo.OutHeight - r0), cols = rows * ow;
-                        Im2Col.Unfold(geo, xg, col!, r0, rows);
+                        int rows = Math.Min(band, g.OutHeight - r0), cols = rows * ow;
+                        Im2Col.Unfold(g, xg, col!, r0, rows);
                         Product(ownThread, false, true, og, k, cols, dyg[(r0 * ow)..], p, col.AsSpan(0, k * cols), cols, 1f, part.AsSpan(gi * og * k), k);
                     }
                 }
             if (col is not null) ScratchPool.Return(col);
             partials[t] = part;
-        });
-        for (int t = 1; t < chunks; t++)
-        {
-            TensorPrimitives.Add(dw.AsSpan(0, weights), partials[t]!.AsSpan(0, weights), dw.AsSpan(0, weights));
-            ScratchPool.Return(partials[t]!);
         }
-        if (db is not null) BiasGradient(g, dy, db);
     }
 
     /// <summary>db[o] = Σ_{n, oh, ow} dy[n, o, oh, ow], summed in double.</summary>
@@ -224,26 +244,41 @@ internal static class ConvIm2col
     }
 
     // Im2Col.Unfold of one image's group (x[offset, offset + length)) with its kernel rows split over the threads.
-    private static void UnfoldSplit(in ConvGeometry g, float[] x, int offset, int length, float[] col, int row0, int rows)
-    {
-        var geo = g;
+    private static void UnfoldSplit(in ConvGeometry g, float[] x, int offset, int length, float[] col, int row0, int rows) =>
         CpuParallel.ForChunks(g.InChannelsPerGroup * g.KernelHeight, (long)g.KernelWidth * rows * g.OutWidth,
-            (first, end) => Im2Col.Unfold(geo, x.AsSpan(offset, length), col, row0, rows, first, end));
+            new UnfoldKernelRows(g, x, offset, length, col, row0, rows));
+
+    /// <summary><see cref="UnfoldSplit"/>'s kernel rows [first, end).</summary>
+    private readonly struct UnfoldKernelRows(ConvGeometry g, float[] x, int offset, int length, float[] col, int row0, int rows) : CpuParallel.IChunks
+    {
+        public void Run(int first, int end) => Im2Col.Unfold(g, x.AsSpan(offset, length), col, row0, rows, first, end);
+    }
+
+    /// <summary>What <see cref="ForEachImage{T}"/> does with image n and its chunk's column buffer: a struct, so that no delegate is made per call.</summary>
+    private interface IImages
+    {
+        void Run(int n, float[] col);
     }
 
     /// <summary>
-    /// Runs body(n, col) for every image: one image runs here (GEMM threads itself); several are split into
+    /// Runs body.Run(n, col) for every image: one image runs here (GEMM threads itself); several are split into
     /// contiguous chunks over the pool, each chunk renting one column buffer.
     /// </summary>
-    private static void ForEachImage(in ConvGeometry g, int colLength, Action<int, float[]> body)
+    private static void ForEachImage<T>(in ConvGeometry g, int colLength, T body) where T : struct, IImages
     {
-        int batch = g.Batch, chunks = ImageChunks(g);
-        CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), t =>
+        int chunks = ImageChunks(g);
+        CpuParallel.For(chunks, g.Macs / Math.Max(1, chunks), new ImageChunk<T>(g.Batch, chunks, colLength, body));
+    }
+
+    /// <summary><see cref="ForEachImage{T}"/>'s chunk t of the images.</summary>
+    private readonly struct ImageChunk<T>(int batch, int chunks, int colLength, T body) : CpuParallel.IItems where T : struct, IImages
+    {
+        public void Run(int t)
         {
             var (start, end) = CpuParallel.Part(batch, t, chunks);
             float[] col = colLength > 0 ? ScratchPool.Rent(colLength) : [];
-            for (int n = start; n < end; n++) body(n, col);
+            for (int n = start; n < end; n++) body.Run(n, col);
             if (colLength > 0) ScratchPool.Return(col);
-        });
+        }
     }
 }

@@ -26,7 +26,7 @@ internal static partial class ConvWinograd
     /// </summary>
     internal static bool TakesFilterGradient(in ConvGeometry g)
     {
-        if (Unsupported(g) is not null) return false;
+        if (!Supports(g)) return false;
         var p = MakePlan(g, byFilters: false);
         return p.Tiles >= CpuParallel.Threads * MinParallelBlockTiles && (long)Points * g.OutChannels * SumRow(g) <= FilterSumBudget;
     }
@@ -58,7 +58,6 @@ internal static partial class ConvWinograd
     public static void BackwardFilter(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
-        var geo = g;
         var p = MakePlan(g, byFilters: false);
         int c = g.InChannels, o = g.OutChannels, ldS = SumRow(g), sPlane = SumPlane(g);
         if (p.Tiles == 0)
@@ -70,9 +69,26 @@ internal static partial class ConvWinograd
         // Each chunk of blocks sums into its own S; the sums are added in chunk order, so the result does not depend
         // on thread timing.
         int chunks = GradientChunks(g, p);
-        var sums = new float[chunks][];
-        CpuParallel.For(chunks, BlockWork(g, p.BlockTiles) * p.Blocks / chunks, k =>
+        var sums = ScratchPool.RentSlots(chunks);
+        CpuParallel.For(chunks, BlockWork(g, p.BlockTiles) * p.Blocks / chunks, new GradientSums(g, p, x, dy, chunks, sums));
+        var total = sums[0];
+        for (int k = 1; k < chunks; k++)
         {
+            TensorPrimitives.Add(total.AsSpan(0, Points * sPlane), sums[k].AsSpan(0, Points * sPlane), total.AsSpan(0, Points * sPlane));
+            ScratchPool.Return(sums[k]);
+        }
+        ScratchPool.ReturnSlots(sums);
+        CpuParallel.For(o, (long)Points * c, new SumTransforms(g, total, ldS, sPlane, dw));
+        ScratchPool.Return(total);
+        if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
+    }
+
+    /// <summary>Chunk k of the blocks: each block's V and Z, and their 36 products summed into the chunk's own S.</summary>
+    private readonly struct GradientSums(ConvGeometry g, Plan p, float[] x, float[] dy, int chunks, float[][] sums) : CpuParallel.IItems
+    {
+        public void Run(int k)
+        {
+            int c = g.InChannels, o = g.OutChannels, ldS = SumRow(g), sPlane = SumPlane(g);
             var (b0, b1) = CpuParallel.Part(p.Blocks, k, chunks);
             var v = ScratchPool.Rent(Points * p.VPlane);
             var z = ScratchPool.Rent(Points * p.MPlane);
@@ -80,8 +96,8 @@ internal static partial class ConvWinograd
             for (int b = b0; b < b1; b++)
             {
                 int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
-                TransformInput(geo, p, x, t0, count, 0, c, v);
-                TransformGradient(geo, p, dy, t0, count, z);
+                TransformInput(g, p, x, t0, count, 0, c, v);
+                TransformGradient(g, p, dy, t0, count, z);
                 for (int xi = 0; xi < Points; xi++)
                     Gemm.SgemmOneThread(false, true, o, c, count, z.AsSpan(xi * p.MPlane), p.Ld, v.AsSpan(xi * p.VPlane), p.Ld,
                         b == b0 ? 0f : 1f, s.AsSpan(xi * sPlane), ldS);
@@ -89,16 +105,13 @@ internal static partial class ConvWinograd
             ScratchPool.Return(v);
             ScratchPool.Return(z);
             sums[k] = s;
-        });
-        var total = sums[0];
-        for (int k = 1; k < chunks; k++)
-        {
-            TensorPrimitives.Add(total.AsSpan(0, Points * sPlane), sums[k].AsSpan(0, Points * sPlane), total.AsSpan(0, Points * sPlane));
-            ScratchPool.Return(sums[k]);
         }
-        CpuParallel.For(o, (long)Points * c, oi => TransformSums(geo, total, ldS, sPlane, oi, dw));
-        ScratchPool.Return(total);
-        if (db is not null) ConvIm2col.BiasGradient(g, dy, db);
+    }
+
+    /// <summary>Filter oi's gradient from the summed S.</summary>
+    private readonly struct SumTransforms(ConvGeometry g, float[] s, int ldS, int sPlane, float[] dw) : CpuParallel.IItems
+    {
+        public void Run(int oi) => TransformSums(g, s, ldS, sPlane, oi, dw);
     }
 
     // dy [N, O, OH, OW] → Z [36, O, Ld] for the block's tiles [t0, t0 + count), laid out as V is.

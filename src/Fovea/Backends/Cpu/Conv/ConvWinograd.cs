@@ -54,9 +54,12 @@ internal static partial class ConvWinograd
     /// <summary>Filters per chunk are a multiple of the widest GEMM register tile (32 columns), so no tile is part-empty but the last.</summary>
     private const int FilterChunkMultiple = 32;
 
+    /// <summary>Whether Winograd can compute this geometry: a test that, unlike <see cref="Unsupported"/>, builds no message.</summary>
+    internal static bool Supports(in ConvGeometry g) => g.KernelHeight == 3 && g.KernelWidth == 3 && g.IsUnitStrideDense;
+
     /// <summary>Why Winograd cannot compute this geometry, or null when it can.</summary>
     internal static string? Unsupported(in ConvGeometry g) =>
-        g.KernelHeight == 3 && g.KernelWidth == 3 && g.IsUnitStrideDense ? null
+        Supports(g) ? null
             : $"Winograd F(4x4,3x3) needs a 3x3 kernel with stride 1, dilation 1 and groups 1, got {g.KernelHeight}x{g.KernelWidth} stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
 
     /// <summary>
@@ -170,7 +173,9 @@ internal static partial class ConvWinograd
         if (!ConvDataGradient.TryAsForward(g, out var asForward))
             throw new ArgumentException("Winograd's data gradient needs unit stride and padding smaller than the kernel");
         if (Unsupported(asForward) is { } why) throw new ArgumentException($"Winograd cannot run this data gradient: {why}");
-        ConvDataGradient.Run(g, w, turned => Forward(asForward, dy, turned, null, dx));
+        float[] turned = ConvDataGradient.RentTurned(g, w);
+        Forward(asForward, dy, turned, null, dx);
+        ScratchPool.Return(turned);
     }
 
     /// <summary>The data gradient's buffers: the turned filters, then the forward's.</summary>
@@ -194,23 +199,35 @@ internal static partial class ConvWinograd
     // GEMMs and output transform on one thread, so that its V and M are still in cache when the next phase reads them.
     private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
     {
-        var geo = g;
         int c = g.InChannels, o = g.OutChannels;
         var u = ScratchPool.Rent(Points * p.UPlane);
-        CpuParallel.For(DivUp(c, TapChannels), (long)Points * o * TapChannels,
-            k => TransformFilters(geo, w, 0, o, k * TapChannels, Math.Min(c, (k + 1) * TapChannels), u, p.LdU, p.UPlane));
-        CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), b =>
+        CpuParallel.For(DivUp(c, TapChannels), (long)Points * o * TapChannels, new FilterTransforms(g, p, w, u));
+        CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), new TileBlocks(g, p, x, u, bias, y));
+        ScratchPool.Return(u);
+    }
+
+    /// <summary>Every filter's transform into U for the input channels of run k (<see cref="TapChannels"/> of them).</summary>
+    private readonly struct FilterTransforms(ConvGeometry g, Plan p, float[] w, float[] u) : CpuParallel.IItems
+    {
+        public void Run(int k) =>
+            TransformFilters(g, w, 0, g.OutChannels, k * TapChannels, Math.Min(g.InChannels, (k + 1) * TapChannels), u, p.LdU, p.UPlane);
+    }
+
+    /// <summary>Block b of the tiles: its input transform, 36 GEMMs and output transform, on one thread.</summary>
+    private readonly struct TileBlocks(ConvGeometry g, Plan p, float[] x, float[] u, float[]? bias, float[] y) : CpuParallel.IItems
+    {
+        public void Run(int b)
         {
+            int c = g.InChannels, o = g.OutChannels;
             int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
             var v = ScratchPool.Rent(Points * p.VPlane);
             var m = ScratchPool.Rent(Points * p.MPlane);
-            TransformInput(geo, p, x, t0, count, 0, c, v);
+            TransformInput(g, p, x, t0, count, 0, c, v);
             Multiply(p, o, c, count, u, v, m);
-            TransformOutput(geo, p, m, t0, count, 0, o, bias, y);
+            TransformOutput(g, p, m, t0, count, 0, o, bias, y);
             ScratchPool.Return(v);
             ScratchPool.Return(m);
-        });
-        ScratchPool.Return(u);
+        }
     }
 
     // Too few tiles for a block per thread: the input transform is split by channel, then the filters by chunks,
@@ -221,32 +238,44 @@ internal static partial class ConvWinograd
     // as columns they would leave the micro-kernel's 32-wide register tile mostly empty.
     private static void ForwardByFilters(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
     {
-        var geo = g;
-        int c = g.InChannels, o = g.OutChannels;
+        int c = g.InChannels;
         var v = ScratchPool.Rent(Points * p.VPlane);
         for (int b = 0; b < p.Blocks; b++)
         {
             int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
-            CpuParallel.For(c, (long)Points * count, ci => TransformInput(geo, p, x, t0, count, ci, ci + 1, v));
-            CpuParallel.For(p.FilterChunks, ChunkWork(g, p, count), k =>
-            {
-                int o0 = k * p.FilterChunk, o1 = Math.Min(o, o0 + p.FilterChunk);
-                var u = ScratchPool.Rent(Points * p.UPlane);
-                var m = ScratchPool.Rent(Points * p.MPlane);
-                TransformFilters(geo, w, o0, o1, 0, c, u, p.LdU, p.UPlane);
-                // M_ξᵀ [count, filters] = V_ξᵀ [count, C] · U_ξ [C, filters], with at least 8 rows: GEMM multiplies 4 or
-                // fewer rows one at a time through TensorPrimitives, which on 4 tiles (an 8x8 image) took 10-20x as
-                // long as one 8-row register tile. The extra rows read V's columns past the block's tiles, finite
-                // values the first vector of tiles always writes, and land in rows of M that are never read.
-                for (int xi = 0; xi < Points; xi++)
-                    Gemm.SgemmOneThread(true, false, Math.Max(count, MinGemmRows), o1 - o0, c, v.AsSpan(xi * p.VPlane), p.Ld,
-                        u.AsSpan(xi * p.UPlane), p.LdU, 0f, m.AsSpan(xi * p.MPlane), p.FilterChunk);
-                TransformOutputByFilters(geo, p, m, t0, count, o0, o1, bias, y);
-                ScratchPool.Return(u);
-                ScratchPool.Return(m);
-            });
+            CpuParallel.For(c, (long)Points * count, new InputTransforms(g, p, x, t0, count, v));
+            CpuParallel.For(p.FilterChunks, ChunkWork(g, p, count), new FilterChunkProducts(g, p, w, v, t0, count, bias, y));
         }
         ScratchPool.Return(v);
+    }
+
+    /// <summary>The input transform of channel ci for the block's tiles [t0, t0 + count).</summary>
+    private readonly struct InputTransforms(ConvGeometry g, Plan p, float[] x, int t0, int count, float[] v) : CpuParallel.IItems
+    {
+        public void Run(int ci) => TransformInput(g, p, x, t0, count, ci, ci + 1, v);
+    }
+
+    /// <summary>Chunk k of the filters for the block's tiles [t0, t0 + count): its filter transform, GEMMs and output transform, on one thread.</summary>
+    private readonly struct FilterChunkProducts(ConvGeometry g, Plan p, float[] w, float[] v, int t0, int count, float[]? bias, float[] y) : CpuParallel.IItems
+    {
+        public void Run(int k)
+        {
+            int c = g.InChannels, o = g.OutChannels;
+            int o0 = k * p.FilterChunk, o1 = Math.Min(o, o0 + p.FilterChunk);
+            var u = ScratchPool.Rent(Points * p.UPlane);
+            var m = ScratchPool.Rent(Points * p.MPlane);
+            TransformFilters(g, w, o0, o1, 0, c, u, p.LdU, p.UPlane);
+            // M_ξᵀ [count, filters] = V_ξᵀ [count, C] · U_ξ [C, filters], with at least 8 rows: GEMM multiplies 4 or
+            // fewer rows one at a time through TensorPrimitives, which on 4 tiles (an 8x8 image) took 10-20x as
+            // long as one 8-row register tile. The extra rows read V's columns past the block's tiles, finite
+            // values the first vector of tiles always writes, and land in rows of M that are never read.
+            for (int xi = 0; xi < Points; xi++)
+                Gemm.SgemmOneThread(true, false, Math.Max(count, MinGemmRows), o1 - o0, c, v.AsSpan(xi * p.VPlane), p.Ld,
+                    u.AsSpan(xi * p.UPlane), p.LdU, 0f, m.AsSpan(xi * p.MPlane), p.FilterChunk);
+            TransformOutputByFilters(g, p, m, t0, count, o0, o1, bias, y);
+            ScratchPool.Return(u);
+            ScratchPool.Return(m);
+        }
     }
 
     // M_ξ [O, count] = U_ξ [O, C] · V_ξ [C, count] for the 36 ξ; U_ξ is stored transposed ([C, O]) so that packing

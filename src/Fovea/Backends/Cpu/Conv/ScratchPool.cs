@@ -115,4 +115,14 @@ internal static class ScratchPool
             }
         }
     }
+
+    /// <summary>
+    /// At least <paramref name="count"/> slots for the buffers a pass's chunks fill, one each, to be combined in chunk
+    /// order. From <see cref="System.Buffers.ArrayPool{T}.Shared"/>, rented and given back on the calling thread, whose
+    /// own cache then serves the next pass, so that a warm pass allocates no array of slots.
+    /// </summary>
+    public static float[][] RentSlots(int count) => System.Buffers.ArrayPool<float[]>.Shared.Rent(count);
+
+    /// <summary>Gives back <see cref="RentSlots"/>'s array, cleared so that it keeps no buffer alive.</summary>
+    public static void ReturnSlots(float[][] slots) => System.Buffers.ArrayPool<float[]>.Shared.Return(slots, clearArray: true);
 }
