@@ -45,40 +45,49 @@ public sealed partial class CpuBackend : IBackend
 
     // Element-wise passes stream memory: a large one is split into contiguous chunks over the threads (each element
     // is computed alone, so the result does not depend on the split).
-    public void Unary(UnaryOp op, Storage x, Storage y, int n, float alpha)
+    public void Unary(UnaryOp op, Storage x, Storage y, int n, float alpha) =>
+        CpuParallel.ForChunks(n, UnaryKernels.WorkPerElement, new UnaryChunks(op, F(x), F(y), alpha));
+
+    private readonly struct UnaryChunks(UnaryOp op, float[] x, float[] y, float alpha) : CpuParallel.IChunks
     {
-        float[] fx = F(x), fy = F(y);
-        CpuParallel.ForChunks(n, UnaryKernels.WorkPerElement, (s, e) => UnaryKernels.Forward(op, fx.AsSpan(s, e - s), fy.AsSpan(s, e - s), alpha));
+        public void Run(int s, int e) => UnaryKernels.Forward(op, x.AsSpan(s, e - s), y.AsSpan(s, e - s), alpha);
     }
 
-    public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha)
+    public void UnaryBackward(UnaryOp op, Storage x, Storage y, Storage dy, Storage dx, int n, float alpha) =>
+        CpuParallel.ForChunks(n, UnaryKernels.WorkPerElement, new UnaryBackwardChunks(op, F(x), F(y), F(dy), F(dx), alpha));
+
+    private readonly struct UnaryBackwardChunks(UnaryOp op, float[] x, float[] y, float[] dy, float[] dx, float alpha) : CpuParallel.IChunks
     {
-        float[] fx = F(x), fy = F(y), fdy = F(dy), fdx = F(dx);
-        CpuParallel.ForChunks(n, UnaryKernels.WorkPerElement, (s, e) =>
-            UnaryKernels.Backward(op, fx.AsSpan(s, e - s), fy.AsSpan(s, e - s), fdy.AsSpan(s, e - s), fdx.AsSpan(s, e - s), alpha));
+        public void Run(int s, int e) =>
+            UnaryKernels.Backward(op, x.AsSpan(s, e - s), y.AsSpan(s, e - s), dy.AsSpan(s, e - s), dx.AsSpan(s, e - s), alpha);
     }
 
     // Split by whole mask words, so that no two threads write bits of one word.
-    public void ReluMasked(Storage x, Storage y, Storage mask, int n)
+    public void ReluMasked(Storage x, Storage y, Storage mask, int n) =>
+        CpuParallel.ForChunks(ReluMaskKernels.Words(n), ReluMaskKernels.Bits * UnaryKernels.WorkPerElement,
+            new ReluMaskedWords(F(x), F(y), L(mask), n));
+
+    // Words [s, e) of the mask and the elements they cover.
+    private readonly struct ReluMaskedWords(float[] x, float[] y, long[] mask, int n) : CpuParallel.IChunks
     {
-        float[] fx = F(x), fy = F(y);
-        long[] m = L(mask);
-        CpuParallel.ForChunks(ReluMaskKernels.Words(n), ReluMaskKernels.Bits * UnaryKernels.WorkPerElement, (s, e) =>
+        public void Run(int s, int e)
         {
             int from = s * ReluMaskKernels.Bits, to = Math.Min(n, e * ReluMaskKernels.Bits);
-            ReluMaskKernels.Forward(fx.AsSpan(from, to - from), fy.AsSpan(from, to - from), m.AsSpan(s, e - s));
-        });
+            ReluMaskKernels.Forward(x.AsSpan(from, to - from), y.AsSpan(from, to - from), mask.AsSpan(s, e - s));
+        }
     }
 
-    public void ReluMaskedBackward(Storage mask, Storage dy, Storage dx, int n)
+    public void ReluMaskedBackward(Storage mask, Storage dy, Storage dx, int n) =>
+        CpuParallel.ForChunks(ReluMaskKernels.Words(n), ReluMaskKernels.Bits * UnaryKernels.WorkPerElement,
+            new ReluMaskedBackwardWords(L(mask), F(dy), F(dx), n));
+
+    private readonly struct ReluMaskedBackwardWords(long[] mask, float[] dy, float[] dx, int n) : CpuParallel.IChunks
     {
-        long[] m = L(mask);
-        float[] fdy = F(dy), fdx = F(dx);
-        CpuParallel.ForChunks(ReluMaskKernels.Words(n), ReluMaskKernels.Bits * UnaryKernels.WorkPerElement, (s, e) =>
+        public void Run(int s, int e)
         {
             int from = s * ReluMaskKernels.Bits, to = Math.Min(n, e * ReluMaskKernels.Bits);
-            ReluMaskKernels.Backward(m.AsSpan(s, e - s), fdy.AsSpan(from, to - from), fdx.AsSpan(from, to - from));
-        });
+            ReluMaskKernels.Backward(mask.AsSpan(s, e - s), dy.AsSpan(from, to - from), dx.AsSpan(from, to - from));
+        }
     }
 
     public void Binary(BinaryOp op, Storage a, int aOffset, ReadOnlySpan<int> aStrides, Storage b, int bOffset, ReadOnlySpan<int> bStrides,

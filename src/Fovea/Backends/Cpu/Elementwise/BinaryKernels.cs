@@ -12,8 +12,7 @@ internal static class BinaryKernels
         ReadOnlySpan<int> shape, float[] y)
     {
         int n = Shapes.Count(shape);
-        var contiguous = Shapes.ContiguousStrides(shape);
-        bool aDense = IsDense(shape, aStr, contiguous), bDense = IsDense(shape, bStr, contiguous);
+        bool aDense = IsDense(shape, aStr), bDense = IsDense(shape, bStr);
         if (aDense && bDense)
         {
             Dense(op, a.AsSpan(aOff, n), b.AsSpan(bOff, n), y.AsSpan(0, n));
@@ -40,8 +39,8 @@ internal static class BinaryKernels
         if (shape.Length == 0) { y[0] = Apply(op, a[aOff], b[bOff]); return; }
         int inner = shape[^1], sa = aStr[^1], sb = bStr[^1];
         // Both operands' rows advance in lockstep over the output's row-major order.
-        var rowsA = new StridedRows(shape, aStr, aOff);
-        var rowsB = new StridedRows(shape, bStr, bOff);
+        var rowsA = new StridedRows(shape, aStr, aOff, stackalloc int[shape.Length]);
+        var rowsB = new StridedRows(shape, bStr, bOff, stackalloc int[shape.Length]);
         for (int o = 0; rowsA.MoveNext() && rowsB.MoveNext(); o += inner)
         {
             int pa = rowsA.Offset, pb = rowsB.Offset;
@@ -52,9 +51,16 @@ internal static class BinaryKernels
         }
     }
 
-    private static bool IsDense(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int[] contiguous)
+    // Row-major contiguous, as Shapes.ContiguousStrides lays a shape out (a dim of size 1 may have any stride), worked
+    // out dim by dim from the last instead of into an array, which a call would allocate.
+    private static bool IsDense(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
     {
-        for (int d = 0; d < shape.Length; d++) if (shape[d] != 1 && strides[d] != contiguous[d]) return false;
+        int contiguous = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            if (shape[d] != 1 && strides[d] != contiguous) return false;
+            contiguous *= Math.Max(shape[d], 1);
+        }
         return true;
     }
 

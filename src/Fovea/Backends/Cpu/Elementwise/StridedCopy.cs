@@ -8,7 +8,7 @@ internal static class StridedCopy
     {
         if (shape.Length == 0) { destination[0] = source[offset]; return; }
         int inner = shape[^1], step = strides[^1];
-        var rows = new StridedRows(shape, strides, offset);
+        var rows = new StridedRows(shape, strides, offset, stackalloc int[shape.Length]);
         for (int o = 0; rows.MoveNext(); o += inner)
         {
             if (step == 1) source.AsSpan(rows.Offset, inner).CopyTo(destination.Slice(o, inner));
@@ -21,7 +21,7 @@ internal static class StridedCopy
     {
         if (shape.Length == 0) { destination[offset] = source[0]; return; }
         int inner = shape[^1], step = strides[^1];
-        var rows = new StridedRows(shape, strides, offset);
+        var rows = new StridedRows(shape, strides, offset, stackalloc int[shape.Length]);
         for (int o = 0; rows.MoveNext(); o += inner)
         {
             if (step == 1) source.AsSpan(o, inner).CopyTo(destination.AsSpan(rows.Offset, inner));
@@ -30,7 +30,10 @@ internal static class StridedCopy
     }
 }
 
-/// <summary>Walks the start offsets of the innermost rows of a strided view, in row-major order.</summary>
+/// <summary>
+/// Walks the start offsets of the innermost rows of a strided view, in row-major order. The caller lends the index
+/// (at least rank − 1 ints, stackalloc'd), so that a walk allocates nothing.
+/// </summary>
 internal ref struct StridedRows
 {
     private readonly ReadOnlySpan<int> _shape;
@@ -40,11 +43,12 @@ internal ref struct StridedRows
     private int _remaining;
     private bool _started;
 
-    public StridedRows(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int offset)
+    public StridedRows(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int offset, Span<int> index)
     {
         _shape = shape;
         _strides = strides;
-        _index = new int[Math.Max(0, shape.Length - 1)];
+        _index = index[..Math.Max(0, shape.Length - 1)];
+        _index.Clear();
         _base = offset;
         _remaining = 1;
         for (int d = 0; d < shape.Length - 1; d++) _remaining *= shape[d];

@@ -79,15 +79,29 @@ public static partial class Gemm
             Blocked(cfg, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        var job = t_job ??= new ParallelJob();
-        job.Set(cfg, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
-        try
+        CpuParallel.ForChunks(tiles, workPerTile, new ParallelTiles(cfg, splitRows, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc));
+    }
+
+    /// <summary>A parallel call's arguments: its items are tiles of MR rows of C, or of NR columns when split by columns.</summary>
+    private readonly unsafe struct ParallelTiles(KernelConfig cfg, bool splitRows, bool transA, bool transB, int m, int n, int k,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc) : CpuParallel.IChunks
+    {
+        public void Run(int start, int end)
         {
-            CpuParallel.ForChunks(tiles, workPerTile, splitRows ? job.RowChunk : job.ColumnChunk);
-        }
-        finally
-        {
-            job.Clear();
+            if (splitRows)
+            {
+                // Tiles [start, end) of MR rows: rows of op(A) and of C.
+                int r0 = start * cfg.Mr, r1 = Math.Min(end * cfg.Mr, m);
+                float* ar = transA ? a + r0 : a + r0 * lda;
+                Blocked(cfg, transA, transB, r1 - r0, n, k, ar, lda, b, ldb, beta, c + r0 * ldc, ldc);
+            }
+            else
+            {
+                // Tiles [start, end) of NR columns: columns of op(B) and of C.
+                int j0 = start * cfg.Nr, j1 = Math.Min(end * cfg.Nr, n);
+                float* bj = transB ? b + j0 * ldb : b + j0;
+                Blocked(cfg, transA, transB, m, j1 - j0, k, a, lda, bj, ldb, beta, c + j0, ldc);
+            }
         }
     }
 
@@ -97,63 +111,6 @@ public static partial class Gemm
     // (2^16 element touches) is tuned for element-wise loops and would split 40³ products, which measured
     // slower on two threads than on one.
     private const long ParallelWork = 1 << 20;
-
-    [ThreadStatic] private static ParallelJob? t_job;
-
-    /// <summary>
-    /// The arguments of one parallel call, with delegates bound once per thread so that going parallel does
-    /// not allocate a closure per call.
-    /// </summary>
-    private sealed unsafe class ParallelJob
-    {
-        public readonly Action<int, int> RowChunk, ColumnChunk;
-        private KernelConfig? _cfg;
-        private bool _transA, _transB;
-        private int _m, _n, _k;
-        private float* _a, _b, _c;
-        private nint _lda, _ldb, _ldc;
-        private float _beta;
-
-        public ParallelJob()
-        {
-            RowChunk = RunRows;
-            ColumnChunk = RunColumns;
-        }
-
-        public void Set(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
-            float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
-        {
-            (_cfg, _transA, _transB, _m, _n, _k) = (cfg, transA, transB, m, n, k);
-            _a = a;
-            _b = b;
-            _c = c;
-            (_lda, _ldb, _ldc, _beta) = (lda, ldb, ldc, beta);
-        }
-
-        public void Clear()
-        {
-            _cfg = null;
-            _a = _b = _c = null;
-        }
-
-        // Tiles [start, end) of MR rows: rows of op(A) and of C.
-        private void RunRows(int start, int end)
-        {
-            var cfg = _cfg!;
-            int r0 = start * cfg.Mr, r1 = Math.Min(end * cfg.Mr, _m);
-            float* a = _transA ? _a + r0 : _a + r0 * _lda;
-            Blocked(cfg, _transA, _transB, r1 - r0, _n, _k, a, _lda, _b, _ldb, _beta, _c + r0 * _ldc, _ldc);
-        }
-
-        // Tiles [start, end) of NR columns: columns of op(B) and of C.
-        private void RunColumns(int start, int end)
-        {
-            var cfg = _cfg!;
-            int j0 = start * cfg.Nr, j1 = Math.Min(end * cfg.Nr, _n);
-            float* b = _transB ? _b + j0 * _ldb : _b + j0;
-            Blocked(cfg, _transA, _transB, _m, j1 - j0, _k, _a, _lda, b, _ldb, _beta, _c + j0, _ldc);
-        }
-    }
 
     // The five BLIS loops on one thread: jc over nc-wide panels of B, pc over kc-deep slices (pack B),
     // ic over mc-tall blocks of A (pack A), then jr/ir over NR×MR register tiles.

@@ -55,16 +55,15 @@ public static partial class Gemm
             SmallColumns(transB, m, 0, n, k, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        var job = t_smallJob ??= new SmallJob();
-        job.Set(transB, m, n, k, unit, a, lda, b, ldb, beta, c, ldc);
-        try
-        {
-            CpuParallel.ForChunks(units, workPerUnit, job.Chunk);
-        }
-        finally
-        {
-            job.Clear();
-        }
+        CpuParallel.ForChunks(units, workPerUnit, new SmallUnits(transB, m, n, k, unit, a, lda, b, ldb, beta, c, ldc));
+    }
+
+    // Units [start, end) of columns.
+    private readonly unsafe struct SmallUnits(bool transB, int m, int n, int k, int unit, float* a, nint lda, float* b, nint ldb,
+        float beta, float* c, nint ldc) : CpuParallel.IChunks
+    {
+        public void Run(int start, int end) =>
+            SmallColumns(transB, m, start * unit, Math.Min(end * unit, n), k, a, lda, b, ldb, beta, c, ldc);
     }
 
     // Columns [j0, j1) of C.
@@ -294,36 +293,5 @@ public static partial class Gemm
     {
         if (beta != 0f) value = Vector.FusedMultiplyAdd(new Vector<float>(beta), Vector.Load(c), value);
         value.Store(c);
-    }
-
-    [ThreadStatic] private static SmallJob? t_smallJob;
-
-    /// <summary>One parallel small product's arguments, with its delegate bound once per thread (no closure per call).</summary>
-    private sealed unsafe class SmallJob
-    {
-        public readonly Action<int, int> Chunk;
-        private bool _transB;
-        private int _m, _n, _k, _unit;
-        private float* _a, _b, _c;
-        private nint _lda, _ldb, _ldc;
-        private float _beta;
-
-        public SmallJob() => Chunk = Run;
-
-        public void Set(bool transB, int m, int n, int k, int unit, float* a, nint lda, float* b, nint ldb, float beta,
-            float* c, nint ldc)
-        {
-            (_transB, _m, _n, _k, _unit) = (transB, m, n, k, unit);
-            _a = a;
-            _b = b;
-            _c = c;
-            (_lda, _ldb, _ldc, _beta) = (lda, ldb, ldc, beta);
-        }
-
-        public void Clear() => _a = _b = _c = null;
-
-        // Units [start, end) of columns.
-        private void Run(int start, int end) =>
-            SmallColumns(_transB, _m, start * _unit, Math.Min(end * _unit, _n), _k, _a, _lda, _b, _ldb, _beta, _c, _ldc);
     }
 }

@@ -11,11 +11,14 @@ namespace Fovea.Backends.Cpu;
 internal static class BatchNorm
 {
     // x [N, C, S] → mean [C], variance [C] (biased: divided by N·S).
-    public static void Statistics(float[] x, int n, int c, int s, float[] mean, float[] variance)
+    public static void Statistics(float[] x, int n, int c, int s, float[] mean, float[] variance) =>
+        CpuParallel.For(c, 2L * n * s, new StatisticsChannels(x, n, c, s, mean, variance));
+
+    private readonly struct StatisticsChannels(float[] x, int n, int c, int s, float[] mean, float[] variance) : CpuParallel.IItems
     {
-        long m = (long)n * s;
-        CpuParallel.For(c, 2L * m, ch =>
+        public void Run(int ch)
         {
+            long m = (long)n * s;
             double total = 0;
             for (int b = 0; b < n; b++) total += SumDouble(x.AsSpan((b * c + ch) * s, s));
             double mu = m > 0 ? total / m : 0;
@@ -24,13 +27,17 @@ internal static class BatchNorm
             for (int b = 0; b < n; b++) squares += SumSquaredDeviation(x.AsSpan((b * c + ch) * s, s), (float)mu);
             mean[ch] = (float)mu;
             variance[ch] = m > 0 ? (float)(squares / m) : 0f;
-        });
+        }
     }
 
     // x, y [N, C, S]; mean, invStd, gamma, beta [C]: y = (x − mean) · invStd · gamma + beta.
-    public static void Apply(float[] x, int n, int c, int s, float[] mean, float[] invStd, float[]? gamma, float[]? beta, float[] y)
+    public static void Apply(float[] x, int n, int c, int s, float[] mean, float[] invStd, float[]? gamma, float[]? beta, float[] y) =>
+        CpuParallel.For(n * c, 2L * s, new ApplyRows(x, c, s, mean, invStd, gamma, beta, y));
+
+    private readonly struct ApplyRows(float[] x, int c, int s, float[] mean, float[] invStd, float[]? gamma, float[]? beta, float[] y)
+        : CpuParallel.IItems
     {
-        CpuParallel.For(n * c, 2L * s, row =>
+        public void Run(int row)
         {
             int ch = row % c;
             float scale = invStd[ch] * (gamma is null ? 1f : gamma[ch]), shift = beta is null ? 0f : beta[ch];
@@ -39,17 +46,21 @@ internal static class BatchNorm
             TensorPrimitives.Subtract(x.AsSpan(row * s, s), mean[ch], yr);
             TensorPrimitives.Multiply(yr, scale, yr);
             TensorPrimitives.Add(yr, shift, yr);
-        });
+        }
     }
 
     // x, dy, dx [N, C, S]; mean, invStd, gamma, dgamma, dbeta [C]. With x̂ = (x − mean)·invStd and M = N·S:
     // dgamma = Σ dy·x̂, dbeta = Σ dy, dx = gamma·invStd/M · (M·dy − Σ dy − x̂·Σ dy·x̂).
     public static void Backward(float[] x, float[] dy, int n, int c, int s, float[] mean, float[] invStd, float[]? gamma,
-        float[] dx, float[]? dgamma, float[]? dbeta)
+        float[] dx, float[]? dgamma, float[]? dbeta) =>
+        CpuParallel.For(c, 3L * n * s, new BackwardChannels(x, dy, n, c, s, mean, invStd, gamma, dx, dgamma, dbeta));
+
+    private readonly struct BackwardChannels(float[] x, float[] dy, int n, int c, int s, float[] mean, float[] invStd, float[]? gamma,
+        float[] dx, float[]? dgamma, float[]? dbeta) : CpuParallel.IItems
     {
-        long m = (long)n * s;
-        CpuParallel.For(c, 3L * m, ch =>
+        public void Run(int ch)
         {
+            long m = (long)n * s;
             float mu = mean[ch], istd = invStd[ch], gm = gamma is null ? 1f : gamma[ch];
             double sumDy = 0, sumDyCentred = 0;
             for (int b = 0; b < n; b++)
@@ -74,7 +85,7 @@ internal static class BatchNorm
                 TensorPrimitives.Add(dxr, offset, dxr);
                 TensorPrimitives.MultiplyAdd(dy.AsSpan(at, s), a, dxr, dxr);
             }
-        });
+        }
     }
 
     /// <summary>Σ v in double, widening float SIMD lanes.</summary>

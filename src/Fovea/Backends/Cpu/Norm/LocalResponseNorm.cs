@@ -15,9 +15,15 @@ internal static class LocalResponseNorm
     public static void Forward(float[] x, int n, int c, int s, int size, float alpha, float beta, float k, float[] y, float[] scale)
     {
         Check(size);
-        int before = size / 2, after = (size - 1) / 2;
-        CpuParallel.For(n * c, (long)(size + 4) * s, row =>
+        CpuParallel.For(n * c, (long)(size + 4) * s, new ForwardRows(x, c, s, size, alpha, beta, k, y, scale));
+    }
+
+    private readonly struct ForwardRows(float[] x, int c, int s, int size, float alpha, float beta, float k, float[] y, float[] scale)
+        : CpuParallel.IItems
+    {
+        public void Run(int row)
         {
+            int before = size / 2, after = (size - 1) / 2;
             int b = row / c, ch = row % c;
             var sr = scale.AsSpan(row * s, s);
             sr.Clear();
@@ -31,7 +37,7 @@ internal static class LocalResponseNorm
             var yr = y.AsSpan(row * s, s);
             PowNegative(sr, beta, yr);
             TensorPrimitives.Multiply(x.AsSpan(row * s, s), yr, yr);
-        });
+        }
     }
 
     // x, y, scale, dy, dx [N, C, S]:
@@ -40,11 +46,17 @@ internal static class LocalResponseNorm
     public static void Backward(float[] x, float[] y, float[] scale, float[] dy, int n, int c, int s, int size, float alpha, float beta, float[] dx)
     {
         Check(size);
-        // Channel c lies in the window of c' for c' in [c − (size−1)/2, c + size/2]: the forward's window mirrored.
-        int before = (size - 1) / 2, after = size / 2;
-        float factor = -2f * alpha * beta / size;
-        CpuParallel.For(n, (long)c * s * (size + 6), b =>
+        CpuParallel.For(n, (long)c * s * (size + 6), new BackwardSamples(x, y, scale, dy, c, s, size, alpha, beta, dx));
+    }
+
+    private readonly struct BackwardSamples(float[] x, float[] y, float[] scale, float[] dy, int c, int s, int size, float alpha, float beta,
+        float[] dx) : CpuParallel.IItems
+    {
+        public void Run(int b)
         {
+            // Channel c lies in the window of c' for c' in [c − (size−1)/2, c + size/2]: the forward's window mirrored.
+            int before = (size - 1) / 2, after = size / 2;
+            float factor = -2f * alpha * beta / size;
             // t[c'] = dy[c']·y[c']/scale[c'] for the whole sample, computed once and read by up to size channels.
             // Pooled: for AlexNet's first LRN this is over a megabyte per sample.
             float[] tBuffer = ArrayPool<float>.Shared.Rent(c * s), accBuffer = ArrayPool<float>.Shared.Rent(s);
@@ -67,7 +79,7 @@ internal static class LocalResponseNorm
             }
             ArrayPool<float>.Shared.Return(tBuffer);
             ArrayPool<float>.Shared.Return(accBuffer);
-        });
+        }
     }
 
     /// <summary>result = v^(−beta), with AlexNet's beta = 0.75 as 1/√(v·√v): square roots are SIMD instructions, a general power is not.</summary>

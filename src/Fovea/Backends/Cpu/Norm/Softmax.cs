@@ -14,20 +14,30 @@ internal static class Softmax
     public static void Forward(bool log, float[] x, int outer, int dim, int inner, float[] y)
     {
         if (dim == 0) return;
-        CpuParallel.For(outer, 4L * dim * inner, o =>
+        CpuParallel.For(outer, 4L * dim * inner, new ForwardLines(log, x, dim, inner, y));
+    }
+
+    private readonly struct ForwardLines(bool log, float[] x, int dim, int inner, float[] y) : CpuParallel.IItems
+    {
+        public void Run(int o)
         {
             var xo = x.AsSpan(o * dim * inner, dim * inner);
             var yo = y.AsSpan(o * dim * inner, dim * inner);
             if (inner == 1) Row(log, xo, yo);
             else Planes(log, xo, dim, inner, yo);
-        });
+        }
     }
 
     // y, dy, dx [outer, dim, inner]. softmax: dx = y·(dy − Σ dy·y); log-softmax: dx = dy − exp(y)·Σ dy.
     public static void Backward(bool log, float[] y, float[] dy, int outer, int dim, int inner, float[] dx)
     {
         if (dim == 0) return;
-        CpuParallel.For(outer, 4L * dim * inner, o =>
+        CpuParallel.For(outer, 4L * dim * inner, new BackwardLines(log, y, dy, dim, inner, dx));
+    }
+
+    private readonly struct BackwardLines(bool log, float[] y, float[] dy, int dim, int inner, float[] dx) : CpuParallel.IItems
+    {
+        public void Run(int o)
         {
             int at = o * dim * inner, n = dim * inner;
             var yo = y.AsSpan(at, n);
@@ -77,7 +87,7 @@ internal static class Softmax
                 }
             }
             ArrayPool<float>.Shared.Return(buffer);
-        });
+        }
     }
 
     private static void Row(bool log, ReadOnlySpan<float> x, Span<float> y)

@@ -12,15 +12,22 @@ internal static class OptimizerKernels
     public static void Sgd(float[] p, float[] grad, float[]? buf, int n, float lr, float momentum, float dampening,
         bool nesterov, float weightDecay, bool firstStep)
     {
-        const int Block = 1 << 14;
-        int blocks = (n + Block - 1) / Block;
+        int blocks = (n + SgdBlock - 1) / SgdBlock;
         if (blocks == 1)
         {
             SgdRange(p, grad, buf, 0, n, lr, momentum, dampening, nesterov, weightDecay, firstStep);
             return;
         }
-        CpuParallel.ForChunks(blocks, 5L * Block, (b0, b1) =>
-            SgdRange(p, grad, buf, b0 * Block, Math.Min(n, b1 * Block), lr, momentum, dampening, nesterov, weightDecay, firstStep));
+        CpuParallel.ForChunks(blocks, 5L * SgdBlock, new SgdBlocks(p, grad, buf, n, lr, momentum, dampening, nesterov, weightDecay, firstStep));
+    }
+
+    private const int SgdBlock = 1 << 14;
+
+    private readonly struct SgdBlocks(float[] p, float[] grad, float[]? buf, int n, float lr, float momentum, float dampening,
+        bool nesterov, float weightDecay, bool firstStep) : CpuParallel.IChunks
+    {
+        public void Run(int b0, int b1) =>
+            SgdRange(p, grad, buf, b0 * SgdBlock, Math.Min(n, b1 * SgdBlock), lr, momentum, dampening, nesterov, weightDecay, firstStep);
     }
 
     private static void SgdRange(float[] p, float[] grad, float[]? buf, int start, int end, float lr, float momentum,
@@ -87,7 +94,7 @@ internal static class OptimizerKernels
 
     public static void DropoutMask(Span<float> mask, float p, ulong seed)
     {
-        var rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
+        var rng = new SeededRandom(unchecked((int)(seed ^ (seed >> 32))), stackalloc int[SeededRandom.StateLength]);
         float keep = 1f / (1f - p);
         for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextSingle() >= p ? keep : 0f;
     }

@@ -9,7 +9,12 @@ internal static class AdaptiveAvgPool2d
     public static void Forward(int planes, int inH, int inW, int outH, int outW, float[] x, float[] y)
     {
         Check(inH, inW, outH, outW);
-        CpuParallel.For(planes, (long)inH * inW + outH * outW, p =>
+        CpuParallel.For(planes, (long)inH * inW + outH * outW, new ForwardPlanes(inH, inW, outH, outW, x, y));
+    }
+
+    private readonly struct ForwardPlanes(int inH, int inW, int outH, int outW, float[] x, float[] y) : CpuParallel.IItems
+    {
+        public void Run(int p)
         {
             var xp = x.AsSpan(p * inH * inW, inH * inW);
             var yp = y.AsSpan(p * outH * outW, outH * outW);
@@ -26,14 +31,19 @@ internal static class AdaptiveAvgPool2d
                     yp[i * outW + j] = acc / ((h1 - h0) * (w1 - w0));
                 }
             }
-        });
+        }
     }
 
     // dy [planes, outH, outW] → dx [planes, inH, inW], overwritten: each output's gradient spread evenly over its window.
     public static void Backward(int planes, int inH, int inW, int outH, int outW, float[] dy, float[] dx)
     {
         Check(inH, inW, outH, outW);
-        CpuParallel.For(planes, (long)inH * inW + outH * outW, p =>
+        CpuParallel.For(planes, (long)inH * inW + outH * outW, new BackwardPlanes(inH, inW, outH, outW, dy, dx));
+    }
+
+    private readonly struct BackwardPlanes(int inH, int inW, int outH, int outW, float[] dy, float[] dx) : CpuParallel.IItems
+    {
+        public void Run(int p)
         {
             var dxp = dx.AsSpan(p * inH * inW, inH * inW);
             var dyp = dy.AsSpan(p * outH * outW, outH * outW);
@@ -50,7 +60,7 @@ internal static class AdaptiveAvgPool2d
                             dxp[r * inW + c] += grad;
                 }
             }
-        });
+        }
     }
 
     /// <summary>The input range [floor(i·In/Out), ceil((i+1)·In/Out)) of output cell i.</summary>

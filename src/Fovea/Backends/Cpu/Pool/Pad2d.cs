@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace Fovea.Backends.Cpu;
@@ -13,11 +14,17 @@ internal static class Pad2d
     public static void Forward(in PadGeometry g, float[] x, float[] y)
     {
         g.Validate();
-        int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, left = g.Left;
-        int[] rows = SourceMap(g.Mode, h, g.Top, oh), cols = SourceMap(g.Mode, w, left, ow);
-        float value = g.Mode == PadMode.Zeros ? g.Value : 0f;
-        CpuParallel.For(g.Planes, (long)oh * ow, p =>
+        var (rows, cols) = RentSourceMaps(g);
+        CpuParallel.For(g.Planes, (long)g.OutHeight * g.OutWidth, new ForwardPlanes(g, x, y, rows, cols));
+        ReturnSourceMaps(rows, cols);
+    }
+
+    private readonly struct ForwardPlanes(PadGeometry g, float[] x, float[] y, int[] rows, int[] cols) : CpuParallel.IItems
+    {
+        public void Run(int p)
         {
+            int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, left = g.Left;
+            float value = g.Mode == PadMode.Zeros ? g.Value : 0f;
             var xp = x.AsSpan(p * h * w, h * w);
             var yp = y.AsSpan(p * oh * ow, oh * ow);
             for (int r = 0; r < oh; r++)
@@ -31,17 +38,23 @@ internal static class Pad2d
                 for (int c = 0; c < left; c++) yr[c] = cols[c] < 0 ? value : xr[cols[c]];
                 for (int c = left + w; c < ow; c++) yr[c] = cols[c] < 0 ? value : xr[cols[c]];
             }
-        });
+        }
     }
 
     // dy [planes, OutH, OutW] → dx [planes, H, W]: each input cell sums the gradient of every output cell copied from it.
     public static void Backward(in PadGeometry g, float[] dy, float[] dx)
     {
         g.Validate();
-        int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, left = g.Left;
-        int[] rows = SourceMap(g.Mode, h, g.Top, oh), cols = SourceMap(g.Mode, w, left, ow);
-        CpuParallel.For(g.Planes, (long)oh * ow, p =>
+        var (rows, cols) = RentSourceMaps(g);
+        CpuParallel.For(g.Planes, (long)g.OutHeight * g.OutWidth, new BackwardPlanes(g, dy, dx, rows, cols));
+        ReturnSourceMaps(rows, cols);
+    }
+
+    private readonly struct BackwardPlanes(PadGeometry g, float[] dy, float[] dx, int[] rows, int[] cols) : CpuParallel.IItems
+    {
+        public void Run(int p)
         {
+            int h = g.InHeight, w = g.InWidth, oh = g.OutHeight, ow = g.OutWidth, left = g.Left;
             var dxp = dx.AsSpan(p * h * w, h * w);
             var dyp = dy.AsSpan(p * oh * ow, oh * ow);
             dxp.Clear();
@@ -55,14 +68,29 @@ internal static class Pad2d
                 for (int c = 0; c < left; c++) if (cols[c] >= 0) dxr[cols[c]] += dyr[c];
                 for (int c = left + w; c < ow; c++) if (cols[c] >= 0) dxr[cols[c]] += dyr[c];
             }
-        });
+        }
     }
 
-    /// <summary>For each of the <paramref name="outSize"/> padded positions, the input index it copies, or −1 for a constant cell.</summary>
-    internal static int[] SourceMap(PadMode mode, int size, int before, int outSize)
+    // The row and column maps, in pooled arrays (possibly longer than the maps): a training step pads every layer that
+    // asks for it, forward and backward, and would otherwise make two arrays each time.
+    private static (int[] Rows, int[] Cols) RentSourceMaps(in PadGeometry g)
     {
-        var map = new int[outSize];
-        for (int o = 0; o < outSize; o++)
+        int[] rows = ArrayPool<int>.Shared.Rent(g.OutHeight), cols = ArrayPool<int>.Shared.Rent(g.OutWidth);
+        SourceMap(g.Mode, g.InHeight, g.Top, rows.AsSpan(0, g.OutHeight));
+        SourceMap(g.Mode, g.InWidth, g.Left, cols.AsSpan(0, g.OutWidth));
+        return (rows, cols);
+    }
+
+    private static void ReturnSourceMaps(int[] rows, int[] cols)
+    {
+        ArrayPool<int>.Shared.Return(rows);
+        ArrayPool<int>.Shared.Return(cols);
+    }
+
+    /// <summary>For each padded position, the input index it copies, or −1 for a constant cell.</summary>
+    internal static void SourceMap(PadMode mode, int size, int before, Span<int> map)
+    {
+        for (int o = 0; o < map.Length; o++)
         {
             int i = o - before;
             map[o] = i >= 0 && i < size ? i : mode switch
@@ -75,6 +103,5 @@ internal static class Pad2d
                 _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
             };
         }
-        return map;
     }
 }

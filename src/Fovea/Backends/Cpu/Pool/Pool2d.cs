@@ -31,17 +31,24 @@ internal static class Pool2d
     private static void Run(PoolGeometry g, PoolKind kind, float[] x, float[] y, long[]? argmax, bool fast)
     {
         g.Validate();
-        int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
         if (kind != PoolKind.Max) argmax = null;
         int fastKernel = fast && kind == PoolKind.Max ? FastMaxKernel(g) : 0;
         // Contiguous runs of planes per thread: LeNet-5's second pool has 4,096 planes of 25 outputs at batch 256,
         // where handing out planes one by one cost more than pooling them.
-        CpuParallel.ForChunks(g.Batch * g.Channels, (long)outPlane * g.KernelHeight * g.KernelWidth, (first, end) =>
+        CpuParallel.ForChunks(g.Batch * g.Channels, (long)g.OutHeight * g.OutWidth * g.KernelHeight * g.KernelWidth,
+            new ForwardPlanes(g, kind, fastKernel, x, y, argmax));
+    }
+
+    private readonly struct ForwardPlanes(PoolGeometry g, PoolKind kind, int fastKernel, float[] x, float[] y, long[]? argmax)
+        : CpuParallel.IChunks
+    {
+        public void Run(int first, int end)
         {
+            int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
             for (int p = first; p < end; p++)
                 Plane(g, kind, fastKernel, x.AsSpan(p * inPlane, inPlane), y.AsSpan(p * outPlane, outPlane),
                     argmax is null ? default : argmax.AsSpan(p * outPlane, outPlane));
-        });
+        }
     }
 
     private static void Plane(in PoolGeometry g, PoolKind kind, int fastKernel, ReadOnlySpan<float> xp, Span<float> yp, Span<long> ap)
@@ -63,12 +70,17 @@ internal static class Pool2d
     public static void Backward(in PoolGeometry g, PoolKind kind, float[] x, float[] dy, float[] dx)
     {
         g.Validate();
-        var geometry = g;
-        int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
         int fastKernel = kind == PoolKind.Max ? FastMaxKernel(g) : 0;
-        long work = inPlane + (long)outPlane * g.KernelHeight * g.KernelWidth;
-        CpuParallel.ForChunks(g.Batch * g.Channels, work, (first, end) =>
+        long work = g.InHeight * g.InWidth + (long)g.OutHeight * g.OutWidth * g.KernelHeight * g.KernelWidth;
+        CpuParallel.ForChunks(g.Batch * g.Channels, work, new BackwardPlanes(g, kind, fastKernel, x, dy, dx));
+    }
+
+    private readonly struct BackwardPlanes(PoolGeometry g, PoolKind kind, int fastKernel, float[] x, float[] dy, float[] dx)
+        : CpuParallel.IChunks
+    {
+        public void Run(int first, int end)
         {
+            int inPlane = g.InHeight * g.InWidth, outPlane = g.OutHeight * g.OutWidth;
             float[]? maxima = kind == PoolKind.Max ? ArrayPool<float>.Shared.Rent(outPlane) : null;
             long[]? argmax = kind == PoolKind.Max ? ArrayPool<long>.Shared.Rent(outPlane) : null;
             for (int p = first; p < end; p++)
@@ -79,7 +91,7 @@ internal static class Pool2d
                 if (argmax is not null)
                 {
                     var ap = argmax.AsSpan(0, outPlane);
-                    Plane(geometry, kind, fastKernel, x.AsSpan(p * inPlane, inPlane), maxima.AsSpan(0, outPlane), ap);
+                    Plane(g, kind, fastKernel, x.AsSpan(p * inPlane, inPlane), maxima.AsSpan(0, outPlane), ap);
                     dxp.Clear();
                     for (int o = 0; o < outPlane; o++)
                         if (ap[o] >= 0) dxp[(int)ap[o]] += dyp[o]; // −1 marks a window with no input cell in it
@@ -87,7 +99,7 @@ internal static class Pool2d
                 else
                 {
                     dxp.Clear();
-                    AveragePlaneBackward(geometry, kind == PoolKind.Sum, dyp, dxp);
+                    AveragePlaneBackward(g, kind == PoolKind.Sum, dyp, dxp);
                 }
             }
             if (argmax is not null)
@@ -95,7 +107,7 @@ internal static class Pool2d
                 ArrayPool<float>.Shared.Return(maxima!);
                 ArrayPool<long>.Shared.Return(argmax);
             }
-        });
+        }
     }
 
     /// <summary>2 or 3 when the fast max loop for that square kernel applies (stride 2, no padding or dilation, every window whole), else 0.</summary>
