@@ -11,8 +11,9 @@ public sealed partial class GpuBackend
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.SgdArgs>? _sgd;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.AdamArgs>? _adam;
 
-    public void DropoutMask(Storage mask, int n, float p, ulong seed)
+    public void DropoutMask(Storage mask, int n, float p, Generator generator)
     {
+        ulong seed = generator.NextUInt64();
         if (n == 0) return;
         Kernel(ref _dropout, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ulong, float>(DropoutKernels.Mask))(n, F(mask), seed, p);
     }

@@ -29,6 +29,7 @@ internal static class LeafGrad
             grad = Tensor.Zeros(input.Shape, input.Device);
         }
         input.Grad = grad;
+        CapturedStep.NoteLeafGradient(input);
         return grad;
     }
 }

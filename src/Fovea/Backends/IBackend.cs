@@ -136,8 +136,11 @@ public interface IBackend
     void LocalResponseNormBackward(Storage x, Storage y, Storage scale, Storage dy, int n, int c, int s, int size, float alpha, float beta, Storage dx);
 
     // Randomness and optimiser updates
-    /// <summary>Fills with 1/(1−p) with probability 1−p, else 0 (inverted dropout's mask).</summary>
-    void DropoutMask(Storage mask, int n, float p, ulong seed);
+    /// <summary>
+    /// Fills with 1/(1−p) with probability 1−p, else 0 (inverted dropout's mask), from a seed the call draws from
+    /// <paramref name="generator"/>: a replayed step (<see cref="CapturedStep"/>) then draws a new mask each time.
+    /// </summary>
+    void DropoutMask(Storage mask, int n, float p, Generator generator);
 
     /// <summary>PyTorch's SGD update for one parameter (momentum buffer may be null when momentum is 0).</summary>
     void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum, float dampening,

@@ -33,6 +33,19 @@ public static class StepMemory
         return new Scope(_floats.Mark(), _longs.Mark(), _atStepEnd.Count, _transientOrder.Count);
     }
 
+    /// <summary>
+    /// Starts a step whose buffers are never given back to this thread's pool: a <see cref="CapturedStep"/> writes
+    /// them again on every replay. The step borrows from a pool of its own, which starts with the buffers this
+    /// thread's pool holds idle (left by eager steps before the capture), so they are not held twice.
+    /// </summary>
+    internal static CaptureScope BeginOwn()
+    {
+        var saved = (_floats, _longs);
+        _floats = new StepPool<float>(saved._floats);
+        _longs = new StepPool<long>(saved._longs);
+        return new CaptureScope(saved._floats, saved._longs, Begin());
+    }
+
     /// <summary>Allocations in this section outlive the step (e.g. a parameter's first gradient).</summary>
     public static PersistentSection Persistent() => new();
 
@@ -168,6 +181,15 @@ public static class StepMemory
         }
     }
 
+    internal readonly struct CaptureScope(StepPool<float>? floats, StepPool<long>? longs, Scope scope) : IDisposable
+    {
+        public void Dispose()
+        {
+            scope.Dispose();
+            (_floats, _longs) = (floats, longs);
+        }
+    }
+
     public readonly struct PersistentSection : IDisposable
     {
         public PersistentSection() => _suspended++;
@@ -178,8 +200,22 @@ public static class StepMemory
 /// <summary>Buffers by exact length: a step allocates the same sizes every time, so exact buckets always hit.</summary>
 internal sealed class StepPool<T> where T : unmanaged
 {
-    private readonly Dictionary<int, Stack<T[]>> _idle = [];
+    private Dictionary<int, Stack<T[]>> _idle = [];
     private readonly List<T[]?> _lent = [];
+
+    public StepPool() { }
+
+    /// <summary>A pool that takes over <paramref name="from"/>'s idle buffers.</summary>
+    public StepPool(StepPool<T>? from)
+    {
+        if (from is null) return;
+        (_idle, from._idle) = (from._idle, []);
+        long idleBytes = 0;
+        foreach (var stack in _idle.Values)
+            foreach (var a in stack) idleBytes += (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
+        from.TotalBytes -= idleBytes;
+        TotalBytes = idleBytes;
+    }
 
     public long TotalBytes { get; private set; }
 

@@ -19,6 +19,9 @@ public static partial class Functional
         var expected = input.Shape.Where((_, i) => i != 1).ToArray();
         if (!Shapes.Equal(expected, target.ShapeSpan))
             throw new ArgumentException($"{loss}: expected target {Shapes.Format(expected)} for input {input.ShapeString}, got {target.ShapeString}");
+        // A captured step cannot read the labels here, and its replays read new ones: there the CPU gather's own
+        // range check (an index out of range for the class dimension) stands in for this one.
+        if (CapturedStep.IsCapturing) return;
         int classes = input.Size(1);
         foreach (var label in target.ToLongArray())
             if (label < 0 || label >= classes)

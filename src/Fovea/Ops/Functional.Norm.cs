@@ -159,7 +159,7 @@ public static partial class Functional
         if (p < 0 || p >= 1) throw new ArgumentException($"dropout probability must be in [0, 1), got {p}");
         if (!training || p == 0) return x;
         var mask = Tensor.Zeros(x.Shape, x.Device);
-        x.Backend.DropoutMask(mask.Storage, mask.NumEl, p, (generator ?? Generator.Default).NextUInt64());
+        x.Backend.DropoutMask(mask.Storage, mask.NumEl, p, generator ?? Generator.Default);
         return x * mask;
     }
 }

@@ -49,7 +49,8 @@ public abstract class Optimizer
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Params) p.ClearGrad();
+        // Indexed: foreach over the interface would allocate an enumerator on every step.
+        for (int i = 0; i < Params.Count; i++) Params[i].ClearGrad();
     }
 
     /// <summary>State tensors named "{index}.{name}", plus the step count, for checkpoints.</summary>

@@ -9,14 +9,16 @@ public sealed class Device : IEquatable<Device>
     /// <summary>The device's index among devices of its kind.</summary>
     public int Index { get; }
 
-    /// <summary>The backend that runs ops on this device.</summary>
-    public IBackend Backend { get; }
+    private readonly IBackend _backend;
+
+    /// <summary>The backend that runs ops on this device (while a step is captured on this thread, its recorder).</summary>
+    public IBackend Backend => CapturedStep.Intercept(_backend);
 
     private Device(string kind, int index, IBackend backend)
     {
         Kind = kind;
         Index = index;
-        Backend = backend;
+        _backend = backend;
     }
 
     /// <summary>The managed CPU backend.</summary>

@@ -112,7 +112,8 @@ public sealed partial class CpuBackend : IBackend
     public void ScatterAddAccumulate(Storage dy, int outer, int dim, int inner, Storage index, int count, Storage dx) =>
         Reductions.ScatterAdd(F(dy), outer, dim, inner, L(index), count, F(dx));
 
-    public void DropoutMask(Storage mask, int n, float p, ulong seed) => OptimizerKernels.DropoutMask(F(mask).AsSpan(0, n), p, seed);
+    public void DropoutMask(Storage mask, int n, float p, Generator generator) =>
+        OptimizerKernels.DropoutMask(F(mask).AsSpan(0, n), p, generator.NextUInt64());
 
     public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum, float dampening,
         bool nesterov, float weightDecay, bool firstStep) =>
