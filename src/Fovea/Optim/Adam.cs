@@ -28,8 +28,10 @@ public class Adam : Optimizer
         if (!state.TryGetValue("exp_avg", out var m)) state["exp_avg"] = m = Tensor.ZerosLike(p);
         if (!state.TryGetValue("exp_avg_sq", out var v)) state["exp_avg_sq"] = v = Tensor.ZerosLike(p);
         // Each parameter counts its own steps, as PyTorch does, so one that first gets a gradient late is corrected right.
-        int step = state.TryGetValue("step", out var s) ? (int)s.Item() + 1 : 1;
-        state["step"] = Tensor.FromArray([step], [1]);
+        if (!state.TryGetValue("step", out var s)) state["step"] = s = Tensor.Zeros(1);
+        int step = (int)s.Item() + 1;
+        // Counted in place (exact in float32 to 2^24 steps), so that a step makes no new tensor per parameter.
+        s.Backend.Fill(s.Storage, step);
         p.Backend.AdamStep(p.Storage, grad.Storage, m.Storage, v.Storage, p.NumEl, LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, step);
     }
 }

@@ -20,11 +20,37 @@ public partial class Tensor
         return o;
     }
 
+    /// <summary>Copies the elements, in row-major order, into <paramref name="destination"/> (of <see cref="NumEl"/> or more).</summary>
+    public void CopyTo(Span<float> destination)
+    {
+        if (destination.Length < NumEl) throw new ArgumentException($"a tensor of shape {ShapeString} needs {NumEl} elements, the destination has {destination.Length}");
+        var d = Dense();
+        d.Backend.ToHost(d.Storage, 0, destination[..NumEl]);
+    }
+
+    /// <summary>Copies the elements of an int64 tensor into <paramref name="destination"/>.</summary>
+    public void CopyTo(Span<long> destination)
+    {
+        if (destination.Length < NumEl) throw new ArgumentException($"a tensor of shape {ShapeString} needs {NumEl} elements, the destination has {destination.Length}");
+        var d = Dense();
+        d.Backend.ToHost(d.Storage, 0, destination[..NumEl]);
+    }
+
     /// <summary>The value of a one-element tensor.</summary>
     public float Item()
     {
         if (NumEl != 1) throw new InvalidOperationException($"Item() needs a tensor of one element, got shape {ShapeString}");
-        return DType == DType.Float32 ? ToArray()[0] : ToLongArray()[0];
+        // Its one element sits at Offset whatever the strides; read straight from there, allocating nothing, as a
+        // training loop does with its loss every step.
+        if (DType == DType.Float32)
+        {
+            Span<float> value = stackalloc float[1];
+            Backend.ToHost(Storage, Offset, value);
+            return value[0];
+        }
+        Span<long> label = stackalloc long[1];
+        Backend.ToHost(Storage, Offset, label);
+        return label[0];
     }
 
     /// <summary>This tensor if it is contiguous, else a contiguous copy (recorded for autograd).</summary>

@@ -8,6 +8,8 @@ public sealed class ClassificationMetrics
 {
     private readonly long[,] _confusion;
     private double _lossSum;
+    private float[] _scores = [];
+    private long[] _labels = [];
 
     public ClassificationMetrics(int classes)
     {
@@ -24,10 +26,15 @@ public sealed class ClassificationMetrics
     /// <summary>Adds a batch: logits [B, classes], int64 labels [B], and the batch's mean loss.</summary>
     public void Add(Tensor logits, Tensor labels, float meanLoss)
     {
-        var scores = logits.Detach().ToArray();
-        var y = labels.ToLongArray();
-        int b = y.Length;
-        if (scores.Length != b * Classes) throw new ArgumentException($"expected logits [{b}, {Classes}], got {logits.ShapeString}");
+        int b = labels.NumEl;
+        if (logits.NumEl != b * Classes) throw new ArgumentException($"expected logits [{b}, {Classes}], got {logits.ShapeString}");
+        // Read into buffers kept from batch to batch: a training loop adds a batch every step.
+        if (_scores.Length < logits.NumEl) _scores = new float[logits.NumEl];
+        if (_labels.Length < b) _labels = new long[b];
+        var scores = _scores;
+        var y = _labels;
+        logits.CopyTo(scores);
+        labels.CopyTo(y);
         for (int i = 0; i < b; i++)
         {
             var row = scores.AsSpan(i * Classes, Classes);
