@@ -17,9 +17,10 @@ public static class Program
 {
     private const string Usage = """
         usage:
-          Fovea.Bench.Compare [compare] [-w NAME ...] [--runs N] [--threads T] [--quick] [--json FILE]
+          Fovea.Bench.Compare [compare] [-w NAME ...] [--runs N] [--threads T] [--quick] [--eager] [--json FILE]
               each workload on both sides, timed runs alternating; prints medians and Fovea/TorchSharp speed ratios
-          Fovea.Bench.Compare single fovea|torch NAME [--steps N] [--threads T]
+              (--eager: Fovea's model steps op by op through autograd, not replayed from a capture)
+          Fovea.Bench.Compare single fovea|torch NAME [--steps N] [--threads T] [--eager]
               one side alone for N iterations (default 3) after setup, then the peak resident memory (for /usr/bin/time -v)
           Fovea.Bench.Compare make-checkpoint DIR
               writes DIR/checkpoint.safetensors (an untrained LeNet-5, as 'fovea train' would) and DIR/digit.npy for 'fovea predict'
@@ -83,6 +84,7 @@ public static class Program
                     case "--threads": Threads = NextInt(); break;
                     case "--steps": Steps = NextInt(); break;
                     case "--quick": Quick = true; break;
+                    case "--eager": ModelWorkloads.Eager = true; break;
                     case "--json": Json = Next(); break;
                     default:
                         if (args[i].StartsWith('-')) throw new ArgumentException($"unknown option '{args[i]}'");

@@ -7,7 +7,9 @@ namespace Fovea.Cli.Bench;
 
 /// <summary>
 /// Whole models from the zoo on random data fixed per run: inference (eval mode, no grad) and training steps
-/// (zero grad, forward, cross-entropy, backward, SGD with momentum 0.9).
+/// (zero grad, forward, cross-entropy, backward, SGD with momentum 0.9). On the CPU a step is captured once and
+/// replayed (<see cref="CapturedStep"/>), as a training loop that allocates nothing runs it; <see cref="Eager"/>
+/// runs every op through the autograd front instead.
 /// </summary>
 internal static class ModelWorkloads
 {
@@ -15,6 +17,11 @@ internal static class ModelWorkloads
 
     /// <summary>Where the model workloads run (<c>fovea bench --device</c>); the GEMM and convolution kernels always time the CPU.</summary>
     public static Device Device { get; set; } = Device.Cpu;
+
+    /// <summary>Run each step through the autograd front, tape and all, instead of replaying a captured one (<c>--eager</c>).</summary>
+    public static bool Eager { get; set; }
+
+    private static bool Captures => !Eager && Device.Equals(Device.Cpu);
 
     // A GPU queues kernels and returns at once: a timed step must end when its kernels have finished.
     private static void Finish()
@@ -28,6 +35,14 @@ internal static class ModelWorkloads
     {
         var (net, x, _) = Build(model, batch);
         net.Eval();
+        if (Captures)
+        {
+            var forward = CapturedStep.Capture(() =>
+            {
+                using (GradMode.NoGrad()) net.Forward(x);
+            });
+            return forward.Replay;
+        }
         return () =>
         {
             // As Trainer does: the step's buffers come back to the pool when it ends.
@@ -44,6 +59,18 @@ internal static class ModelWorkloads
         net.Train();
         var loss = new CrossEntropyLoss();
         var opt = new SGD(net.Parameters(), LearningRate, Momentum);
+        if (Captures)
+        {
+            opt.ZeroGrad();
+            var step = CapturedStep.Capture(() => loss.Forward(net.Forward(x), y).Backward());
+            opt.Step();
+            return () =>
+            {
+                opt.ZeroGrad();
+                step.Replay();
+                opt.Step();
+            };
+        }
         return () =>
         {
             // As Trainer does: the step's buffers come back to the pool when it ends.

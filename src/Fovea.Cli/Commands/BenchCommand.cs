@@ -26,19 +26,24 @@ internal static class BenchCommand
         var runs = new Option<int?>("--runs") { Description = "Timed runs per workload (default: 7, or 3 for the seconds-long ones)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quick = new Option<bool>("--quick") { Description = "Shorter warm-up and fewer runs (3, or 2 for the seconds-long ones): a rough figure fast" };
+        var eager = new Option<bool>("--eager")
+        {
+            Description = "Run model steps op by op through autograd instead of replaying a captured step (how the CPU runs them by default)",
+        };
         var device = DeviceChoice.Option();
         device.Description = "Where the model workloads (LeNet-5, AlexNet, VGG-16) run: cpu, cuda, cuda:N or ilgpu-cpu; gemm and conv workloads always time the CPU kernels";
         var cmd = new Command("bench", "Time Fovea on standard workloads (matrix product, convolution, LeNet-5, AlexNet, VGG-16); prints median, min and max.")
         {
-            workloads, json, runs, threads, quick, device,
+            workloads, json, runs, threads, quick, eager, device,
         };
-        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(workloads), r.GetValue(json), r.GetValue(runs), r.GetValue(threads), r.GetValue(quick), r.GetValue(device)!)));
+        cmd.SetAction(r => CliErrors.Run(() => Run(r.GetValue(workloads), r.GetValue(json), r.GetValue(runs), r.GetValue(threads), r.GetValue(quick), r.GetValue(eager), r.GetValue(device)!)));
         return cmd;
     }
 
-    private static int Run(string[]? names, bool json, int? runs, int threads, bool quick, string deviceName)
+    private static int Run(string[]? names, bool json, int? runs, int threads, bool quick, bool eager, string deviceName)
     {
         ModelWorkloads.Device = DeviceChoice.Resolve(deviceName);
+        ModelWorkloads.Eager = eager;
         var selected = BenchCatalog.Select(names);
         if (runs is < 1) throw new ArgumentException($"--runs must be at least 1, got {runs}");
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, got {threads}");
