@@ -25,5 +25,24 @@ public class BenchCommandTests
         Assert.Equal("images/s", item.GetProperty("unit").GetString());
         double min = item.GetProperty("min").GetDouble(), median = item.GetProperty("median").GetDouble(), max = item.GetProperty("max").GetDouble();
         Assert.True(min > 0 && min <= median && median <= max, $"min {min}, median {median}, max {max}");
+        Assert.True(item.GetProperty("allocated_bytes_per_iteration").GetDouble() >= 0);
+        Assert.True(item.GetProperty("gen0_collections").GetInt32() >= 0);
+    }
+
+    private static double AllocatedPerStep(params string[] extra)
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), ["bench", "-w", "lenet5_train_b64", "--quick", "--runs", "2", "--json", "--threads", "1", .. extra]);
+        Assert.Equal(0, r.Exit);
+        return Assert.Single(JsonDocument.Parse(r.Out).RootElement.EnumerateArray()).GetProperty("allocated_bytes_per_iteration").GetDouble();
+    }
+
+    [Fact]
+    public void AReplayedTrainingStepAllocatesNextToNothingWhereAnEagerOneAllocatesKilobytes()
+    {
+        // The runtime may allocate a few kilobytes once while it recompiles hot methods during the timed runs, spread
+        // over hundreds of steps; an eager LeNet-5 step makes its tensors, tape nodes and closures, about 13 KB.
+        double replayed = AllocatedPerStep(), eager = AllocatedPerStep("--eager");
+        Assert.True(replayed < 200, $"replayed steps allocated {replayed} bytes each");
+        Assert.True(eager > 5_000, $"eager steps allocated {eager} bytes each");
     }
 }

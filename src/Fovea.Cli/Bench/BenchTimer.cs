@@ -62,8 +62,14 @@ internal static class BenchTimer
 }
 
 /// <summary>One workload's result: the reported value per timed run.</summary>
-internal sealed record BenchResult(BenchWorkload Workload, IReadOnlyList<double> Values, int IterationsPerRun)
+/// <summary>
+/// A workload's timed runs, with the managed bytes the process allocated and the gen-0 collections over all of them
+/// (any thread, so a background thread of the runtime counts too).
+/// </summary>
+internal sealed record BenchResult(BenchWorkload Workload, IReadOnlyList<double> Values, int IterationsPerRun, long AllocatedBytes, int Gen0Collections)
 {
+    public double AllocatedBytesPerIteration => (double)AllocatedBytes / (Values.Count * (long)IterationsPerRun);
+
     public double Median => BenchTimer.Median(Values);
     public double Min => Values.Min();
     public double Max => Values.Max();
@@ -80,7 +86,10 @@ internal static class BenchRunner
         double perIteration = BenchTimer.Warmup(iteration, plan);
         int iterations = BenchTimer.IterationsPerRun(perIteration, plan);
         var values = new List<double>(plan.Runs);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        int gen0 = GC.CollectionCount(0);
         for (int r = 0; r < plan.Runs; r++) values.Add(w.Value(BenchTimer.Time(iteration, iterations)));
-        return new BenchResult(w, values, iterations);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        return new BenchResult(w, values, iterations, allocated, GC.CollectionCount(0) - gen0);
     }
 }

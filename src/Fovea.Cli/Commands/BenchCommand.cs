@@ -22,7 +22,10 @@ internal static class BenchCommand
             Description = $"Workloads to run (default: all): {string.Join(", ", BenchCatalog.Names)}",
             AllowMultipleArgumentsPerToken = true,
         };
-        var json = new Option<bool>("--json") { Description = "Print a JSON list of {workload, batch, median, min, max, unit}" };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print a JSON list of {workload, batch, median, min, max, unit, runs, iterations_per_run, allocated_bytes_per_iteration, gen0_collections}",
+        };
         var runs = new Option<int?>("--runs") { Description = "Timed runs per workload (default: 7, or 3 for the seconds-long ones)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quick = new Option<bool>("--quick") { Description = "Shorter warm-up and fewer runs (3, or 2 for the seconds-long ones): a rough figure fast" };
@@ -87,11 +90,12 @@ internal static class BenchCommand
 
     private static IEnumerable<string> Table(IReadOnlyList<BenchResult> results)
     {
-        string[] header = ["workload", "batch", "median", "min", "max", "unit"];
+        string[] header = ["workload", "batch", "median", "min", "max", "unit", "allocated/iteration", "gen0 GCs"];
         var rows = results.Select(r => new[]
         {
             r.Workload.Name, r.Workload.Batch > 0 ? r.Workload.Batch.ToString(CultureInfo.InvariantCulture) : "-",
             Format(r.Median), Format(r.Min), Format(r.Max), r.Workload.UnitLabel,
+            $"{r.AllocatedBytesPerIteration.ToString("N0", CultureInfo.InvariantCulture)} B", r.Gen0Collections.ToString(CultureInfo.InvariantCulture),
         }).ToList();
         var width = Enumerable.Range(0, header.Length).Select(c => rows.Select(r => r[c].Length).Append(header[c].Length).Max()).ToArray();
         string Line(string[] cells) => string.Join("  ", cells.Select((s, c) => c == 0 || c == 5 ? s.PadRight(width[c]) : s.PadLeft(width[c]))).TrimEnd();
@@ -117,6 +121,8 @@ internal static class BenchCommand
                 j.WriteString("unit", r.Workload.UnitLabel);
                 j.WriteNumber("runs", r.Values.Count);
                 j.WriteNumber("iterations_per_run", r.IterationsPerRun);
+                j.WriteNumber("allocated_bytes_per_iteration", Math.Round(r.AllocatedBytesPerIteration, 1));
+                j.WriteNumber("gen0_collections", r.Gen0Collections);
                 j.WriteEndObject();
             }
             j.WriteEndArray();
