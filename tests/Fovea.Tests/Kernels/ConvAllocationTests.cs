@@ -66,27 +66,6 @@ public class ConvAllocationTests
             BackwardFilter => () => cpu.Conv2dBackwardFilter(g, x, dy, dw, db),
             _ => () => cpu.Conv2d(g, algorithm, x, w, b, y),
         };
-        int saved = CpuParallel.Threads;
-        try
-        {
-            CpuParallel.Threads = 2;
-            // Warm more than once, and try more than a few times: GEMM's packing buffers and the FFT's ArrayPool
-            // scratch are kept per thread, and which of the pool's threads joins a loop varies from call to call, so a
-            // thread can first take part (and fill its caches) in any call. A pass that allocates allocates every time.
-            for (int warm = 0; warm < 3; warm++) run();
-            // Anything else in the process (the test runner's threads) can allocate meanwhile; the pass alone, never.
-            long least = long.MaxValue;
-            for (int attempt = 0; attempt < 10 && least > 0; attempt++)
-            {
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                run();
-                least = Math.Min(least, GC.GetTotalAllocatedBytes(precise: true) - before);
-            }
-            Assert.Equal(0, least);
-        }
-        finally
-        {
-            CpuParallel.Threads = saved;
-        }
+        Assert.Equal(0, Support.Allocations.Least(run));
     }
 }

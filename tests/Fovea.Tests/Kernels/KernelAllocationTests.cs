@@ -179,29 +179,9 @@ public class KernelAllocationTests
     public void AWarmCallAllocatesNothing(string kernel)
     {
         var call = Cases[kernel];
-        int saved = CpuParallel.Threads;
-        try
+        Assert.Equal(0, Support.Allocations.Least(() =>
         {
-            CpuParallel.Threads = 2;
-            // Warm: thread-local buffers and pooled arrays are made on first use, by whichever thread runs the items.
-            for (int i = 0; i < 3; i++) call();
-            // Anything else in the process can allocate meanwhile, the kernel alone never. The test runner's own threads
-            // do, around a loop that only spins as much as around a kernel: bursts of up to hundreds of kilobytes, and a
-            // trickle of 168 bytes that once outlasted ten attempts 20 ms apart. So: the least of many attempts, spaced
-            // apart; a kernel that allocates does so in every one.
-            long least = long.MaxValue;
-            for (int attempt = 0; attempt < 20 && least > 0; attempt++)
-            {
-                if (attempt > 0) Thread.Sleep(25);
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                for (int i = 0; i < 5; i++) call();
-                least = Math.Min(least, GC.GetTotalAllocatedBytes(precise: true) - before);
-            }
-            Assert.Equal(0, least);
-        }
-        finally
-        {
-            CpuParallel.Threads = saved;
-        }
+            for (int i = 0; i < 5; i++) call();
+        }));
     }
 }
