@@ -35,6 +35,18 @@ public sealed class TrainingOnDeviceTests
     }
 
     [Fact]
+    public void A_step_on_a_device_is_not_captured_and_says_why()
+    {
+        var device = GpuDevices.Get("ilgpu-cpu");
+        var model = ModelZoo.Create("lenet5", 10, [1, 28, 28], new Generator(1)).To(device);
+        var (x, y) = Batch(4);
+        var (xd, yd) = (x.To(device), y.To(device));
+        var e = Assert.Throws<NotSupportedException>(() =>
+            CapturedStep.Capture(() => Functional.CrossEntropy(model.Forward(xd), yd).Backward()));
+        Assert.Contains("only CPU steps can be captured", e.Message);
+    }
+
+    [Fact]
     public void Training_steps_reuse_device_memory()
     {
         // A device of its own, so no other test's tensors move its counters.
