@@ -212,7 +212,7 @@ internal sealed class StepPool<T> where T : unmanaged
         (_idle, from._idle) = (from._idle, []);
         long idleBytes = 0;
         foreach (var stack in _idle.Values)
-            foreach (var a in stack) idleBytes += (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
+            foreach (var a in stack) idleBytes += Bytes(a);
         from.TotalBytes -= idleBytes;
         TotalBytes = idleBytes;
     }
@@ -232,7 +232,7 @@ internal sealed class StepPool<T> where T : unmanaged
         else
         {
             a = new T[length];
-            TotalBytes += (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * length;
+            TotalBytes += Bytes(a);
         }
         _lent.Add(a);
         return a;
@@ -275,6 +275,8 @@ internal sealed class StepPool<T> where T : unmanaged
     {
         if (!_idle.TryGetValue(a.Length, out var stack)) _idle[a.Length] = stack = new Stack<T[]>();
         stack.Push(a);
-        return (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
+        return Bytes(a);
     }
+
+    private static long Bytes(T[] a) => (long)System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * a.Length;
 }

@@ -5,18 +5,16 @@ public partial class Tensor
     /// <summary>The elements in row-major order, copied to a new array.</summary>
     public float[] ToArray()
     {
-        var d = Dense();
         var o = new float[NumEl];
-        d.Backend.ToHost(d.Storage, 0, o);
+        CopyTo(o);
         return o;
     }
 
     /// <summary>The elements of an int64 tensor.</summary>
     public long[] ToLongArray()
     {
-        var d = Dense();
         var o = new long[NumEl];
-        d.Backend.ToHost(d.Storage, 0, o);
+        CopyTo(o);
         return o;
     }
 

@@ -82,12 +82,13 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         if (!CaptureSteps || _uncapturable || !device.Equals(Device.Cpu)) return false;
         if (_captured is not null && !(Shapes.Equal(images.ShapeSpan, _images!.ShapeSpan) && Shapes.Equal(labels.ShapeSpan, _labels!.ShapeSpan)))
             return false;
-        if (_captured is null)
+        bool capture = _captured is null;
+        if (capture) (_images, _labels) = (Tensor.Zeros(images.Shape), Tensor.FromArray(new long[labels.NumEl], labels.Shape));
+        _images!.CopyFrom(images);
+        _labels!.CopyFrom(labels);
+        Optimizer.ZeroGrad();
+        if (capture)
         {
-            (_images, _labels) = (Tensor.Zeros(images.Shape), Tensor.FromArray(new long[labels.NumEl], labels.Shape));
-            _images.CopyFrom(images);
-            _labels.CopyFrom(labels);
-            Optimizer.ZeroGrad();
             try
             {
                 _captured = CapturedStep.Capture(() =>
@@ -105,13 +106,7 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
                 return false;
             }
         }
-        else
-        {
-            _images!.CopyFrom(images);
-            _labels!.CopyFrom(labels);
-            Optimizer.ZeroGrad();
-            _captured.Replay();
-        }
+        else _captured!.Replay();
         float lv = CheckLoss(_loss!.Item(), epoch, b);
         Optimizer.Step();
         metrics.Add(_logits!, _labels, lv);
