@@ -4,6 +4,11 @@
 LeNet-5 training (batch 64 and 256, images/s), VGG-16 inference (batch 1 ms, batch 4 images/s) and training
 (batch 4, ms per step), each timed after a warm-up with torch.cuda.synchronize() around every run; prints one
 line per workload as `name median min max unit`, like `fovea bench`.
+
+    gpu_compare_torch.py [cuda:N] [--strict-fp32]
+
+PyTorch lets cuDNN run float32 convolutions in TF32 by default (10-bit mantissa products); Fovea's kernels multiply in
+full float32, so --strict-fp32 turns TF32 off for the like-for-like figure.
 """
 import statistics
 import sys
@@ -76,9 +81,15 @@ def workload(name, model, shape, classes, batch, train, unit, runs, warmup, devi
 def main():
     if not torch.cuda.is_available():
         sys.exit("gpu_compare_torch.py: torch sees no CUDA device")
-    device = torch.device(sys.argv[1] if len(sys.argv) > 1 else "cuda:0")
+    args = sys.argv[1:]
+    strict = "--strict-fp32" in args
+    names = [a for a in args if not a.startswith("--")]
+    device = torch.device(names[0] if names else "cuda:0")
     torch.backends.cudnn.benchmark = True
-    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name(device)}")
+    torch.backends.cudnn.allow_tf32 = not strict
+    torch.backends.cuda.matmul.allow_tf32 = False
+    mode = "float32 throughout" if strict else "TF32 convolutions (PyTorch's default)"
+    print(f"# torch {torch.__version__} on {torch.cuda.get_device_name(device)}, {mode}")
     workload("lenet5_train_b64", lenet5, (1, 28, 28), 10, 64, True, "img/s", 20, 5, device)
     workload("lenet5_train_b256", lenet5, (1, 28, 28), 10, 256, True, "img/s", 20, 5, device)
     workload("vgg16_infer_b1", vgg16, (3, 224, 224), 1000, 1, False, "ms", 10, 3, device)

@@ -5,9 +5,21 @@ using Fovea.Training;
 
 namespace Fovea.Gpu.Tests;
 
-/// <summary>LeNet-5 end to end on ILGPU's CPU accelerator: the loss falls, follows the CPU backend's, and the device's memory stops growing.</summary>
+/// <summary>
+/// LeNet-5 end to end on ILGPU's CPU accelerator and on every CUDA GPU present: the loss falls, follows the CPU
+/// backend's, and the device's memory stops growing. The memory test reads a device's counters, so the class runs alone.
+/// </summary>
+[Collection(nameof(TrainingOnDeviceTests))]
 public sealed class TrainingOnDeviceTests
 {
+    /// <summary>The CPU accelerator and every CUDA GPU present.</summary>
+    public static TheoryData<string> Devices()
+    {
+        var names = new TheoryData<string> { "ilgpu-cpu" };
+        for (int i = 0; i < GpuDevices.CudaCount; i++) names.Add($"{GpuDevices.Cuda}:{i}");
+        return names;
+    }
+
     // 8 random 28x28 images with random labels: a batch the model can fit in a few steps.
     private static (Tensor Images, Tensor Labels) Batch(int n = 8)
     {
@@ -25,10 +37,11 @@ public sealed class TrainingOnDeviceTests
         return Enumerable.Range(0, steps).Select(i => (float)trainer.TrainEpoch([batch], 10, i, 1).Loss).ToArray();
     }
 
-    [Fact]
-    public void LeNet5_trains_five_steps_with_falling_loss_like_the_cpu_backend()
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void LeNet5_trains_five_steps_with_falling_loss_like_the_cpu_backend(string device)
     {
-        var gpu = Train(GpuDevices.Get("ilgpu-cpu"), 5);
+        var gpu = Train(GpuDevices.Get(device), 5);
         var cpu = Train(Device.Cpu, 5);
         Assert.True(gpu[^1] < gpu[0] * 0.9f, $"loss did not fall: {string.Join(", ", gpu)}");
         for (int i = 0; i < gpu.Length; i++) Assert.True(Math.Abs(gpu[i] - cpu[i]) <= 1e-3f * Math.Abs(cpu[i]), $"step {i}: cpu {cpu[i]}, gpu {gpu[i]}");
@@ -46,11 +59,13 @@ public sealed class TrainingOnDeviceTests
         Assert.Contains("only CPU steps can be captured", e.Message);
     }
 
-    [Fact]
-    public void Training_steps_reuse_device_memory()
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void Training_steps_reuse_device_memory(string name)
     {
-        // A device of its own, so no other test's tensors move its counters.
-        var device = GpuDevices.Get("ilgpu-cpu:2");
+        // On the CPU accelerator a device of its own, so no other test's tensors move its counters; a GPU is shared
+        // with the other classes, which is why this class runs on its own.
+        var device = GpuDevices.Get(name == "ilgpu-cpu" ? "ilgpu-cpu:2" : name);
         var backend = GpuDevices.BackendOf(device);
         var model = ModelZoo.Create("lenet5", 10, [1, 28, 28], new Generator(1)).To(device);
         var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters(), 1e-3f));
@@ -94,3 +109,7 @@ public sealed class TrainingOnDeviceTests
 
     private static float[] Flat(Module m) => m.Parameters().SelectMany(p => p.ToArray()).ToArray();
 }
+
+/// <summary>Keeps <see cref="TrainingOnDeviceTests"/> from running beside the other classes, which share its devices.</summary>
+[CollectionDefinition(nameof(TrainingOnDeviceTests), DisableParallelization = true)]
+public sealed class TrainingOnDeviceCollection;
