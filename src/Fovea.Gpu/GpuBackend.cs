@@ -28,6 +28,8 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         // gets one-thread groups; the conformance suite also runs it with 4 x 4 tiles to keep the sharing under test.
         Tile = cuda ? 16 : 1;
         ReduceGroup = cuda ? Kernels.GroupSum.MaxGroup : 1;
+        // Four 256-thread groups per multiprocessor keep a GPU busy; the CPU accelerator gains nothing from more groups.
+        SplitTarget = cuda ? 4 * accelerator.NumMultiprocessors : 0;
         _dummyFloats = accelerator.Allocate1D<float>(1);
     }
 

@@ -81,6 +81,34 @@ public sealed class BackendConformanceTests
     }
 
     [Theory, MemberData(nameof(Devices))]
+    public void Long_sums_split_along_k(string device)
+    {
+        // k of 260-360 with a handful of output blocks: split on CUDA and on the tiled CPU device (not on the plain one).
+        Conformance.Check(device, [[5, 300], [300, 7]], t => t[0].MatMul(t[1]));
+        Conformance.Check(device, [[3, 6, 260], [3, 260, 5]], t => t[0].MatMul(t[1]));
+        Conformance.Check(device, [[1, 40, 6, 6], [3, 40, 3, 3], [3]], t => Functional.Conv2d(t[0], t[1], t[2], padding: (1, 1, 1, 1)));
+        Conformance.Check(device, [[1, 60, 5, 5], [4, 30, 3, 3]], t => Functional.Conv2d(t[0], t[1], groups: 2));
+        Conformance.Check(device, [[1, 3, 6, 6], [40, 3, 3, 3]], t => Functional.Conv2d(t[0], t[1], padding: (1, 1, 1, 1)));
+    }
+
+    [Fact]
+    public void A_split_covers_k_in_whole_steps_of_the_group_width()
+    {
+        var backend = GpuDevices.BackendOf(Conformance.Resolve(Conformance.TiledCpu));
+        foreach (int k in new[] { 64, 65, 300, 1000, 4099 })
+        {
+            var (config, splits, chunk) = backend.Plan(5, 7, k, 1, canSplit: true);
+            Assert.True(splits > 1, $"k = {k}: not split");
+            Assert.Equal(0, chunk % backend.Tile);
+            Assert.True((splits - 1) * chunk < k && splits * chunk >= k, $"k = {k}: {splits} splits of {chunk}");
+            Assert.Equal(splits, config.GridDim.Z);
+        }
+        Assert.Equal(1, backend.Plan(5, 7, 300, 1, canSplit: false).Splits);
+        Assert.Equal(1, backend.Plan(5, 7, 63, 1, canSplit: true).Splits); // two splits would be under 8 steps each
+        Assert.Equal(1, backend.Plan(5, 7, 0, 1, canSplit: true).Splits);
+    }
+
+    [Theory, MemberData(nameof(Devices))]
     public void Convolutions_every_geometry_option(string device)
     {
         Conformance.Check(device, [[2, 3, 9, 8], [5, 3, 3, 3], [5]], t => Functional.Conv2d(t[0], t[1], t[2]));

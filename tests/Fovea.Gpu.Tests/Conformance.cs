@@ -9,7 +9,10 @@ internal static class Conformance
 {
     public const float Relative = 1e-4f, Absolute = 1e-5f;
 
-    /// <summary>The CPU accelerator with 4 x 4 tiles and 16-thread reductions, so shared memory and barriers are exercised.</summary>
+    /// <summary>
+    /// The CPU accelerator with 4 x 4 thread groups, 16-thread reductions and products that split k whenever they have
+    /// under 64 blocks, so shared memory, barriers and split sums are exercised.
+    /// </summary>
     public const string TiledCpu = "ilgpu-cpu:1 tiled";
 
     /// <summary>
@@ -30,6 +33,7 @@ internal static class Conformance
         var backend = GpuDevices.BackendOf(GpuDevices.Get("ilgpu-cpu:1"));
         backend.Tile = 4;
         backend.ReduceGroup = 16;
+        backend.SplitTarget = 64;
         return backend.Device;
     }
 

@@ -53,8 +53,17 @@ internal struct ConvOutput : IGemmOutput
 
     public readonly void Store(int z, int row, int col, float value)
     {
-        int o = z * S.Og + row, plane = S.OH * S.OW, n = col / plane;
-        Y[(n * S.O + o) * plane + col % plane] = HasBias != 0 ? value + Bias[o] : value;
+        int o = z * S.Og + row;
+        Y[At(o, col)] = HasBias != 0 ? value + Bias[o] : value;
+    }
+
+    // A split launch starts from y filled with the bias (or zeros) and adds the splits' sums.
+    public readonly void Add(int z, int row, int col, float value) => Atomic.Add(ref Y[At(z * S.Og + row, col)], value);
+
+    private readonly int At(int o, int col)
+    {
+        int plane = S.OH * S.OW, n = col / plane;
+        return (n * S.O + o) * plane + col % plane;
     }
 }
 
@@ -98,10 +107,14 @@ internal struct ConvInputGradient : IGemmOutput
     public ArrayView<float> Dx;
     public ConvShape S;
 
-    public readonly void Store(int z, int row, int col, float value)
+    public readonly void Store(int z, int row, int col, float value) => Dx[At(z, row, col)] = value;
+
+    public readonly void Add(int z, int row, int col, float value) => Atomic.Add(ref Dx[At(z, row, col)], value);
+
+    private readonly int At(int z, int row, int col)
     {
         int plane = S.H * S.W, n = col / plane;
-        Dx[(n * S.C + z * S.Cg + row) * plane + col % plane] = value;
+        return (n * S.C + z * S.Cg + row) * plane + col % plane;
     }
 }
 
@@ -125,4 +138,6 @@ internal struct ConvWeightGradient : IGemmOutput
     public ConvShape S;
 
     public readonly void Store(int z, int row, int col, float value) => Dw[(z * S.Og + row) * S.Taps + col] = value;
+
+    public readonly void Add(int z, int row, int col, float value) => Atomic.Add(ref Dw[(z * S.Og + row) * S.Taps + col], value);
 }
