@@ -18,30 +18,59 @@ internal struct ConvWeightRows : ILeftOperand
 }
 
 /// <summary>The im2col matrix [Cg·KH·KW, N·OH·OW] of group z, zero where a tap falls in the padding.</summary>
-internal struct ConvPatches : IRightOperand
+internal struct ConvPatches : IRightOperand<PatchColumn>
 {
     public ArrayView<float> X;
     public ConvShape S;
 
-    public readonly float Load(int z, int k, int col) => Patch(X, S, z, k, col);
+    public readonly PatchColumn Column(int z, int col) => PatchColumn.Of(S, z, col);
 
-    public static float Patch(ArrayView<float> x, in ConvShape s, int z, int k, int col)
+    public readonly float Load(int z, int k, PatchColumn p)
     {
-        int kw = k % s.KW, kh = k / s.KW % s.KH, c = k / (s.KW * s.KH);
-        int ow = col % s.OW, oh = col / s.OW % s.OH, n = col / (s.OW * s.OH);
-        int ih = oh * s.SH + kh * s.DH - s.PT, iw = ow * s.SW + kw * s.DW - s.PL;
-        if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) return 0f;
-        return x[((n * s.C + z * s.Cg + c) * s.H + ih) * s.W + iw];
+        int kw = k % S.KW, kh = k / S.KW % S.KH, c = k / (S.KW * S.KH);
+        return p.Read(X, S, c * S.H * S.W, kh * S.DH, kw * S.DW);
     }
 }
 
-/// <summary>Backward filter's B: the same patches, indexed [(n,oh,ow), (c,kh,kw)].</summary>
-internal struct ConvPatchesTransposed : IRightOperand
+/// <summary>Output cell (n, oh, ow) of group z, as its patch is read: the group's first input plane and the top-left tap's position.</summary>
+internal struct PatchColumn
+{
+    public int Plane, Top, Left;
+
+    public static PatchColumn Of(in ConvShape s, int z, int col)
+    {
+        int ow = col % s.OW, oh = col / s.OW % s.OH, n = col / (s.OW * s.OH);
+        return new PatchColumn { Plane = (n * s.C + z * s.Cg) * s.H * s.W, Top = oh * s.SH - s.PT, Left = ow * s.SW - s.PL };
+    }
+
+    /// <summary>The input under the tap at (dh, dw) from the top-left one, in the plane <paramref name="channel"/> floats on; zero in the padding.</summary>
+    public readonly float Read(ArrayView<float> x, in ConvShape s, int channel, int dh, int dw)
+    {
+        int ih = Top + dh, iw = Left + dw;
+        if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) return 0f;
+        return x[Plane + channel + ih * s.W + iw];
+    }
+}
+
+/// <summary>Backward filter's B: the same patches, indexed [(n,oh,ow), (c,kh,kw)]; a column is a tap.</summary>
+internal struct ConvPatchesTransposed : IRightOperand<PatchTap>
 {
     public ArrayView<float> X;
     public ConvShape S;
 
-    public readonly float Load(int z, int k, int col) => ConvPatches.Patch(X, S, z, col, k);
+    public readonly PatchTap Column(int z, int col)
+    {
+        int kw = col % S.KW, kh = col / S.KW % S.KH, c = col / (S.KW * S.KH);
+        return new PatchTap { Channel = c * S.H * S.W, Dh = kh * S.DH, Dw = kw * S.DW };
+    }
+
+    public readonly float Load(int z, int k, PatchTap tap) => PatchColumn.Of(S, z, k).Read(X, S, tap.Channel, tap.Dh, tap.Dw);
+}
+
+/// <summary>Tap (c, kh, kw): its channel's plane offset and its displacement from the top-left tap.</summary>
+internal struct PatchTap
+{
+    public int Channel, Dh, Dw;
 }
 
 /// <summary>Forward's output: y[n, z·Og + o, oh, ow] plus the bias when there is one.</summary>
@@ -84,21 +113,32 @@ internal struct ConvWeightColumns : ILeftOperand
 /// Backward data's B [(o,kh,kw), (n,ih,iw)]: dy at the output cell (oh, ow) with oh·SH + kh·DH − PT = ih (and the same
 /// across), or zero where no output cell's tap lands on (ih, iw).
 /// </summary>
-internal struct ConvGradientTaps : IRightOperand
+internal struct ConvGradientTaps : IRightOperand<InputCell>
 {
     public ArrayView<float> Dy;
     public ConvShape S;
 
-    public readonly float Load(int z, int k, int col)
+    public readonly InputCell Column(int z, int col)
+    {
+        int iw = col % S.W, ih = col / S.W % S.H, n = col / (S.W * S.H);
+        return new InputCell { Planes = (n * S.O + z * S.Og) * S.OH * S.OW, Top = ih + S.PT, Left = iw + S.PL };
+    }
+
+    public readonly float Load(int z, int k, InputCell cell)
     {
         int kw = k % S.KW, kh = k / S.KW % S.KH, o = k / (S.KW * S.KH);
-        int iw = col % S.W, ih = col / S.W % S.H, n = col / (S.W * S.H);
-        int th = ih + S.PT - kh * S.DH, tw = iw + S.PL - kw * S.DW;
+        int th = cell.Top - kh * S.DH, tw = cell.Left - kw * S.DW;
         if (th < 0 || tw < 0 || th % S.SH != 0 || tw % S.SW != 0) return 0f;
         int oh = th / S.SH, ow = tw / S.SW;
         if (oh >= S.OH || ow >= S.OW) return 0f;
-        return Dy[((n * S.O + z * S.Og + o) * S.OH + oh) * S.OW + ow];
+        return Dy[cell.Planes + (o * S.OH + oh) * S.OW + ow];
     }
+}
+
+/// <summary>Input cell (n, ih, iw) of group z: where its image's dy planes of the group start, and its position plus the padding.</summary>
+internal struct InputCell
+{
+    public int Planes, Top, Left;
 }
 
 /// <summary>Backward data's output: dx[n, z·Cg + c, ih, iw], overwritten.</summary>

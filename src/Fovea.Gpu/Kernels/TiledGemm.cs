@@ -9,10 +9,16 @@ internal interface ILeftOperand
     float Load(int z, int row, int k);
 }
 
-/// <summary>Reads element (k, col) of the right matrix of batch item <c>z</c>.</summary>
-internal interface IRightOperand
+/// <summary>
+/// Reads element (k, col) of the right matrix of batch item <c>z</c>. A thread loads the same columns at every step
+/// along k, so what a column's address needs (for a convolution, the image and position it stands for: two
+/// divisions) is worked out once, by <see cref="Column"/>, outside the loop.
+/// </summary>
+internal interface IRightOperand<TColumn> where TColumn : struct
 {
-    float Load(int z, int k, int col);
+    TColumn Column(int z, int col);
+
+    float Load(int z, int k, TColumn column);
 }
 
 /// <summary>Writes the finished dot product of (row, col) of batch item <c>z</c>, or adds a part of it.</summary>
@@ -45,8 +51,8 @@ internal static class TiledGemm
 
     // Grid (ceil(n/4T), ceil(m/4T), batch·splits), group (T, T); dynamic shared memory SharedFloats(T).
     // Split s of item z sums k in [s·kChunk, (s+1)·kChunk); kChunk is a multiple of T.
-    public static void Kernel<TA, TB, TC>(TA a, TB b, TC c, int m, int n, int k, int splits, int kChunk)
-        where TA : struct, ILeftOperand where TB : struct, IRightOperand where TC : struct, IGemmOutput
+    public static void Kernel<TA, TB, TColumn, TC>(TA a, TB b, TC c, int m, int n, int k, int splits, int kChunk)
+        where TA : struct, ILeftOperand where TB : struct, IRightOperand<TColumn> where TColumn : struct where TC : struct, IGemmOutput
     {
         var tiles = SharedMemory.GetDynamic<float>();
         int t = Group.DimX, tx = Group.IdxX, ty = Group.IdxY;
@@ -55,19 +61,27 @@ internal static class TiledGemm
         // The A panel is stored k-major with a padded stride, so the T threads writing one k column hit distinct banks.
         int aStride = side + 1, bBase = t * aStride;
         int kBegin = split * kChunk, kEnd = XMath.Min(k, kBegin + kChunk);
+        // Thread (tx, ty) stages A[rows ty + T·i, k0 + tx] and B[k0 + ty, cols tx + T·j]: neighbouring threads read
+        // neighbouring k of A and neighbouring columns of B, and each thread's four columns stay the same along k.
+        int c0 = col0 + tx;
+        var b0 = b.Column(z, c0);
+        var b1 = b.Column(z, c0 + t);
+        var b2 = b.Column(z, c0 + 2 * t);
+        var b3 = b.Column(z, c0 + 3 * t);
         var acc = default(Block4x4);
         for (int k0 = kBegin; k0 < kEnd; k0 += t)
         {
-            // Thread (tx, ty) stages A[rows ty + T·i, k0 + tx] and B[k0 + ty, cols tx + T·j]: neighbouring threads read
-            // neighbouring k of A and neighbouring columns of B.
-            int ka = k0 + tx, kb = k0 + ty;
+            int ka = k0 + tx, kb = k0 + ty, bRow = bBase + ty * side + tx;
             for (int i = 0; i < PerThread; i++)
             {
                 int r = ty + t * i, row = row0 + r;
                 tiles[tx * aStride + r] = row < m && ka < kEnd ? a.Load(z, row, ka) : 0f;
-                int cc = tx + t * i, col = col0 + cc;
-                tiles[bBase + ty * side + cc] = kb < kEnd && col < n ? b.Load(z, kb, col) : 0f;
             }
+            bool inK = kb < kEnd;
+            tiles[bRow] = inK && c0 < n ? b.Load(z, kb, b0) : 0f;
+            tiles[bRow + t] = inK && c0 + t < n ? b.Load(z, kb, b1) : 0f;
+            tiles[bRow + 2 * t] = inK && c0 + 2 * t < n ? b.Load(z, kb, b2) : 0f;
+            tiles[bRow + 3 * t] = inK && c0 + 3 * t < n ? b.Load(z, kb, b3) : 0f;
             Group.Barrier();
             for (int kk = 0; kk < t; kk++)
             {
@@ -77,7 +91,7 @@ internal static class TiledGemm
             }
             Group.Barrier();
         }
-        acc.Write(c, z, row0 + ty, col0 + tx, t, m, n, splits > 1);
+        acc.Write(c, z, row0 + ty, c0, t, m, n, splits > 1);
     }
 
     /// <summary>Floats of shared memory a group of T x T threads takes: the padded A panel and the B panel.</summary>
@@ -136,11 +150,13 @@ internal struct DenseLeft : ILeftOperand
         Data[Offset + z * BatchStride + (Transposed != 0 ? k * Ld + row : row * Ld + k)];
 }
 
-/// <summary>The right-hand counterpart of <see cref="DenseLeft"/>.</summary>
-internal struct DenseRight : IRightOperand
+/// <summary>The right-hand counterpart of <see cref="DenseLeft"/>; a column is its index.</summary>
+internal struct DenseRight : IRightOperand<int>
 {
     public ArrayView<float> Data;
     public int Offset, Ld, BatchStride, Transposed;
+
+    public readonly int Column(int z, int col) => col;
 
     public readonly float Load(int z, int k, int col) =>
         Data[Offset + z * BatchStride + (Transposed != 0 ? col * Ld + k : k * Ld + col)];
