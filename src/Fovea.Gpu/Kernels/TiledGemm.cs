@@ -63,26 +63,46 @@ internal static class TiledGemm
         int kBegin = split * kChunk, kEnd = XMath.Min(k, kBegin + kChunk);
         // Thread (tx, ty) stages A[rows ty + T·i, k0 + tx] and B[k0 + ty, cols tx + T·j]: neighbouring threads read
         // neighbouring k of A and neighbouring columns of B, and each thread's four columns stay the same along k.
-        int c0 = col0 + tx;
+        int c0 = col0 + tx, ra = row0 + ty;
         var b0 = b.Column(z, c0);
         var b1 = b.Column(z, c0 + t);
         var b2 = b.Column(z, c0 + 2 * t);
         var b3 = b.Column(z, c0 + 3 * t);
+        bool in0 = c0 < n, in1 = c0 + t < n, in2 = c0 + 2 * t < n, in3 = c0 + 3 * t < n;
+        int ka = kBegin + tx, kb = kBegin + ty;
+        float pa0 = LoadA(a, z, ra, ka, m, kEnd), pa1 = LoadA(a, z, ra + t, ka, m, kEnd);
+        float pa2 = LoadA(a, z, ra + 2 * t, ka, m, kEnd), pa3 = LoadA(a, z, ra + 3 * t, ka, m, kEnd);
+        bool inK = kb < kEnd;
+        float pb0 = inK && in0 ? b.Load(z, kb, b0) : 0f, pb1 = inK && in1 ? b.Load(z, kb, b1) : 0f;
+        float pb2 = inK && in2 ? b.Load(z, kb, b2) : 0f, pb3 = inK && in3 ? b.Load(z, kb, b3) : 0f;
+        int aAt = tx * aStride + ty, bAt = bBase + ty * side + tx;
         var acc = default(Block4x4);
         for (int k0 = kBegin; k0 < kEnd; k0 += t)
         {
-            int ka = k0 + tx, kb = k0 + ty, bRow = bBase + ty * side + tx;
-            for (int i = 0; i < PerThread; i++)
-            {
-                int r = ty + t * i, row = row0 + r;
-                tiles[tx * aStride + r] = row < m && ka < kEnd ? a.Load(z, row, ka) : 0f;
-            }
-            bool inK = kb < kEnd;
-            tiles[bRow] = inK && c0 < n ? b.Load(z, kb, b0) : 0f;
-            tiles[bRow + t] = inK && c0 + t < n ? b.Load(z, kb, b1) : 0f;
-            tiles[bRow + 2 * t] = inK && c0 + 2 * t < n ? b.Load(z, kb, b2) : 0f;
-            tiles[bRow + 3 * t] = inK && c0 + 3 * t < n ? b.Load(z, kb, b3) : 0f;
+            tiles[aAt] = pa0;
+            tiles[aAt + t] = pa1;
+            tiles[aAt + 2 * t] = pa2;
+            tiles[aAt + 3 * t] = pa3;
+            tiles[bAt] = pb0;
+            tiles[bAt + t] = pb1;
+            tiles[bAt + 2 * t] = pb2;
+            tiles[bAt + 3 * t] = pb3;
             Group.Barrier();
+            // The next step's values are fetched into registers while this step multiplies, hiding the loads' latency.
+            if (k0 + t < kEnd)
+            {
+                ka += t;
+                kb += t;
+                pa0 = LoadA(a, z, ra, ka, m, kEnd);
+                pa1 = LoadA(a, z, ra + t, ka, m, kEnd);
+                pa2 = LoadA(a, z, ra + 2 * t, ka, m, kEnd);
+                pa3 = LoadA(a, z, ra + 3 * t, ka, m, kEnd);
+                inK = kb < kEnd;
+                pb0 = inK && in0 ? b.Load(z, kb, b0) : 0f;
+                pb1 = inK && in1 ? b.Load(z, kb, b1) : 0f;
+                pb2 = inK && in2 ? b.Load(z, kb, b2) : 0f;
+                pb3 = inK && in3 ? b.Load(z, kb, b3) : 0f;
+            }
             for (int kk = 0; kk < t; kk++)
             {
                 int ar = kk * aStride + ty, br = bBase + kk * side + tx;
@@ -91,8 +111,11 @@ internal static class TiledGemm
             }
             Group.Barrier();
         }
-        acc.Write(c, z, row0 + ty, c0, t, m, n, splits > 1);
+        acc.Write(c, z, ra, c0, t, m, n, splits > 1);
     }
+
+    private static float LoadA<TA>(TA a, int z, int row, int ka, int m, int kEnd) where TA : struct, ILeftOperand =>
+        row < m && ka < kEnd ? a.Load(z, row, ka) : 0f;
 
     /// <summary>Floats of shared memory a group of T x T threads takes: the padded A panel and the B panel.</summary>
     public static int SharedFloats(int t) => t * (PerThread * t + 1) + t * PerThread * t;
