@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Fovea.NN;
 using Fovea.Optim;
@@ -75,6 +76,26 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
         ? throw new InvalidOperationException($"training diverged: loss is {lv} at epoch {epoch + 1}, batch {b + 1} (try a smaller learning rate)")
         : lv;
 
+    // The loss checks the labels against its classes when it runs, but a replay repeats its kernels without it: the
+    // same check is made here, before the replay writes anything.
+    private static void CheckLabels(Tensor labels, Tensor logits, int epoch, int b)
+    {
+        if (labels.DType != DType.Int64 || logits.Rank < 2) return;
+        int classes = logits.Size(1), n = labels.NumEl;
+        var host = ArrayPool<long>.Shared.Rent(n);
+        try
+        {
+            labels.CopyTo(host.AsSpan(0, n));
+            foreach (long label in host.AsSpan(0, n))
+                if (label < 0 || label >= classes)
+                    throw new ArgumentException($"label {label} is out of range for {classes} classes (epoch {epoch + 1}, batch {b + 1})");
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(host);
+        }
+    }
+
     // One training step through the captured step, capturing it at the first batch; false when this batch must run
     // eagerly (another device, a batch of another shape such as an epoch's last, or a step that cannot be captured).
     private bool Replay(Tensor images, Tensor labels, Device device, ClassificationMetrics metrics, int epoch, int b)
@@ -106,7 +127,11 @@ public sealed class Trainer(Module model, Loss loss, Optimizer optimizer)
                 return false;
             }
         }
-        else _captured!.Replay();
+        else
+        {
+            CheckLabels(_labels, _logits!, epoch, b);
+            _captured!.Replay();
+        }
         float lv = CheckLoss(_loss!.Item(), epoch, b);
         Optimizer.Step();
         metrics.Add(_logits!, _labels, lv);

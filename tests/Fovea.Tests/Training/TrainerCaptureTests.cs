@@ -61,4 +61,21 @@ public class TrainerCaptureTests
         Assert.Equal(eager.State, captured.State);
         Assert.False(captured.Replayed);
     }
+
+    [Fact]
+    public void AnOutOfRangeLabelInAReplayedBatchIsNamedBeforeTheStepRuns()
+    {
+        var net = Net(hostReadingBackward: false);
+        var trainer = new Trainer(net, new CrossEntropyLoss(), new SGD(net.Parameters(), 0.05f, 0.9f));
+        var batches = Batches(0);
+        trainer.TrainEpoch(batches.Take(1), Classes, 0, 1);
+        Assert.True(trainer.Replays);
+        var weights = net.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        var (images, labels) = batches[1];
+        var bad = labels.ToLongArray();
+        bad[5] = Classes + 8;
+        var e = Assert.Throws<ArgumentException>(() => trainer.TrainEpoch([(images, Tensor.FromArray(bad, labels.Shape))], Classes, 1, 1));
+        Assert.Equal($"label {Classes + 8} is out of range for {Classes} classes (epoch 2, batch 1)", e.Message);
+        Assert.Equal(weights, net.Parameters().SelectMany(p => p.ToArray()).ToArray());
+    }
 }
