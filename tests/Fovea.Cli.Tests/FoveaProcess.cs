@@ -8,13 +8,21 @@ internal static class FoveaProcess
     public static (int Exit, string Out, string Err) Run(string workDir, params string[] args) =>
         RunProgram("dotnet", workDir, ["exec", Path.Combine(AppContext.BaseDirectory, "fovea.dll"), .. args]);
 
+    /// <summary>The tool run with extra environment variables (the runtime's settings, say).</summary>
+    public static (int Exit, string Out, string Err) RunWith(IReadOnlyDictionary<string, string> environment, string workDir, params string[] args) =>
+        RunProgram("dotnet", workDir, ["exec", Path.Combine(AppContext.BaseDirectory, "fovea.dll"), .. args], environment);
+
     /// <summary>Another build of the tool (a published executable), run the same way.</summary>
-    public static (int Exit, string Out, string Err) RunProgram(string program, string workDir, params string[] args)
+    public static (int Exit, string Out, string Err) RunProgram(string program, string workDir, params string[] args) =>
+        RunProgram(program, workDir, args, new Dictionary<string, string>());
+
+    private static (int Exit, string Out, string Err) RunProgram(string program, string workDir, string[] args, IReadOnlyDictionary<string, string> environment)
     {
         var psi = new ProcessStartInfo(program) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CI"] = "true";
         psi.Environment["FOVEA_DATA"] = SharedData;
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -61,10 +61,9 @@ internal static class BenchTimer
     }
 }
 
-/// <summary>One workload's result: the reported value per timed run.</summary>
 /// <summary>
-/// A workload's timed runs, with the managed bytes the process allocated and the gen-0 collections over all of them
-/// (any thread, so a background thread of the runtime counts too).
+/// A workload's timed runs (the reported value per run), with the managed bytes the process allocated and the gen-0
+/// collections over all of them (any thread, so a background thread of the runtime counts too).
 /// </summary>
 internal sealed record BenchResult(BenchWorkload Workload, IReadOnlyList<double> Values, int IterationsPerRun, long AllocatedBytes, int Gen0Collections)
 {
