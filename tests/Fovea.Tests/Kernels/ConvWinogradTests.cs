@@ -106,25 +106,30 @@ public class ConvWinogradTests
     }
 
     // One thread and several, the permutes and the scalar (de)interleave, the usual blocks and blocks of 16 tiles (a
-    // budget of 1), so that rows of tiles are cut between blocks; and a filter-transform budget of 0, which splits by
-    // filters however many the tiles.
+    // budget of 1), so that rows of tiles are cut between blocks; a filter-transform budget of 0, which splits by
+    // filters however many the tiles; and every GEMM kernel family this CPU runs, whose packed U layouts differ.
     private static void EverySplit(Action<string> check)
     {
         int savedThreads = CpuParallel.Threads, savedBudget = ConvWinograd.TileBudget, savedU = ConvWinograd.MostFilterTransformFloats;
         bool savedPermutes = ConvWinograd.UsePermutes;
+        var savedIsa = Gemm.ActiveIsa;
+        var best = Gemm.BestIsa;
         try
         {
-            foreach (var (threads, permutes, budget, u) in new[]
+            foreach (var (threads, permutes, budget, u, isa) in new[]
             {
-                (1, true, savedBudget, savedU), (2, true, savedBudget, savedU), (3, true, savedBudget, savedU), (2, false, savedBudget, savedU),
-                (1, true, 1, savedU), (2, true, 1, savedU), (3, false, 1, savedU), (2, true, savedBudget, 0), (3, true, 1, 0),
+                (1, true, savedBudget, savedU, best), (2, true, savedBudget, savedU, best), (3, true, savedBudget, savedU, best),
+                (2, false, savedBudget, savedU, best), (1, true, 1, savedU, best), (2, true, 1, savedU, best), (3, false, 1, savedU, best),
+                (2, true, savedBudget, 0, best), (3, true, 1, 0, best),
+                (2, true, savedBudget, savedU, Gemm.Isa.Vector), (2, true, 1, savedU, (Gemm.Isa)Math.Min((int)Gemm.Isa.Avx2, (int)best)),
             })
             {
                 CpuParallel.Threads = threads;
                 ConvWinograd.UsePermutes = permutes && savedPermutes;
                 ConvWinograd.TileBudget = budget;
                 ConvWinograd.MostFilterTransformFloats = u;
-                check($"{threads} threads, permutes {ConvWinograd.UsePermutes}, budget {budget}, filter-transform budget {u}");
+                Gemm.ActiveIsa = isa;
+                check($"{threads} threads, permutes {ConvWinograd.UsePermutes}, budget {budget}, filter-transform budget {u}, {isa} GEMM");
             }
         }
         finally
@@ -133,6 +138,7 @@ public class ConvWinogradTests
             ConvWinograd.TileBudget = savedBudget;
             ConvWinograd.UsePermutes = savedPermutes;
             ConvWinograd.MostFilterTransformFloats = savedU;
+            Gemm.ActiveIsa = savedIsa;
         }
     }
 }

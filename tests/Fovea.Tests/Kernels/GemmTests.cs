@@ -172,6 +172,61 @@ public class GemmTests
                 else Assert.Equal(42f, c[i * ldc + j]);
     }
 
+    // A packed once (Winograd's U_ξ) and multiplied by B as stored: edge slivers of rows, several k slices (k > kc),
+    // several A blocks (m > mc) and every kernel family, whose packed layouts differ.
+    [Fact]
+    public void PackedOnceAMatchesReference()
+    {
+        var saved = Gemm.ActiveIsa;
+        try
+        {
+            for (var isa = Gemm.Isa.Vector; isa <= Gemm.BestIsa; isa++)
+            {
+                Gemm.ActiveIsa = isa;
+                var rng = new Random(20 + (int)isa);
+                foreach (bool transA in new[] { false, true })
+                {
+                    CheckAgainstReference(rng, transA, false, 67, 45, 260, 0f, padding: 2, PackedOnce);
+                    CheckAgainstReference(rng, transA, false, 128, 40, 128, 0.5f, padding: 0, PackedOnce);
+                }
+            }
+            Gemm.ActiveIsa = Gemm.BestIsa;
+            CheckAgainstReference(new Random(29), true, false, 530, 70, 300, 0f, padding: 3, PackedOnce);
+        }
+        finally
+        {
+            Gemm.ActiveIsa = saved;
+        }
+    }
+
+    private static void PackedOnce(bool transA, bool transB, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        Assert.False(transB);
+        var layout = Gemm.PackedA(Gemm.ActiveIsa, m, k);
+        var packed = Filled(layout.Size, float.NaN);
+        Gemm.PackAWhole(layout, transA, a, lda, packed);
+        Gemm.SgemmPackedA(layout, packed, n, b, ldb, beta, c, ldc);
+    }
+
+    // PackedALayout.Offset, which Winograd's filter transform writes by, against what the packing does.
+    [Fact]
+    public void PackedLayoutOffsetsAreWherePackingPutsEachElement()
+    {
+        for (var isa = Gemm.Isa.Vector; isa <= Gemm.BestIsa; isa++)
+            foreach (var (m, k) in new[] { (1, 1), (13, 7), (128, 128), (67, 260), (530, 300) })
+            {
+                var layout = Gemm.PackedA(isa, m, k);
+                var a = new float[m * k];
+                for (int i = 0; i < a.Length; i++) a[i] = i + 1;
+                var packed = new float[layout.Size];
+                Gemm.PackAWhole(layout, false, a, k, packed);
+                for (int i = 0; i < m; i++)
+                    for (int p = 0; p < k; p++)
+                        Assert.True(packed[layout.Offset(i, p)] == a[i * k + p], $"{isa} {m}x{k}: A[{i},{p}]");
+                Assert.Equal(m * k, packed.Count(v => v != 0f)); // the rest is the slivers' zero padding
+            }
+    }
+
     [Fact]
     public void RejectsOperandsTooShortForTheirShape()
     {
@@ -180,7 +235,9 @@ public class GemmTests
         Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 2, 2, 2, new float[4], 1, new float[4], 2, 0f, new float[4], 2));
     }
 
-    private static void CheckAgainstReference(Random rng, bool transA, bool transB, int m, int n, int k, float beta, int padding)
+    private delegate void Product(bool transA, bool transB, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc);
+
+    private static void CheckAgainstReference(Random rng, bool transA, bool transB, int m, int n, int k, float beta, int padding, Product? product = null)
     {
         int lda = (transA ? m : k) + padding, ldb = (transB ? k : n) + padding, ldc = n + padding;
         int rowsA = transA ? k : m, rowsB = transB ? n : k;
@@ -190,7 +247,8 @@ public class GemmTests
         var expected = (float[])c.Clone();
         if (beta == 0f) Array.Fill(expected, 0f);
         GemmReference.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, expected, ldc);
-        Gemm.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        if (product != null) product(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        else Gemm.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
 
         // Float accumulation over k terms of size ≤ 1: rounding grows like sqrt(k) in the typical case.
         float abs = 1e-5f * MathF.Sqrt(k + 1);

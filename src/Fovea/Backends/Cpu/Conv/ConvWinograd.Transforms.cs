@@ -26,13 +26,14 @@ internal static partial class ConvWinograd
     /// <summary>Input channels whose taps are gathered at once: a run of 8·9 floats per filter, nine 8x8 transposes.</summary>
     private const int TapChannels = 8;
 
-    // w [O, C, 3, 3] → U [36, C, ldu] for the filters [o0, o1) (lane l of a vector is filter o0 + 16k + l) and the
-    // input channels [c0, c1); the planes of U lie `plane` floats apart.
-    private static unsafe void TransformFilters(in ConvGeometry g, float[] w, int o0, int o1, int c0, int c1, float[] u, int ldu, int plane)
+    // w [O, C, 3, 3] → U [36, C, O'] for the filters [o0, o1) (lane l of a vector is filter o0 + 16k + l) and the
+    // input channels [c0, c1), each plane laid out as `to` says; the planes of U lie `plane` floats apart.
+    private static unsafe void TransformFilters(in ConvGeometry g, float[] w, int o0, int o1, int c0, int c1, float[] u, UPlaneLayout to, int plane)
     {
         nint xiStride = plane, row = (nint)g.InChannels * 9;
         float* taps = stackalloc float[TapChannels * 9 * Lanes];
         Vector512<float>* half = stackalloc Vector512<float>[Extent * 3];
+        int* lanes = stackalloc int[Lanes];
         fixed (float* pw = w, pu = u)
             for (int f0 = o0; f0 < o1; f0 += Lanes)
             {
@@ -55,20 +56,61 @@ internal static partial class ConvWinograd
                         for (int k = 0; k < 3; k++) // G down column k of the 3x3 filters
                             Filter1D(Vector512.Load(t + k * Lanes), Vector512.Load(t + (3 + k) * Lanes), Vector512.Load(t + (6 + k) * Lanes),
                                 out half[k], out half[3 + k], out half[6 + k], out half[9 + k], out half[12 + k], out half[15 + k]);
-                        float* dst = pu + (long)(cb + cc) * ldu + (f0 - o0);
+                        var at = to.Place(cb + cc, f0 - o0, filters, lanes);
+                        float* dst = pu;
                         for (int i = 0; i < Extent; i++, dst += Extent * xiStride) // G along row i of G g: U_ξ for ξ = 6i + k
                         {
                             Filter1D(half[3 * i], half[3 * i + 1], half[3 * i + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
-                            u0.Store(dst);
-                            u1.Store(dst + xiStride);
-                            u2.Store(dst + 2 * xiStride);
-                            u3.Store(dst + 3 * xiStride);
-                            u4.Store(dst + 4 * xiStride);
-                            u5.Store(dst + 5 * xiStride);
+                            at.Store(u0, dst);
+                            at.Store(u1, dst + xiStride);
+                            at.Store(u2, dst + 2 * xiStride);
+                            at.Store(u3, dst + 3 * xiStride);
+                            at.Store(u4, dst + 4 * xiStride);
+                            at.Store(u5, dst + 5 * xiStride);
                         }
                     }
                 }
             }
+    }
+
+    /// <summary>
+    /// How one plane of U is laid out: rows of <paramref name="Ld"/> filters per input channel (U_ξ stored as [C, O]),
+    /// or, where <paramref name="Packed"/> has a sliver height, packed for the GEMM's kernel as the left operand of
+    /// M_ξ = U_ξ·V_ξ, so that no product packs it again.
+    /// </summary>
+    private readonly record struct UPlaneLayout(int Ld, Gemm.PackedALayout Packed = default)
+    {
+        /// <summary>Where the vector of filters [f, f + filters) of channel c goes in every plane.</summary>
+        public unsafe UVectorPlace Place(int c, int f, int filters, int* lanes)
+        {
+            if (Packed.Mr == 0) return new UVectorPlace((nint)c * Ld + f, -1, 0, null);
+            // Filters come 16 at a time from a multiple of 16, so 8-filter slivers take a vector's halves whole; the
+            // upper half's sliver exists only if a filter lies in it.
+            if (Packed.Mr == Lanes / 2) return new UVectorPlace(Packed.Offset(f, c), filters > Lanes / 2 ? Packed.Offset(f + Lanes / 2, c) : -1, Lanes / 2, null);
+            for (int l = 0; l < filters; l++) lanes[l] = Packed.Offset(f + l, c);
+            return new UVectorPlace(0, -1, filters, lanes);
+        }
+    }
+
+    /// <summary>
+    /// A vector of filters' place in a plane of U: the whole vector at low (count 0: a row of U, padded to whole
+    /// vectors), its halves at low and high (count 8; high -1: the lower only), or count single lanes at the offsets
+    /// lanes holds.
+    /// </summary>
+    private readonly unsafe struct UVectorPlace(nint low, nint high, int count, int* lanes)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector512<float> v, float* plane)
+        {
+            if (lanes != null)
+                for (int l = 0; l < count; l++) plane[lanes[l]] = v.GetElement(l);
+            else if (count == 0) v.Store(plane + low);
+            else
+            {
+                v.GetLower().Store(plane + low);
+                if (high >= 0) v.GetUpper().Store(plane + high);
+            }
+        }
     }
 
     // x [N, C, H, W] → V [36, C, Ld] for the block's tiles [t0, t0 + count) and the channels [c0, c1)

@@ -81,16 +81,17 @@ internal static partial class ConvWinograd
     }
 
     /// <summary>
-    /// How the work is cut up, and the layout of U [36, C, LdU], V [36, C, Ld] and M. With enough tiles, U holds every
-    /// filter, M is [36, O, Ld] (a tile per column) and the blocks run side by side. Otherwise (FilterChunk &gt; 0) the
-    /// blocks run one after another, and within a block the filters are split into chunks, each with its own U and
+    /// How the work is cut up, and the layout of U, V [36, C, Ld] and M. With enough tiles, U holds every filter, each
+    /// plane packed as the GEMM's left operand (PackedU; every block's products would otherwise pack it again), M is
+    /// [36, O, Ld] (a tile per column) and the blocks run side by side. Otherwise (FilterChunk &gt; 0) the blocks run
+    /// one after another, and within a block the filters are split into chunks, each with its own U [36, C, LdU] and
     /// an M of [36, Ld, FilterChunk] (a tile per row). V's and M's rows are a vector longer than a block because the
     /// transforms read and write whole vectors of 16 tiles, and the last vector of a row of tiles may run past the
     /// block's end; U's rows are whole vectors for the same reason. The 36 planes of each lie
     /// <see cref="PlaneStride"/> apart.
     /// </summary>
     private readonly record struct Plan(int TilesHigh, int TilesWide, int Tiles, int BlockTiles, int Blocks,
-        int FilterChunk, int FilterChunks, int LdU, int UPlane, int VPlane, int MPlane)
+        int FilterChunk, int FilterChunks, int LdU, int UPlane, int VPlane, int MPlane, Gemm.PackedALayout PackedU = default)
     {
         public int Ld => BlockTiles + Lanes;
         public bool ByFilters => FilterChunk > 0;
@@ -111,8 +112,8 @@ internal static partial class ConvWinograd
         blocks = DivUp(tiles, blockTiles);
         if (!byFilters)
         {
-            int ldu = DivUp(o, Lanes) * Lanes;
-            return new Plan(th, tw, tiles, blockTiles, blocks, 0, 0, ldu, PlaneStride(c * ldu), PlaneStride(c * ld), PlaneStride(o * ld));
+            var packed = Gemm.PackedA(Gemm.ActiveIsa, o, c);
+            return new Plan(th, tw, tiles, blockTiles, blocks, 0, 0, 0, PlaneStride(packed.Size), PlaneStride(c * ld), PlaneStride(o * ld), packed);
         }
         // As many filters per chunk as the budget allows, but at least a chunk per thread.
         int fit = Math.Max(FilterChunkMultiple, FilterChunkBudget / (Points * c) / FilterChunkMultiple * FilterChunkMultiple);
@@ -195,8 +196,9 @@ internal static partial class ConvWinograd
         else ForwardByBlocks(g, p, x, w, bias, y);
     }
 
-    // Every filter transformed once into U, then the blocks side by side, each running its input transform, 36
-    // GEMMs and output transform on one thread, so that its V and M are still in cache when the next phase reads them.
+    // Every filter transformed once into U, packed for the GEMM, then the blocks side by side, each running its input
+    // transform, 36 GEMMs and output transform on one thread, so that its V and M are still in cache when the next
+    // phase reads them.
     private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
     {
         int c = g.InChannels, o = g.OutChannels;
@@ -210,7 +212,7 @@ internal static partial class ConvWinograd
     private readonly struct FilterTransforms(ConvGeometry g, Plan p, float[] w, float[] u) : CpuParallel.IItems
     {
         public void Run(int k) =>
-            TransformFilters(g, w, 0, g.OutChannels, k * TapChannels, Math.Min(g.InChannels, (k + 1) * TapChannels), u, p.LdU, p.UPlane);
+            TransformFilters(g, w, 0, g.OutChannels, k * TapChannels, Math.Min(g.InChannels, (k + 1) * TapChannels), u, new UPlaneLayout(0, p.PackedU), p.UPlane);
     }
 
     /// <summary>Block b of the tiles: its input transform, 36 GEMMs and output transform, on one thread.</summary>
@@ -223,7 +225,7 @@ internal static partial class ConvWinograd
             var v = ScratchPool.Rent(Points * p.VPlane);
             var m = ScratchPool.Rent(Points * p.MPlane);
             TransformInput(g, p, x, t0, count, 0, c, v);
-            Multiply(p, o, c, count, u, v, m);
+            Multiply(p, count, u, v, m);
             TransformOutput(g, p, m, t0, count, 0, o, bias, y);
             ScratchPool.Return(v);
             ScratchPool.Return(m);
@@ -264,7 +266,7 @@ internal static partial class ConvWinograd
             int o0 = k * p.FilterChunk, o1 = Math.Min(o, o0 + p.FilterChunk);
             var u = ScratchPool.Rent(Points * p.UPlane);
             var m = ScratchPool.Rent(Points * p.MPlane);
-            TransformFilters(g, w, o0, o1, 0, c, u, p.LdU, p.UPlane);
+            TransformFilters(g, w, o0, o1, 0, c, u, new UPlaneLayout(p.LdU), p.UPlane);
             // M_ξᵀ [count, filters] = V_ξᵀ [count, C] · U_ξ [C, filters], with at least 8 rows: GEMM multiplies 4 or
             // fewer rows one at a time through TensorPrimitives, which on 4 tiles (an 8x8 image) took 10-20x as
             // long as one 8-row register tile. The extra rows read V's columns past the block's tiles, finite
@@ -278,12 +280,11 @@ internal static partial class ConvWinograd
         }
     }
 
-    // M_ξ [O, count] = U_ξ [O, C] · V_ξ [C, count] for the 36 ξ; U_ξ is stored transposed ([C, O]) so that packing
-    // it for the GEMM copies contiguous runs rather than transposing.
-    private static void Multiply(in Plan p, int filters, int c, int count, float[] u, float[] v, float[] m)
+    // M_ξ [O, count] = U_ξ [O, C] · V_ξ [C, count] for the 36 ξ, U_ξ packed.
+    private static void Multiply(in Plan p, int count, float[] u, float[] v, float[] m)
     {
         for (int xi = 0; xi < Points; xi++)
-            Gemm.SgemmOneThread(true, false, filters, count, c, u.AsSpan(xi * p.UPlane), p.LdU,
+            Gemm.SgemmPackedA(p.PackedU, u.AsSpan(xi * p.UPlane, p.UPlane), count,
                 v.AsSpan(xi * p.VPlane), p.Ld, 0f, m.AsSpan(xi * p.MPlane), p.Ld);
     }
 }
