@@ -19,12 +19,15 @@ internal static partial class ConvWinograd
     private const int Step = 4, Extent = 6, Points = Extent * Extent;
 
     /// <summary>
-    /// Most floats of V and M one block may hold (8 MB). Larger blocks amortise packing U_ξ over more GEMM columns,
-    /// but their transforms leave the caches: on 2 cores, 2^21 floats beat 2^19, 2^20 and 2^22 by 5-20% on
-    /// 8x128x56x56 → 128, 1x64x224x224 → 64 and 1x128x112x112 → 128. Not a constant so that tests can force many
-    /// blocks, and rows of tiles cut between them, on small shapes.
+    /// Most floats of V and M one block may hold (4 MB). While each block packed U_ξ again, 2^21 floats beat 2^19,
+    /// 2^20 and 2^22 by 5-20% on 2 cores; with U packed once, smaller blocks cost nothing more and their V and M
+    /// crowd the shared cache less. 2^20 against 2^21, x [N, C, S, S] → C filters, medians of 15 alternating rounds
+    /// in one process (ms, 1 thread / 2 threads): 8x128x56 17.3 / 10.6 vs 17.5 / 11.8; 1x64x224 13.7 / 7.6 vs
+    /// 13.7 / 7.9; 1x128x112 9.4 / 5.7 vs 10.0 / 6.1; 4x256x56 34.2 / 19.3 vs 33.8 / 19.9; 4x64x224 51.4 / 28.7 vs
+    /// 53.3 / 30.8 (2^19: 17.9 / 11.1 on the first). Not a constant so that tests can force many blocks, and rows of
+    /// tiles cut between them, on small shapes.
     /// </summary>
-    internal static int TileBudget = 1 << 21;
+    internal static int TileBudget = 1 << 20;
 
     /// <summary>
     /// Tiles per thread from which the blocks run side by side. Below it the GEMMs would be only a vector or two wide,
