@@ -210,11 +210,15 @@ internal static class ConvIm2col
     }
 
     /// <summary>db[o] = Σ_{n, oh, ow} dy[n, o, oh, ow], summed in double.</summary>
-    internal static void BiasGradient(in ConvGeometry g, float[] dy, float[] db)
+    internal static void BiasGradient(in ConvGeometry g, float[] dy, float[] db) =>
+        CpuParallel.For(g.OutChannels, (long)g.Batch * g.OutHeight * g.OutWidth, new BiasSums(g, dy, db));
+
+    /// <summary>Filter o's bias gradient: the sum of its output planes' gradients over the batch.</summary>
+    private readonly struct BiasSums(ConvGeometry g, float[] dy, float[] db) : CpuParallel.IItems
     {
-        int p = g.OutHeight * g.OutWidth;
-        for (int o = 0; o < g.OutChannels; o++)
+        public void Run(int o)
         {
+            int p = g.OutHeight * g.OutWidth;
             double s = 0;
             for (int n = 0; n < g.Batch; n++) s += TensorPrimitives.Sum(dy.AsSpan((n * g.OutChannels + o) * p, p));
             db[o] = (float)s;
