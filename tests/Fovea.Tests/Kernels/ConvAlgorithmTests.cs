@@ -422,3 +422,36 @@ public class ConvIm2colThreadingTests
         ConvCases.AssertClose(expected, y, (long)c * k * k, $"{name} forward");
     }
 }
+
+[Collection(Support.SerialCollection.Name)]
+public class ConvBiasGradientTests
+{
+    // 2 x 64 x 128 x 128 cells: enough for the sums to be split between threads.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void SumsEachFiltersPlanesOverTheBatch(int threads)
+    {
+        var g = ConvGeometry.Create(2, 1, 130, 130, 64, 3, 3);
+        var dy = ConvCases.Random(g.Batch * g.OutputImageSize, 41);
+        var expected = new double[g.OutChannels];
+        int plane = g.OutHeight * g.OutWidth;
+        for (int n = 0; n < g.Batch; n++)
+            for (int o = 0; o < g.OutChannels; o++)
+                for (int i = 0; i < plane; i++) expected[o] += dy[(n * g.OutChannels + o) * plane + i];
+        var db = Enumerable.Repeat(float.NaN, g.OutChannels).ToArray();
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = threads;
+            ConvIm2col.BiasGradient(g, dy, db);
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+        for (int o = 0; o < g.OutChannels; o++)
+            Assert.True(Math.Abs(db[o] - expected[o]) <= 1e-3, $"{threads} threads, filter {o}: {db[o]}, expected {expected[o]}");
+    }
+}
