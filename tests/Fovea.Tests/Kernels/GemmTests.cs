@@ -177,36 +177,26 @@ public class GemmTests
     [Fact]
     public void PackedOnceAMatchesReference()
     {
-        var saved = Gemm.ActiveIsa;
-        try
+        for (var isa = Gemm.Isa.Vector; isa <= Gemm.BestIsa; isa++)
         {
-            for (var isa = Gemm.Isa.Vector; isa <= Gemm.BestIsa; isa++)
+            var rng = new Random(20 + (int)isa);
+            foreach (bool transA in new[] { false, true })
             {
-                Gemm.ActiveIsa = isa;
-                var rng = new Random(20 + (int)isa);
-                foreach (bool transA in new[] { false, true })
-                {
-                    CheckAgainstReference(rng, transA, false, 67, 45, 260, 0f, padding: 2, PackedOnce);
-                    CheckAgainstReference(rng, transA, false, 128, 40, 128, 0.5f, padding: 0, PackedOnce);
-                }
+                CheckAgainstReference(rng, transA, false, 67, 45, 260, 0f, padding: 2, PackedOnce(isa));
+                CheckAgainstReference(rng, transA, false, 128, 40, 128, 0.5f, padding: 0, PackedOnce(isa));
             }
-            Gemm.ActiveIsa = Gemm.BestIsa;
-            CheckAgainstReference(new Random(29), true, false, 530, 70, 300, 0f, padding: 3, PackedOnce);
         }
-        finally
-        {
-            Gemm.ActiveIsa = saved;
-        }
+        CheckAgainstReference(new Random(29), true, false, 530, 70, 300, 0f, padding: 3, PackedOnce(Gemm.BestIsa));
     }
 
-    private static void PackedOnce(bool transA, bool transB, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    private static Product PackedOnce(Gemm.Isa isa) => (transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc) =>
     {
         Assert.False(transB);
-        var layout = Gemm.PackedA(Gemm.ActiveIsa, m, k);
+        var layout = Gemm.PackedA(isa, m, k);
         var packed = Filled(layout.Size, float.NaN);
         Gemm.PackAWhole(layout, transA, a, lda, packed);
         Gemm.SgemmPackedA(layout, packed, n, b, ldb, beta, c, ldc);
-    }
+    };
 
     // PackedALayout.Offset, which Winograd's filter transform writes by, against what the packing does.
     [Fact]
