@@ -113,10 +113,10 @@ public static partial class Gemm
     private const long ParallelWork = 1 << 20;
 
     // The five BLIS loops on one thread: jc over nc-wide panels of B, pc over kc-deep slices (pack B),
-    // ic over mc-tall blocks of A (pack A, unless packedA holds all of op(A) in PackedALayout), then jr/ir over
-    // NR×MR register tiles.
+    // ic over mc-tall blocks of A (pack A, unless packedA holds all of op(A) in a PackedALayout whose padded row
+    // count is packedRows), then jr/ir over NR×MR register tiles.
     private static unsafe void Blocked(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, float* packedA = null)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, float* packedA = null, int packedRows = 0)
     {
         int mr = cfg.Mr, nr = cfg.Nr;
         // Equal-sized blocks rather than full blocks plus a sliver: k = 300 with kc = 256 runs as 2×150
@@ -139,7 +139,7 @@ public static partial class Gemm
                 {
                     int mc = Math.Min(mcB, m - ic);
                     if (packedA == null) PackA(transA, a, lda, ic, pc, mc, kc, mr, packA);
-                    else packA = packedA + (nint)pc * ((m + mr - 1) / mr * mr) + (nint)ic * kc;
+                    else packA = packedA + (nint)pc * packedRows + (nint)ic * kc;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr), width = cfg.SliverWidth(jr, nc);

@@ -58,6 +58,6 @@ public static partial class Gemm
         CheckOperand("B", b.Length, k, n, ldb);
         CheckOperand("C", c.Length, m, n, ldc);
         fixed (float* pa = packedA, pb = b, pc = c)
-            Blocked(Config(layout.Isa), false, false, m, n, k, null, 0, pb, ldb, beta, pc, ldc, pa);
+            Blocked(Config(layout.Isa), false, false, m, n, k, null, 0, pb, ldb, beta, pc, ldc, pa, layout.Rows);
     }
 }
