@@ -89,6 +89,8 @@ public sealed partial class GpuBackend : IBackend, IDisposable
         return s;
     }
 
+    public Storage AllocateUninitialized(DType dtype, int length) => Rent(dtype, length);
+
     private GpuStorage Rent(DType dtype, int length)
     {
         _ = Stream;

@@ -39,6 +39,11 @@ public interface IBackend
     // Memory
     /// <summary>A zero-filled buffer.</summary>
     Storage Allocate(DType dtype, int length);
+    /// <summary>
+    /// A buffer whose values are whatever it last held (torch.empty), for an output that a kernel overwrites whole:
+    /// the zero fill of <see cref="Allocate"/> would be a pass over memory on one thread, for nothing.
+    /// </summary>
+    Storage AllocateUninitialized(DType dtype, int length);
     Storage FromHost(float[] data);
     Storage FromHost(long[] data);
     void ToHost(Storage source, int offset, Span<float> destination);

@@ -24,6 +24,9 @@ internal sealed class StepRecorder(IBackend backend) : IBackend
         return s;
     }
 
+    // What the step wrote there is written again by the same kernel on replay, so there is nothing to replay.
+    public Storage AllocateUninitialized(DType dtype, int length) => backend.AllocateUninitialized(dtype, length);
+
     // The storage wraps the array it is given, which a later op of the step may write over (an engine's spare
     // gradient): a replay puts the values back.
     public Storage FromHost(float[] data)

@@ -49,20 +49,23 @@ public static class StepMemory
     /// <summary>Allocations in this section outlive the step (e.g. a parameter's first gradient).</summary>
     public static PersistentSection Persistent() => new();
 
-    /// <summary>A zeroed buffer of exactly <paramref name="length"/> elements from the pool, when a step is active.</summary>
-    internal static float[]? RentFloats(int length)
+    /// <summary>
+    /// A buffer of exactly <paramref name="length"/> elements from the pool, when a step is active: zeroed, or with
+    /// <paramref name="clear"/> false holding whatever its last user left.
+    /// </summary>
+    internal static float[]? RentFloats(int length, bool clear = true)
     {
         if (!IsActive) return null;
         Lent(sizeof(float) * (long)length);
-        return _floats!.Rent(length);
+        return _floats!.Rent(length, clear);
     }
 
-    /// <summary>A zeroed int64 buffer (max-pool indices, labels) from the pool, when a step is active.</summary>
-    internal static long[]? RentLongs(int length)
+    /// <summary>An int64 buffer (masks, labels) from the pool, when a step is active; zeroed unless <paramref name="clear"/> is false.</summary>
+    internal static long[]? RentLongs(int length, bool clear = true)
     {
         if (!IsActive) return null;
         Lent(sizeof(long) * (long)length);
-        return _longs!.Rent(length);
+        return _longs!.Rent(length, clear);
     }
 
     /// <summary>Where this thread's step pool stands now: buffers lent after it can be given back early.</summary>
@@ -221,13 +224,13 @@ internal sealed class StepPool<T> where T : unmanaged
 
     public int Mark() => _lent.Count;
 
-    public T[] Rent(int length)
+    public T[] Rent(int length, bool clear = true)
     {
         T[] a;
         if (_idle.TryGetValue(length, out var stack) && stack.Count > 0)
         {
             a = stack.Pop();
-            Array.Clear(a);
+            if (clear) Array.Clear(a);
         }
         else
         {

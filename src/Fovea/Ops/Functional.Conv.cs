@@ -50,7 +50,9 @@ public static partial class Functional
         var wd = weight.Dense();
         var bd = bias?.Dense();
         var backend = x.Backend;
-        var y = Tensor.Zeros(g.OutputShape, x.Device);
+        // Every conv kernel writes its outputs whole (IBackend), so they start uninitialised: clearing a large y, dx
+        // or dw first was a pass over memory on one thread.
+        var y = Tensor.Empty(g.OutputShape, x.Device);
         backend.Conv2d(g, algorithm, xd.Storage, wd.Storage, bd?.Storage, y.Storage);
         return Recorder.Record(y, layer, bd is null ? [xd, wd] : [xd, wd, bd], dy =>
         {
@@ -62,23 +64,21 @@ public static partial class Functional
                 // returned for it, as there is nothing left for the engine to add.
                 var wInto = LeafGrad.Overwrite(wd);
                 var bInto = bd is null ? null : LeafGrad.Overwrite(bd);
-                dwt = wInto ?? Tensor.Zeros(g.WeightShape, x.Device);
-                db = bd is null ? null : bInto ?? Tensor.Zeros([g.OutChannels], x.Device);
+                dwt = wInto ?? Tensor.Empty(g.WeightShape, x.Device);
+                db = bd is null ? null : bInto ?? Tensor.Empty([g.OutChannels], x.Device);
                 backend.Conv2dBackwardFilter(g, xd.Storage, dyd.Storage, dwt.Storage, db?.Storage);
                 if (wInto is not null) dwt = null;
                 if (bInto is not null) db = null;
             }
             // The filter gradient was the last read of x, so the data gradient, which does not read x, may take x's
-            // buffer when nothing else will read it (Engine.TryAdopt).
+            // buffer when nothing else will read it (Engine.TryAdopt). A leaf's gradient goes into its Grad as the
+            // weights' do.
             if (Recorder.WantsGrad(xd))
             {
-                if (Engine.TryAdopt(xd))
-                {
-                    dx = new Tensor(xd.Storage, g.InputShape);
-                    backend.Fill(dx.Storage, 0f);
-                }
-                else dx = Tensor.Zeros(g.InputShape, x.Device);
+                var xInto = LeafGrad.Overwrite(xd);
+                dx = xInto ?? (Engine.TryAdopt(xd) ? new Tensor(xd.Storage, g.InputShape) : Tensor.Empty(g.InputShape, x.Device));
                 backend.Conv2dBackwardData(g, dyd.Storage, wd.Storage, dx.Storage);
+                if (xInto is not null) dx = null;
             }
             return bd is null ? [dx, dwt] : [dx, dwt, db];
         }, readsOutput: false);

@@ -10,6 +10,10 @@ public partial class Tensor
 
     public static Tensor Zeros(params int[] shape) => Zeros(shape, null);
 
+    /// <summary>A tensor whose values are left as its buffer held them, for a kernel to overwrite whole (torch.empty).</summary>
+    internal static Tensor Empty(int[] shape, Device? device = null) =>
+        new(Dev(device).Backend.AllocateUninitialized(DType.Float32, Shapes.Count(shape)), (int[])shape.Clone());
+
     public static Tensor Ones(int[] shape, Device? device = null) => Full(shape, 1f, device);
     public static Tensor Ones(params int[] shape) => Ones(shape, null);
 

@@ -22,6 +22,12 @@ public sealed partial class CpuBackend : IBackend
         return new CpuStorage(StepMemory.RentFloats(length) ?? new float[length]);
     }
 
+    public Storage AllocateUninitialized(DType dtype, int length)
+    {
+        if (dtype == DType.Int64) return new CpuStorage(StepMemory.RentLongs(length, clear: false) ?? GC.AllocateUninitializedArray<long>(length));
+        return new CpuStorage(StepMemory.RentFloats(length, clear: false) ?? GC.AllocateUninitializedArray<float>(length));
+    }
+
     public Storage FromHost(float[] data) => new CpuStorage(data);
     public Storage FromHost(long[] data) => new CpuStorage(data);
 
