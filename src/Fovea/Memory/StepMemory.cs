@@ -110,7 +110,6 @@ public static class StepMemory
         float[] buffer = ((CpuStorage)s).Floats;
         long bytes = _floats!.ReturnEarly(buffer, 0);
         _lentBytes -= bytes;
-        if (bytes > 0 && PoisonReleased) Array.Fill(buffer, float.NaN);
     }
 
     /// <summary>
@@ -123,7 +122,10 @@ public static class StepMemory
         _lentBytes -= _longs.ReturnEarly(cpu.Longs, 0);
     }
 
-    /// <summary>Tests set this to fill every released transient buffer with NaN, so a read after release shows.</summary>
+    /// <summary>
+    /// Tests set this to fill every float buffer the pool takes back with NaN, so that a read after release shows, and
+    /// so does a kernel that leaves part of an uninitialised output (<see cref="Tensor.Empty"/>) unwritten.
+    /// </summary>
     internal static bool PoisonReleased { get; set; }
 
     /// <summary>Whether this thread's pool lent <paramref name="buffer"/> after <paramref name="sinceMark"/> and has it out still.</summary>
@@ -276,6 +278,7 @@ internal sealed class StepPool<T> where T : unmanaged
 
     private long Idle(T[] a)
     {
+        if (StepMemory.PoisonReleased && a is float[] floats) Array.Fill(floats, float.NaN);
         if (!_idle.TryGetValue(a.Length, out var stack)) _idle[a.Length] = stack = new Stack<T[]>();
         stack.Push(a);
         return Bytes(a);

@@ -26,7 +26,8 @@ public static partial class Functional
         int rows = xd.NumEl / inF;
         var outShape = x.Shape;
         outShape[^1] = outF;
-        var y = new Tensor(backend.Allocate(DType.Float32, rows * outF), outShape);
+        // The products overwrite y, dx and dW (beta 0 clears C even when the sum is empty), so they start uninitialised.
+        var y = new Tensor(backend.AllocateUninitialized(DType.Float32, rows * outF), outShape);
         if (rows > 0)
         {
             // y = x · Wᵀ: W is stored [out, in], which is Wᵀ read transposed.
@@ -42,13 +43,13 @@ public static partial class Functional
             // A first layer's input (the images) wants no gradient: that product is skipped.
             if (Recorder.WantsGrad(xd))
             {
-                dx = new Tensor(backend.Allocate(DType.Float32, rows * inF), xd.Shape);
+                dx = new Tensor(backend.AllocateUninitialized(DType.Float32, rows * inF), xd.Shape);
                 backend.Gemm(false, false, 1, rows, inF, outF, g.Storage, 0, outF, 0, wd.Storage, 0, inF, 0, 0f, dx.Storage, 0, inF, 0);
             }
             if (Recorder.WantsGrad(wd))
             {
                 var into = LeafGrad.Overwrite(wd);
-                var target = into ?? new Tensor(backend.Allocate(DType.Float32, outF * inF), wd.Shape);
+                var target = into ?? new Tensor(backend.AllocateUninitialized(DType.Float32, outF * inF), wd.Shape);
                 // dW = dyᵀ · x, summed over every row of the batch.
                 backend.Gemm(true, false, 1, outF, inF, rows, g.Storage, 0, outF, 0, xd.Storage, 0, inF, 0, 0f, target.Storage, 0, inF, 0);
                 dw = into is null ? target : null;

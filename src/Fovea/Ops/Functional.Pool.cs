@@ -30,12 +30,13 @@ public static partial class Functional
         catch (ArgumentException e) { throw new ArgumentException($"{layer}: {e.Message}", e); }
         var xd = x.Dense();
         var backend = x.Backend;
-        var y = Tensor.Zeros(g.OutputShape, x.Device);
+        // The pooling kernels write y and dx whole (dx's planes are cleared by the kernel, which may be reading x there).
+        var y = Tensor.Empty(g.OutputShape, x.Device);
         backend.Pool2d(g, kind, xd.Storage, y.Storage);
         return Recorder.Record(y, layer, [xd], dy =>
         {
             // The kernel reads each plane of x before it writes that plane of dx, so dx may take x's buffer.
-            var dx = Engine.TryAdopt(xd) ? new Tensor(xd.Storage, g.InputShape) : Tensor.Zeros(g.InputShape, dy.Device);
+            var dx = Engine.TryAdopt(xd) ? new Tensor(xd.Storage, g.InputShape) : Tensor.Empty(g.InputShape, dy.Device);
             backend.Pool2dBackward(g, kind, xd.Storage, dy.Dense().Storage, dx.Storage);
             return [dx];
         }, readsOutput: false);

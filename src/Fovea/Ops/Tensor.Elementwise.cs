@@ -7,11 +7,14 @@ public partial class Tensor
 {
     private Tensor NewLike(int[] shape) => new(Backend.Allocate(DType.Float32, Shapes.Count(shape)), shape);
 
+    // An element-wise kernel writes every element of its output, so that starts uninitialised (IBackend.AllocateUninitialized).
+    private Tensor EmptyLike(int[] shape) => new(Backend.AllocateUninitialized(DType.Float32, Shapes.Count(shape)), shape);
+
     internal Tensor Unary(UnaryOp op, float alpha = 0f)
     {
         RequireFloat(OpNames.Of(op));
         var x = Dense();
-        var y = x.NewLike(x.Shape);
+        var y = x.EmptyLike(x.Shape);
         x.Backend.Unary(op, x.Storage, y.Storage, x.NumEl, alpha);
         return Recorder.Record(y, OpNames.Of(op), [x], UnaryBackward(op, x, y, alpha));
     }
@@ -29,7 +32,7 @@ public partial class Tensor
     // An element-wise backward's dx: the gradient g itself when the engine says nothing else reads it, else a new
     // tensor shaped like x.
     private static Tensor SpareOrNew(Tensor g, Tensor x) =>
-        Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0 ? g : x.NewLike(x.Shape);
+        Autograd.Engine.IsSpare(g) && g.IsContiguous && g.Offset == 0 ? g : x.EmptyLike(x.Shape);
 
     /// <summary>
     /// ReLU written over this tensor's own buffer, as PyTorch's <c>relu_</c> and <c>ReLU(inplace=True)</c> do: a
@@ -51,7 +54,7 @@ public partial class Tensor
     {
         RequireFloat("relu");
         var x = Dense();
-        return MaskedRelu(x, x.NewLike(x.Shape), "relu");
+        return MaskedRelu(x, x.EmptyLike(x.Shape), "relu");
     }
 
     // The backward needs only where the output is positive (x > 0 exactly when y > 0). Recorded, the forward keeps that
@@ -85,7 +88,7 @@ public partial class Tensor
         b.RequireFloat(OpNames.Of(op));
         if (!a.Device.Equals(b.Device)) throw new ArgumentException($"{op}: tensors are on different devices ({a.Device} and {b.Device})");
         var shape = Shapes.Broadcast(a._shape, b._shape);
-        var y = a.NewLike(shape);
+        var y = a.EmptyLike(shape);
         a.Backend.Binary(op, a.Storage, a.Offset, Shapes.BroadcastStrides(a._shape, a._strides, shape),
             b.Storage, b.Offset, Shapes.BroadcastStrides(b._shape, b._strides, shape), shape, y.Storage);
         var aShape = a.Shape;

@@ -25,7 +25,8 @@ public partial class Tensor
         // A transposed view of a dense matrix is read in place by the GEMM's trans flag rather than copied.
         var (a, ta) = AsGemmOperand(this);
         var (b, tb) = AsGemmOperand(other);
-        var y = new Tensor(Backend.Allocate(DType.Float32, batch * m * n), outShape);
+        // The product overwrites y (beta 0), so it starts uninitialised.
+        var y = new Tensor(Backend.AllocateUninitialized(DType.Float32, batch * m * n), outShape);
         Backend.Gemm(ta, tb, batch, m, n, k,
             a.Storage, a.Offset, ta ? m : k, batchA == 1 ? 0 : m * k,
             b.Storage, b.Offset, tb ? k : n, batchB == 1 ? 0 : k * n,

@@ -1,11 +1,13 @@
 using Fovea.NN;
+using Fovea.Tests.Support;
 
 namespace Fovea.Tests.Memory;
 
 /// <summary>
-/// A convolution's output and gradients start in uninitialised buffers (<see cref="Tensor.Empty"/>): in a step they
-/// are pooled buffers still holding what their last user wrote. Every kernel must write them whole, so here the pool
-/// is first filled with NaN of each size the step asks for, and the results must equal a step over zeroed buffers.
+/// Convolution, pooling, linear, matmul and element-wise outputs and gradients start in uninitialised buffers
+/// (<see cref="Tensor.Empty"/>): in a step they are pooled buffers still holding what their last user wrote. Every
+/// kernel must write them whole, so here the pool holds NaN where a step reuses a buffer, and the results must equal
+/// those over zeroed buffers.
 /// </summary>
 [Collection(Support.SerialCollection.Name)]
 public class UninitializedOutputTests
@@ -89,5 +91,57 @@ public class UninitializedOutputTests
         using (StepMemory.Begin()) Squares(conv.Forward(x)).Backward();
         var twice = x.Grad!.ToArray();
         for (int i = 0; i < twice.Length; i++) Assert.Equal(2 * first[i], twice[i], 1e-4f * (1 + Math.Abs(twice[i])));
+    }
+
+    // Every op that starts its output uninitialised, forward and backward: conv, ReLU, max and average pooling, the
+    // element-wise product, sum and sigmoid, linear, tanh, matmul, leaky ReLU.
+    private static Tensor Loss(Tensor x, Parameter[] p, Tensor labels)
+    {
+        var h = Functional.Conv2d(x, p[0], p[1], padding: (1, 1, 1, 1)).Relu();
+        h = Functional.MaxPool2d(h, (2, 2));
+        h = Functional.AvgPool2d(h * 1.5f + h.Sigmoid(), (2, 2));
+        h = Functional.Linear(h.Reshape([h.Size(0), -1]), p[2], p[3]).Tanh();
+        return Functional.NllLoss(Functional.LogSoftmax(h.MatMul(p[4]).LeakyRelu(), 1), labels);
+    }
+
+    private static float[][] Gradients(bool inSteps)
+    {
+        var g = new Generator(12);
+        Parameter[] p =
+        [
+            new(Tensor.Randn([6, 3, 3, 3], g) * 0.3f), new(Tensor.Randn([6], g)),
+            new(Tensor.Randn([10, 6 * 4 * 4], g) * 0.1f), new(Tensor.Randn([10], g)), new(Tensor.Randn([10, 5], g) * 0.3f),
+        ];
+        var x = Tensor.Randn([4, 3, 16, 16], new Generator(13));
+        var labels = Tensor.FromArray(new long[] { 0, 3, 4, 1 }, [4]);
+        if (!inSteps)
+        {
+            Loss(x, p, labels).Backward();
+            return [.. p.Select(q => q.Grad!.ToArray())];
+        }
+        // The second step rents every buffer the first gave back, each filled with NaN on its return.
+        StepMemory.PoisonReleased = true;
+        try
+        {
+            for (int step = 0; step < 2; step++)
+            {
+                foreach (var q in p) q.ClearGrad();
+                using (StepMemory.Begin()) Loss(x, p, labels).Backward();
+            }
+            return [.. p.Select(q => q.Grad!.ToArray())];
+        }
+        finally { StepMemory.PoisonReleased = false; }
+    }
+
+    [Fact]
+    public void EveryOpWritesItsOutputsWholeOverPoisonedBuffers()
+    {
+        var expected = Gradients(inSteps: false);
+        var actual = Gradients(inSteps: true);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.DoesNotContain(actual[i], float.IsNaN);
+            Close.Assert(expected[i], actual[i], $"parameter {i}");
+        }
     }
 }
