@@ -103,4 +103,30 @@ public class ConvScratchTests
             CpuParallel.Threads = saved;
         }
     }
+
+    [Fact]
+    public void AThreadGetsBackTheBufferItGaveBackAmongEqualLengths()
+    {
+        ScratchPool.Clear();
+        // Two threads each give back a buffer of one length, in turn.
+        float[] Give(float[] buffer)
+        {
+            var thread = new Thread(() => ScratchPool.Return(buffer));
+            thread.Start();
+            thread.Join();
+            return buffer;
+        }
+        var first = Give(new float[4096]);
+        var second = new float[4096];
+        ScratchPool.Return(second);
+        var third = Give(new float[4096]);
+
+        // Best fit alone would take the last given back; this thread gave back the second.
+        Assert.Same(second, ScratchPool.Rent(4096));
+        // With none of its own left, it gets another of that length, not a longer one.
+        ScratchPool.Return(new float[8192]);
+        var next = ScratchPool.Rent(4096);
+        Assert.True(ReferenceEquals(next, first) || ReferenceEquals(next, third), "a buffer of the same length");
+        ScratchPool.Clear();
+    }
 }

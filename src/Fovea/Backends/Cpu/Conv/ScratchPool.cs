@@ -9,7 +9,8 @@ namespace Fovea.Backends.Cpu;
 /// </summary>
 internal static class ScratchPool
 {
-    private static readonly List<float[]> Free = [];
+    // Idle buffers, each with the thread that gave it back.
+    private static readonly List<(float[] Buffer, int Thread)> Free = [];
 
     /// <summary>
     /// Idle buffers kept; beyond this the smallest is dropped. As many as the most one pass holds at once, so that
@@ -85,10 +86,11 @@ internal static class ScratchPool
     {
         lock (Free)
         {
-            int best = BestFit(Free, a => a.Length, length);
+            int best = BestFit(Free, e => e.Buffer.Length, length);
             if (best >= 0)
             {
-                var a = Free[best];
+                best = OwnOfSameLength(best);
+                var a = Free[best].Buffer;
                 Free.RemoveAt(best);
                 _idleBytes -= sizeof(float) * (long)a.Length;
                 Lend(a);
@@ -100,17 +102,31 @@ internal static class ScratchPool
         return fresh;
     }
 
+    /// <summary>
+    /// Of the idle buffers as long as Free[best], one this thread gave back, where there is one. Each of a Winograd
+    /// block's V and M is rented and given back once a block; best fit alone handed them from thread to thread, whose
+    /// caches then passed their lines across. Only the choice between equal lengths changes, so what the pool holds
+    /// is what <see cref="ScratchPoolSimulation"/> predicts.
+    /// </summary>
+    private static int OwnOfSameLength(int best)
+    {
+        int thread = Environment.CurrentManagedThreadId, length = Free[best].Buffer.Length;
+        for (int i = 0; i < Free.Count; i++)
+            if (Free[i].Thread == thread && Free[i].Buffer.Length == length) return i;
+        return best;
+    }
+
     public static void Return(float[] buffer)
     {
         lock (Free)
         {
             _lentBytes -= sizeof(float) * (long)buffer.Length;
             _idleBytes += sizeof(float) * (long)buffer.Length;
-            Free.Add(buffer);
+            Free.Add((buffer, Environment.CurrentManagedThreadId));
             if (Free.Count > MaxKept)
             {
-                int smallest = Smallest(Free, a => a.Length);
-                _idleBytes -= sizeof(float) * (long)Free[smallest].Length;
+                int smallest = Smallest(Free, e => e.Buffer.Length);
+                _idleBytes -= sizeof(float) * (long)Free[smallest].Buffer.Length;
                 Free.RemoveAt(smallest);
             }
         }
