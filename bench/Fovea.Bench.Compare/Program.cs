@@ -119,7 +119,8 @@ public static class Program
     private static int Compare(Options o)
     {
         if (o.Positional.Count > 0) throw new ArgumentException($"unexpected argument '{o.Positional[0]}'");
-        var selected = BenchCatalog.Select(o.Workloads);
+        // The FMA peak has no TorchSharp side: it is what the GEMM row is measured against.
+        var selected = BenchCatalog.Select(o.Workloads).Where(w => w.Name != "fma_peak").ToList();
         SetThreads(o.Threads);
         Console.WriteLine($"# Fovea vs TorchSharp {typeof(torch).Assembly.GetName().Version} (libtorch {torch.__version__}), " +
             $"{o.Threads} threads each, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
@@ -128,10 +129,12 @@ public static class Program
         var rows = new List<Row>();
         foreach (var w in selected)
         {
+            double? peak = w.Name == "gemm_2048" ? FmaPeak(o) : null;
             var row = CompareOne(w, BenchPlan.For(w, o.Quick, o.Runs));
             rows.Add(row);
             Console.WriteLine($"{w.Name,-22} fovea {Fmt(row.FoveaMedian),9} {w.UnitLabel,-8}  torchsharp {Fmt(row.TorchMedian),9} {w.UnitLabel,-8}  " +
-                $"ratio {row.Ratio:F2}   (runs {row.Fovea.Count}, load {LoadAverage()})");
+                $"ratio {row.Ratio:F2}   (runs {row.Fovea.Count}, load {LoadAverage()})" +
+                (peak is { } p ? $"   of the FMA peak: fovea {100 * row.FoveaMedian / p:F0}%, torchsharp {100 * row.TorchMedian / p:F0}%" : ""));
         }
         Console.WriteLine($"# finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         Console.WriteLine();
@@ -142,6 +145,15 @@ public static class Program
                 $"{Fmt(r.TorchMedian)} ({Fmt(r.Torch.Min())}–{Fmt(r.Torch.Max())}) | {r.Ratio:F2} |");
         if (o.Json is { } path) File.WriteAllText(path, ToJson(rows, o.Threads));
         return 0;
+    }
+
+    /// <summary>The machine's float32 multiply-add peak on Fovea's threads (fma_peak), printed as a comment line.</summary>
+    private static double FmaPeak(Options o)
+    {
+        var w = BenchCatalog.Select(["fma_peak"])[0];
+        var r = BenchRunner.Measure(w, BenchPlan.For(w, o.Quick, o.Runs));
+        Console.WriteLine($"# float32 FMA peak, {o.Threads} threads: {Fmt(r.Median)} {w.UnitLabel} (fma_peak, median of {r.Values.Count} runs)");
+        return r.Median;
     }
 
     private static Row CompareOne(BenchWorkload w, BenchPlan plan)

@@ -29,6 +29,18 @@ public class BenchCommandTests
         Assert.True(item.GetProperty("gen0_collections").GetInt32() >= 0);
     }
 
+    [Fact]
+    public void TheFmaPeakIsReportedInGflopsOnEveryThread()
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "bench", "-w", "fma_peak", "--quick", "--runs", "2", "--json", "--threads", "2");
+        Assert.Equal(0, r.Exit);
+        var item = Assert.Single(JsonDocument.Parse(r.Out).RootElement.EnumerateArray());
+        Assert.Equal("fma_peak", item.GetProperty("workload").GetString());
+        Assert.Equal("GFLOP/s", item.GetProperty("unit").GetString());
+        Assert.True(item.GetProperty("min").GetDouble() > 0);
+        Assert.Contains("2 threads", r.Err);
+    }
+
     /// <summary>
     /// Bytes the process allocated per timed step. The runtime's tiered compiler recompiles hot methods on a
     /// background thread, and on a slow machine it is still doing so during a short run's timed steps (411 bytes a
