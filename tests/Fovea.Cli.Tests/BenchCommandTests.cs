@@ -17,9 +17,7 @@ public class BenchCommandTests
     [Fact]
     public void JsonListsMedianMinMaxAndUnit()
     {
-        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "bench", "-w", "lenet5_infer_b256", "--quick", "--runs", "2", "--json", "--threads", "1");
-        Assert.Equal(0, r.Exit);
-        var item = Assert.Single(JsonDocument.Parse(r.Out).RootElement.EnumerateArray());
+        var item = OnlyItem(FoveaProcess.Run(FoveaProcess.TempDir(), "bench", "-w", "lenet5_infer_b256", "--quick", "--runs", "2", "--json", "--threads", "1"));
         Assert.Equal("lenet5_infer_b256", item.GetProperty("workload").GetString());
         Assert.Equal(256, item.GetProperty("batch").GetInt32());
         Assert.Equal("images/s", item.GetProperty("unit").GetString());
@@ -33,8 +31,7 @@ public class BenchCommandTests
     public void TheFmaPeakIsReportedInGflopsOnEveryThread()
     {
         var r = FoveaProcess.Run(FoveaProcess.TempDir(), "bench", "-w", "fma_peak", "--quick", "--runs", "2", "--json", "--threads", "2");
-        Assert.Equal(0, r.Exit);
-        var item = Assert.Single(JsonDocument.Parse(r.Out).RootElement.EnumerateArray());
+        var item = OnlyItem(r);
         Assert.Equal("fma_peak", item.GetProperty("workload").GetString());
         Assert.Equal("GFLOP/s", item.GetProperty("unit").GetString());
         Assert.True(item.GetProperty("min").GetDouble() > 0);
@@ -50,8 +47,14 @@ public class BenchCommandTests
     {
         var r = FoveaProcess.RunWith(new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" }, FoveaProcess.TempDir(),
             ["bench", "-w", "lenet5_train_b64", "--quick", "--runs", "2", "--json", "--threads", "1", .. extra]);
-        Assert.Equal(0, r.Exit);
-        return Assert.Single(JsonDocument.Parse(r.Out).RootElement.EnumerateArray()).GetProperty("allocated_bytes_per_iteration").GetDouble();
+        return OnlyItem(r).GetProperty("allocated_bytes_per_iteration").GetDouble();
+    }
+
+    /// <summary>The one workload a successful <c>fovea bench --json</c> run printed.</summary>
+    private static JsonElement OnlyItem((int Exit, string Out, string Err) r)
+    {
+        Assert.True(r.Exit == 0, $"fovea bench exited {r.Exit}: {r.Err}");
+        return Assert.Single(JsonDocument.Parse(r.Out).RootElement.EnumerateArray());
     }
 
     [Fact]

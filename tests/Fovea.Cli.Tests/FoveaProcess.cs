@@ -5,8 +5,9 @@ namespace Fovea.Cli.Tests;
 /// <summary>Runs the built fovea tool as a user would: a separate process, output captured, CI-style (no terminal).</summary>
 internal static class FoveaProcess
 {
-    public static (int Exit, string Out, string Err) Run(string workDir, params string[] args) =>
-        RunProgram("dotnet", workDir, ["exec", Path.Combine(AppContext.BaseDirectory, "fovea.dll"), .. args]);
+    public static (int Exit, string Out, string Err) Run(string workDir, params string[] args) => RunWith(NoEnvironment, workDir, args);
+
+    private static readonly Dictionary<string, string> NoEnvironment = [];
 
     /// <summary>The tool run with extra environment variables (the runtime's settings, say).</summary>
     public static (int Exit, string Out, string Err) RunWith(IReadOnlyDictionary<string, string> environment, string workDir, params string[] args) =>
@@ -14,7 +15,7 @@ internal static class FoveaProcess
 
     /// <summary>Another build of the tool (a published executable), run the same way.</summary>
     public static (int Exit, string Out, string Err) RunProgram(string program, string workDir, params string[] args) =>
-        RunProgram(program, workDir, args, new Dictionary<string, string>());
+        RunProgram(program, workDir, args, NoEnvironment);
 
     private static (int Exit, string Out, string Err) RunProgram(string program, string workDir, string[] args, IReadOnlyDictionary<string, string> environment)
     {
