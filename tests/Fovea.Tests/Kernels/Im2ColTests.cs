@@ -1,0 +1,56 @@
+using Fovea.Backends.Cpu;
+
+namespace Fovea.Tests.Kernels;
+
+/// <summary>The unfold held to its definition, cell by cell, over a buffer whose every cell starts as NaN.</summary>
+public class Im2ColTests
+{
+    private static ConvGeometry G(int c, int h, int w, int kh, int kw, int stride = 1, int pad = 0, int dil = 1) =>
+        ConvGeometry.Create(1, c, h, w, 2, kh, kw, stride, stride, pad, pad, dil, dil);
+
+    public static TheoryData<string> Names() => [.. Cases.Keys];
+
+    private static readonly Dictionary<string, ConvGeometry> Cases = new()
+    {
+        // Outputs as wide as the input at unit stride: each tap's band is the plane shifted, copied whole.
+        ["3x3 pad 1 on 13x13"] = G(3, 13, 13, 3, 3, pad: 1),
+        ["5x5 pad 2 on 9x11"] = G(2, 9, 11, 5, 5, pad: 2),
+        ["3x3 dilation 2 pad 2"] = G(2, 10, 9, 3, 3, pad: 2, dil: 2),
+        ["3 wide, padded 2 left and 0 right"] = G(2, 6, 7, 3, 3) with { PadTop = 1, PadBottom = 1, PadLeft = 2, PadRight = 0 },
+        ["7x7 pad 3 on 3x3: taps that read only padding"] = G(2, 3, 3, 7, 7, pad: 3),
+        ["1 wide"] = G(2, 5, 1, 3, 3, pad: 1),
+        // Other shapes, which unfold row by row or by phases.
+        ["3x3 pad 0"] = G(2, 8, 9, 3, 3),
+        ["3x3 stride 2"] = G(2, 11, 12, 3, 3, stride: 2, pad: 1),
+        ["11x11 stride 4"] = G(2, 39, 39, 11, 11, stride: 4, pad: 2),
+    };
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void UnfoldWritesEveryCellAsItsDefinitionSays(string name)
+    {
+        var g = Cases[name];
+        var x = ConvCases.Random(g.InputImageSize, 21);
+        int k = g.InChannels * g.KernelHeight * g.KernelWidth;
+        // The whole image, a band of middle rows, and a band's kernel rows cut in two as threads share them.
+        foreach (var (row0, rows) in new[] { (0, g.OutHeight), (g.OutHeight / 3, Math.Max(1, g.OutHeight / 2)) })
+        {
+            var col = new float[k * rows * g.OutWidth];
+            Array.Fill(col, float.NaN);
+            int split = g.InChannels * g.KernelHeight / 2;
+            Im2Col.Unfold(g, x, col, row0, rows, 0, split);
+            Im2Col.Unfold(g, x, col, row0, rows, split, g.InChannels * g.KernelHeight);
+            for (int c = 0; c < g.InChannels; c++)
+                for (int i = 0; i < g.KernelHeight; i++)
+                    for (int j = 0; j < g.KernelWidth; j++)
+                        for (int r = row0; r < row0 + rows; r++)
+                            for (int q = 0; q < g.OutWidth; q++)
+                            {
+                                int y = r * g.StrideH + i * g.DilationH - g.PadTop, xq = q * g.StrideW + j * g.DilationW - g.PadLeft;
+                                float want = y >= 0 && y < g.InHeight && xq >= 0 && xq < g.InWidth ? x[(c * g.InHeight + y) * g.InWidth + xq] : 0f;
+                                float got = col[((c * g.KernelHeight + i) * g.KernelWidth + j) * rows * g.OutWidth + (r - row0) * g.OutWidth + q];
+                                Assert.True(want == got, $"{name}, rows {row0}+{rows}: tap ({c},{i},{j}) at output ({r},{q}) is {got}, expected {want}");
+                            }
+        }
+    }
+}
