@@ -68,10 +68,14 @@ internal static partial class ConvWinograd
     /// <summary>
     /// What the filter transform costs, in tiles' worth of GEMM work: with few tiles it is no longer small beside the
     /// products, since it writes and packs 36·O·C floats whatever the image size. Fitted to 1x512x7x7 → 512 (4 tiles,
-    /// im2col 2x faster on 1 and 2 cores), 2x512x7x7 (8 tiles, even) and 4x512x7x7, 1x256x14x14 and 1x192x13x13 (16
-    /// tiles, Winograd 10-30% faster).
+    /// im2col 2x faster on 1 and 2 cores), 2x512x7x7 (8 tiles, im2col 1.6x faster), 4x512x7x7 and 1x256x14x14 (16 tiles
+    /// on 7x7 or 14x14, even) against AlexNet's 13x13 layers at batch 1 (16 tiles covering 13x13 outputs: 192 → 384,
+    /// 384 → 256, 256 → 256 took 1.06, 1.57, 1.04 ms by im2col against 1.49, 2.22, 1.27 by Winograd at 2 threads once
+    /// the unfold copied shifted planes whole; 20 had sent them to Winograd). At 28 those go to im2col and the rest stay:
+    /// `fovea bench` AlexNet inference at batch 1, 13.6 → 11.6 ms (medians of 9 alternating rounds), batch 8 and
+    /// VGG-16 at batch 1 within noise.
     /// </summary>
-    private const int FilterTransformTiles = 20;
+    private const int FilterTransformTiles = 28;
 
     /// <summary>
     /// Winograd's work in multiply-adds, to set against the direct count <see cref="ConvGeometry.Macs"/>: the 36 GEMMs
