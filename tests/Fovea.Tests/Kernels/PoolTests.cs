@@ -211,6 +211,55 @@ public class PoolTests
         Assert.Equal(expected, PoolBackward(g, PoolKind.Max, x, dy));
     }
 
+    // 2x2 pools that tile their planes run over row pairs across the whole batch (Pool2d.Pairs.cs): rows of four to
+    // seven outputs in four lanes, eight or more in eight, with a last group overlapping the one before where the
+    // lanes do not divide the row.
+    [Theory]
+    [InlineData(4, 8)]
+    [InlineData(10, 10)]
+    [InlineData(6, 14)]
+    [InlineData(8, 16)]
+    [InlineData(28, 28)]
+    [InlineData(4, 34)]
+    [InlineData(2, 48)]
+    public void RowPairLoopsMatchTheReference(int h, int w)
+    {
+        var g = PoolGeometry.Create(3, 5, h, w, 2, 2, 2, 2);
+        var rng = new Random(h * 100 + w);
+        // Few distinct values, so most windows hold ties; a few NaN and −∞.
+        var x = Enumerable.Range(0, 3 * 5 * h * w)
+            .Select(_ => rng.Next(40) switch { 0 => float.NaN, 1 => float.NegativeInfinity, _ => rng.Next(4) }).ToArray();
+        // Negative gradients too: written over x, a positive one would still win its window if read again.
+        var dy = Enumerable.Range(0, 3 * 5 * g.OutHeight * g.OutWidth).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var yRef = new float[dy.Length];
+        var argmax = new long[dy.Length];
+        Pool2d.ForwardReference(g, PoolKind.Max, x, yRef, argmax);
+        var expected = new float[x.Length];
+        int inPlane = h * w, outPlane = g.OutHeight * g.OutWidth;
+        for (int o = 0; o < dy.Length; o++) expected[o / outPlane * inPlane + (int)argmax[o]] += dy[o];
+
+        bool saved = Pool2d.UseWide;
+        try
+        {
+            foreach (bool wide in new[] { saved, false }.Distinct())
+            {
+                Pool2d.UseWide = wide;
+                Assert.Equal(wide, Pool2d.TilesInRowPairs(g));
+                var y = new float[dy.Length];
+                Pool2d.Forward(g, PoolKind.Max, x, y, null);
+                Assert.Equal(yRef, y);
+                Assert.Equal(expected, PoolBackward(g, PoolKind.Max, x, dy));
+                var buffer = (float[])x.Clone();
+                B.Pool2dBackward(g, PoolKind.Max, S(buffer), S(dy), S(buffer));
+                Assert.Equal(expected, buffer);
+            }
+        }
+        finally
+        {
+            Pool2d.UseWide = saved;
+        }
+    }
+
     // The autograd engine may give the backward x's own buffer for dx (Engine.TryAdopt): every plane's maxima must be
     // found before that plane is overwritten, for overlapping windows too.
     [Theory]

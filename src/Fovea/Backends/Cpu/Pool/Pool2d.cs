@@ -12,7 +12,7 @@ namespace Fovea.Backends.Cpu;
 /// else to the reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins); a
 /// window with no input cell in it (possible only with dilation) gives −∞ and argmax −1, which the backward skips.
 /// </summary>
-internal static class Pool2d
+internal static partial class Pool2d
 {
     /// <summary>
     /// Whether the fast max pools take <see cref="MaxStride2Wide"/> (AVX2) or the portable <see cref="MaxStride2"/>.
@@ -32,6 +32,11 @@ internal static class Pool2d
     {
         g.Validate();
         if (kind != PoolKind.Max) argmax = null;
+        if (fast && kind == PoolKind.Max && argmax is null && TilesInRowPairs(g))
+        {
+            CpuParallel.ForChunks(g.Batch * g.Channels * g.OutHeight, 4L * g.OutWidth, new ForwardRowPairs(x, y, g.OutWidth));
+            return;
+        }
         int fastKernel = fast && kind == PoolKind.Max ? FastMaxKernel(g) : 0;
         // Contiguous runs of planes per thread: LeNet-5's second pool has 4,096 planes of 25 outputs at batch 256,
         // where handing out planes one by one cost more than pooling them.
@@ -70,6 +75,11 @@ internal static class Pool2d
     public static void Backward(in PoolGeometry g, PoolKind kind, float[] x, float[] dy, float[] dx)
     {
         g.Validate();
+        if (kind == PoolKind.Max && TilesInRowPairs(g))
+        {
+            CpuParallel.ForChunks(g.Batch * g.Channels * g.OutHeight, 8L * g.OutWidth, new BackwardRowPairs(x, dy, dx, g.OutWidth));
+            return;
+        }
         int fastKernel = kind == PoolKind.Max ? FastMaxKernel(g) : 0;
         long work = g.InHeight * g.InWidth + (long)g.OutHeight * g.OutWidth * g.KernelHeight * g.KernelWidth;
         CpuParallel.ForChunks(g.Batch * g.Channels, work, new BackwardPlanes(g, kind, fastKernel, x, dy, dx));
