@@ -2,7 +2,12 @@ using Fovea.Backends.Cpu;
 
 namespace Fovea.Tests.Kernels;
 
-/// <summary>The unfold held to its definition, cell by cell, over a buffer whose every cell starts as NaN.</summary>
+/// <summary>
+/// The unfold held to its definition, cell by cell, over a buffer whose every cell starts as NaN; the fold (both its
+/// paths) to the adjoint of that definition.
+/// </summary>
+// One test switches the row fold (a process-wide setting), so the class runs apart from the others.
+[Collection(Support.SerialCollection.Name)]
 public class Im2ColTests
 {
     private static ConvGeometry G(int c, int h, int w, int kh, int kw, int stride = 1, int pad = 0, int dil = 1) =>
@@ -19,8 +24,13 @@ public class Im2ColTests
         ["3 wide, padded 2 left and 0 right"] = G(2, 6, 7, 3, 3) with { PadTop = 1, PadBottom = 1, PadLeft = 2, PadRight = 0 },
         ["7x7 pad 3 on 3x3: taps that read only padding"] = G(2, 3, 3, 7, 7, pad: 3),
         ["1 wide"] = G(2, 5, 1, 3, 3, pad: 1),
+        ["16 wide"] = G(2, 5, 16, 3, 3, pad: 1),
         // Other shapes, which unfold row by row or by phases.
         ["3x3 pad 0"] = G(2, 8, 9, 3, 3),
+        ["5x5 on 14x14 (LeNet-5's second layer)"] = G(6, 14, 14, 5, 5),
+        ["17 wide"] = G(2, 4, 17, 3, 3),
+        ["5x5 pad 2 on 27x27 (AlexNet's second layer)"] = G(3, 27, 27, 5, 5, pad: 2),
+        ["7x7 dilation 3 pad 4 on 40 wide"] = G(2, 12, 40, 7, 7, pad: 4, dil: 3),
         ["3x3 stride 2"] = G(2, 11, 12, 3, 3, stride: 2, pad: 1),
         ["11x11 stride 4"] = G(2, 39, 39, 11, 11, stride: 4, pad: 2),
     };
@@ -51,6 +61,50 @@ public class Im2ColTests
                                 float got = col[((c * g.KernelHeight + i) * g.KernelWidth + j) * rows * g.OutWidth + (r - row0) * g.OutWidth + q];
                                 Assert.True(want == got, $"{name}, rows {row0}+{rows}: tap ({c},{i},{j}) at output ({r},{q}) is {got}, expected {want}");
                             }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void FoldAddsEachColumnCellIntoTheInputCellItWasReadFrom(string name)
+    {
+        var g = Cases[name];
+        int k = g.InChannels * g.KernelHeight * g.KernelWidth;
+        // Small integers: every sum is exact, whatever its order.
+        var rng = new Random(31);
+        var start = Enumerable.Range(0, g.InputImageSize).Select(_ => (float)rng.Next(-8, 9)).ToArray();
+        foreach (var (row0, rows) in new[] { (0, g.OutHeight), (g.OutHeight / 3, Math.Max(1, g.OutHeight / 2)) })
+        {
+            var col = Enumerable.Range(0, k * rows * g.OutWidth).Select(_ => (float)rng.Next(-8, 9)).ToArray();
+            var want = (float[])start.Clone();
+            for (int c = 0; c < g.InChannels; c++)
+                for (int i = 0; i < g.KernelHeight; i++)
+                    for (int j = 0; j < g.KernelWidth; j++)
+                        for (int r = row0; r < row0 + rows; r++)
+                            for (int q = 0; q < g.OutWidth; q++)
+                            {
+                                int y = r * g.StrideH + i * g.DilationH - g.PadTop, xq = q * g.StrideW + j * g.DilationW - g.PadLeft;
+                                if (y >= 0 && y < g.InHeight && xq >= 0 && xq < g.InWidth)
+                                    want[(c * g.InHeight + y) * g.InWidth + xq] += col[((c * g.KernelHeight + i) * g.KernelWidth + j) * rows * g.OutWidth + (r - row0) * g.OutWidth + q];
+                            }
+            var reference = (float[])start.Clone();
+            Im2Col.FoldAccumulateReference(g, col, reference, row0, rows);
+            Assert.Equal(want, reference);
+            bool saved = Im2Col.UseRowFold;
+            try
+            {
+                foreach (bool byRows in new[] { saved, false }.Distinct())
+                {
+                    Im2Col.UseRowFold = byRows;
+                    var dx = (float[])start.Clone();
+                    Im2Col.FoldAccumulate(g, col, dx, row0, rows);
+                    Assert.Equal(want, dx);
+                }
+            }
+            finally
+            {
+                Im2Col.UseRowFold = saved;
+            }
         }
     }
 }
