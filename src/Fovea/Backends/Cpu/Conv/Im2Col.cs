@@ -186,7 +186,7 @@ internal static class Im2Col
     /// stored once. <see cref="FoldAccumulateReference"/> adds each tap row into dx through memory instead, 1,500 calls
     /// of 10 floats per LeNet-5 image. Each dx cell takes the same additions in the same order, (i, j) by (i, j), so the
     /// two agree exactly (but for the sign of a zero: lanes a tap does not reach add +0). LeNet-5's second layer at
-    /// batch 64 folded in 0.64 ms, 0.11 so; AlexNet's 384x13x13 3x3 in 0.33 ms an image, 0.08.
+    /// batch 64 folded in 0.64 ms, 0.11-0.12 so; AlexNet's 384x13x13 3x3 in 0.32 ms an image, 0.08-0.11 (1 thread).
     /// </summary>
     private static unsafe void FoldByRows(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> dx, int row0, int rows)
     {
