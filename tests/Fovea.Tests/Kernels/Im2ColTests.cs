@@ -35,6 +35,28 @@ public class Im2ColTests
         ["11x11 stride 4"] = G(2, 39, 39, 11, 11, stride: 4, pad: 2),
     };
 
+    /// <summary>The whole image and a band of middle rows.</summary>
+    private static (int Row0, int Rows)[] Bands(ConvGeometry g) => [(0, g.OutHeight), (g.OutHeight / 3, Math.Max(1, g.OutHeight / 2))];
+
+    /// <summary>
+    /// The definition: every cell of the band's column matrix, with the input cell its tap reads at its output cell
+    /// (−1 where that is padding).
+    /// </summary>
+    private static IEnumerable<(int At, int Input, (int C, int I, int J, int R, int Q) Where)> Cells(ConvGeometry g, int row0, int rows)
+    {
+        for (int c = 0; c < g.InChannels; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++)
+                    for (int r = row0; r < row0 + rows; r++)
+                        for (int q = 0; q < g.OutWidth; q++)
+                        {
+                            int y = r * g.StrideH + i * g.DilationH - g.PadTop, xq = q * g.StrideW + j * g.DilationW - g.PadLeft;
+                            bool real = y >= 0 && y < g.InHeight && xq >= 0 && xq < g.InWidth;
+                            int at = ((c * g.KernelHeight + i) * g.KernelWidth + j) * rows * g.OutWidth + (r - row0) * g.OutWidth + q;
+                            yield return (at, real ? (c * g.InHeight + y) * g.InWidth + xq : -1, (c, i, j, r, q));
+                        }
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void UnfoldWritesEveryCellAsItsDefinitionSays(string name)
@@ -42,25 +64,20 @@ public class Im2ColTests
         var g = Cases[name];
         var x = ConvCases.Random(g.InputImageSize, 21);
         int k = g.InChannels * g.KernelHeight * g.KernelWidth;
-        // The whole image, a band of middle rows, and a band's kernel rows cut in two as threads share them.
-        foreach (var (row0, rows) in new[] { (0, g.OutHeight), (g.OutHeight / 3, Math.Max(1, g.OutHeight / 2)) })
+        // Each band's kernel rows are unfolded in two calls, as threads share them.
+        foreach (var (row0, rows) in Bands(g))
         {
             var col = new float[k * rows * g.OutWidth];
             Array.Fill(col, float.NaN);
             int split = g.InChannels * g.KernelHeight / 2;
             Im2Col.Unfold(g, x, col, row0, rows, 0, split);
             Im2Col.Unfold(g, x, col, row0, rows, split, g.InChannels * g.KernelHeight);
-            for (int c = 0; c < g.InChannels; c++)
-                for (int i = 0; i < g.KernelHeight; i++)
-                    for (int j = 0; j < g.KernelWidth; j++)
-                        for (int r = row0; r < row0 + rows; r++)
-                            for (int q = 0; q < g.OutWidth; q++)
-                            {
-                                int y = r * g.StrideH + i * g.DilationH - g.PadTop, xq = q * g.StrideW + j * g.DilationW - g.PadLeft;
-                                float want = y >= 0 && y < g.InHeight && xq >= 0 && xq < g.InWidth ? x[(c * g.InHeight + y) * g.InWidth + xq] : 0f;
-                                float got = col[((c * g.KernelHeight + i) * g.KernelWidth + j) * rows * g.OutWidth + (r - row0) * g.OutWidth + q];
-                                Assert.True(want == got, $"{name}, rows {row0}+{rows}: tap ({c},{i},{j}) at output ({r},{q}) is {got}, expected {want}");
-                            }
+            foreach (var (at, input, where) in Cells(g, row0, rows))
+            {
+                float want = input >= 0 ? x[input] : 0f;
+                if (want != col[at])
+                    Assert.Fail($"{name}, rows {row0}+{rows}: tap ({where.C},{where.I},{where.J}) at output ({where.R},{where.Q}) is {col[at]}, expected {want}");
+            }
         }
     }
 
@@ -73,20 +90,12 @@ public class Im2ColTests
         // Small integers: every sum is exact, whatever its order.
         var rng = new Random(31);
         var start = Enumerable.Range(0, g.InputImageSize).Select(_ => (float)rng.Next(-8, 9)).ToArray();
-        foreach (var (row0, rows) in new[] { (0, g.OutHeight), (g.OutHeight / 3, Math.Max(1, g.OutHeight / 2)) })
+        foreach (var (row0, rows) in Bands(g))
         {
             var col = Enumerable.Range(0, k * rows * g.OutWidth).Select(_ => (float)rng.Next(-8, 9)).ToArray();
             var want = (float[])start.Clone();
-            for (int c = 0; c < g.InChannels; c++)
-                for (int i = 0; i < g.KernelHeight; i++)
-                    for (int j = 0; j < g.KernelWidth; j++)
-                        for (int r = row0; r < row0 + rows; r++)
-                            for (int q = 0; q < g.OutWidth; q++)
-                            {
-                                int y = r * g.StrideH + i * g.DilationH - g.PadTop, xq = q * g.StrideW + j * g.DilationW - g.PadLeft;
-                                if (y >= 0 && y < g.InHeight && xq >= 0 && xq < g.InWidth)
-                                    want[(c * g.InHeight + y) * g.InWidth + xq] += col[((c * g.KernelHeight + i) * g.KernelWidth + j) * rows * g.OutWidth + (r - row0) * g.OutWidth + q];
-                            }
+            foreach (var (at, input, _) in Cells(g, row0, rows))
+                if (input >= 0) want[input] += col[at];
             var reference = (float[])start.Clone();
             Im2Col.FoldAccumulateReference(g, col, reference, row0, rows);
             Assert.Equal(want, reference);
