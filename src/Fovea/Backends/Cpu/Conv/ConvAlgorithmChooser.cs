@@ -17,10 +17,10 @@ internal static class ConvAlgorithmChooser
     /// 1x512x14x14 → 512: 6.6 → 6.6 | 5.1 → 4.1; 4x512x14x14 → 512: 25 → 22 | 17 → 12; AlexNet's 13x13 layers at
     /// batch 1 (192 → 384, 384 → 256, 256 → 256): 1.6 → 1.5, 2.2 → 2.1, 1.4 → 1.4 | 1.6 → 1.2, 2.6 → 1.7,
     /// 1.7 → 1.1 (before im2col unfolded such shapes as shifted planes, which now wins there: see
-    /// <c>ConvWinograd.FilterTransformTiles</c>), at batch 8: 12 → 10, 11.5 → 9.0 | 9.0 → 7.7, 7.9 → 7.1. Below 64 channels it still won
-    /// (8x16x32x32 → 16: 0.60 → 0.24 | 1.0 → 0.23; 8x32x56x56 → 32: 5.0 → 2.3 | 6.1 → 1.7), with 3 input channels
-    /// it lost (1x3x224x224 → 64: 2.1 → 2.9 | 2.4 → 2.5), and LeNet-like 64x6x14x14 → 16 was even or worse
-    /// (0.59 → 0.60 | 0.34 → 0.42), so 16 is the line.
+    /// <c>ConvWinograd.FilterTransformTiles</c>), at batch 8: 12 → 10, 11.5 → 9.0 | 9.0 → 7.7, 7.9 → 7.1. Below 64
+    /// channels it still won (8x16x32x32 → 16: 0.60 → 0.24 | 1.0 → 0.23; 8x32x56x56 → 32: 5.0 → 2.3 | 6.1 → 1.7),
+    /// with 3 input channels it lost (1x3x224x224 → 64: 2.1 → 2.9 | 2.4 → 2.5), and LeNet-like 64x6x14x14 → 16 was
+    /// even or worse (0.59 → 0.60 | 0.34 → 0.42), so 16 is the line.
     /// </summary>
     internal const int WinogradMinChannels = 16;
 
