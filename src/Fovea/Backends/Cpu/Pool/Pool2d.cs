@@ -9,8 +9,9 @@ namespace Fovea.Backends.Cpu;
 /// Max, average and sum pooling over x [N, C, H, W] with PyTorch's windows (<see cref="PoolGeometry"/>), and their
 /// backwards, plane by plane over the N·C planes. <see cref="ForwardReference"/> is the plain loop for every case;
 /// <see cref="Forward"/> sends the common unpadded max pools (2x2 stride 2, 3x3 stride 2) to a SIMD loop, 2x2 ones
-/// that tile their planes to the row-pair loops over the whole batch (Pool2d.Pairs.cs), and all else to the reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins); a
-/// window with no input cell in it (possible only with dilation) gives −∞ and argmax −1, which the backward skips.
+/// that tile their planes to the row-pair loops over the whole batch (Pool2d.Pairs.cs), and all else to the
+/// reference. Max pools keep PyTorch's argmax rule (first maximum in row-major order, NaN wins); a window with no
+/// input cell in it (possible only with dilation) gives −∞ and argmax −1, which the backward skips.
 /// </summary>
 internal static partial class Pool2d
 {
