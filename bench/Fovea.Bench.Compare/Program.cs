@@ -253,27 +253,26 @@ public static class Program
                 j.WriteNumber("fovea_median", Math.Round(r.FoveaMedian, 4));
                 j.WriteNumber("torchsharp_median", Math.Round(r.TorchMedian, 4));
                 j.WriteNumber("ratio", Math.Round(r.Ratio, 4));
-                j.WritePropertyName("fovea_runs");
-                j.WriteStartArray();
-                foreach (var v in r.Fovea) j.WriteNumberValue(Math.Round(v, 4));
-                j.WriteEndArray();
-                j.WritePropertyName("torchsharp_runs");
-                j.WriteStartArray();
-                foreach (var v in r.Torch) j.WriteNumberValue(Math.Round(v, 4));
-                j.WriteEndArray();
+                Runs("fovea_runs", r.Fovea);
+                Runs("torchsharp_runs", r.Torch);
                 j.WriteNumber("fovea_iterations_per_run", r.FoveaIterations);
                 j.WriteNumber("torchsharp_iterations_per_run", r.TorchIterations);
                 if (r.Peak.Count > 0)
                 {
                     j.WriteNumber("fma_peak_median", Math.Round(r.PeakMedian, 4));
-                    j.WritePropertyName("fma_peak_runs");
-                    j.WriteStartArray();
-                    foreach (var v in r.Peak) j.WriteNumberValue(Math.Round(v, 4));
-                    j.WriteEndArray();
+                    Runs("fma_peak_runs", r.Peak);
                 }
                 j.WriteEndObject();
             }
             j.WriteEndArray();
+
+            void Runs(string name, List<double> values)
+            {
+                j.WritePropertyName(name);
+                j.WriteStartArray();
+                foreach (var v in values) j.WriteNumberValue(Math.Round(v, 4));
+                j.WriteEndArray();
+            }
         }
         return Encoding.UTF8.GetString(stream.ToArray());
     }
