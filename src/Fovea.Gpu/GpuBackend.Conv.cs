@@ -52,7 +52,7 @@ public sealed partial class GpuBackend
         bool contiguous = ldc == n && (batch == 1 || strideC == m * n);
         var (config, splits, kChunk) = Plan(m, n, k, batch, beta == 0f && contiguous);
         if (splits > 1) F(c).SubView(cOffset, (long)batch * m * n).MemSetToZero(Stream);
-        Kernel(ref _gemm, acc => acc.LoadStreamKernel<DenseLeft, DenseRight, DenseOutput, int, int, int, int, int>(TiledGemm.Kernel<DenseLeft, DenseRight, int, DenseOutput>))(
+        Kernel(ref _gemm, LoadProduct<DenseLeft, DenseRight, int, DenseOutput>)(
             config, left, right, output, m, n, k, splits, kChunk);
     }
 
@@ -70,8 +70,7 @@ public sealed partial class GpuBackend
             if (bias is null) F(y).SubView(0, (long)s.O * cells).MemSetToZero(Stream);
             else CopyStrided(bias, 0, [s.N, s.O, s.OH * s.OW], [0, 1, 0], y, 0);
         }
-        Kernel(ref _convForward, a => a.LoadStreamKernel<ConvWeightRows, ConvPatches, ConvOutput, int, int, int, int, int>(
-            TiledGemm.Kernel<ConvWeightRows, ConvPatches, PatchColumn, ConvOutput>))(
+        Kernel(ref _convForward, LoadProduct<ConvWeightRows, ConvPatches, PatchColumn, ConvOutput>)(
             config, new ConvWeightRows { W = F(w), S = s }, new ConvPatches { X = F(x), S = s },
             new ConvOutput { Y = F(y), Bias = FOrDummy(bias), S = s, HasBias = bias is null ? 0 : 1 },
             s.Og, cells, s.Taps, splits, kChunk);
@@ -86,8 +85,7 @@ public sealed partial class GpuBackend
         if (cells == 0) return;
         var (config, splits, kChunk) = Plan(s.Cg, cells, s.Og * s.KH * s.KW, s.Groups, canSplit: true);
         if (splits > 1) F(dx).SubView(0, (long)s.C * cells).MemSetToZero(Stream);
-        Kernel(ref _convData, a => a.LoadStreamKernel<ConvWeightColumns, ConvGradientTaps, ConvInputGradient, int, int, int, int, int>(
-            TiledGemm.Kernel<ConvWeightColumns, ConvGradientTaps, InputCell, ConvInputGradient>))(
+        Kernel(ref _convData, LoadProduct<ConvWeightColumns, ConvGradientTaps, InputCell, ConvInputGradient>)(
             config, new ConvWeightColumns { W = F(w), S = s }, new ConvGradientTaps { Dy = F(dy), S = s }, new ConvInputGradient { Dx = F(dx), S = s },
             s.Cg, cells, s.Og * s.KH * s.KW, splits, kChunk);
     }
@@ -100,12 +98,21 @@ public sealed partial class GpuBackend
         // Few outputs (O x Cg·KH·KW) and a long sum (N·OH·OW): the case splitting k is for.
         var (config, splits, kChunk) = Plan(s.Og, s.Taps, s.N * s.OH * s.OW, s.Groups, canSplit: true);
         if (splits > 1) F(dw).SubView(0, (long)s.O * s.Taps).MemSetToZero(Stream);
-        Kernel(ref _convFilter, a => a.LoadStreamKernel<ConvGradientRows, ConvPatchesTransposed, ConvWeightGradient, int, int, int, int, int>(
-            TiledGemm.Kernel<ConvGradientRows, ConvPatchesTransposed, PatchTap, ConvWeightGradient>))(
+        Kernel(ref _convFilter, LoadProduct<ConvGradientRows, ConvPatchesTransposed, PatchTap, ConvWeightGradient>)(
             config, new ConvGradientRows { Dy = F(dy), S = s }, new ConvPatchesTransposed { X = F(x), S = s }, new ConvWeightGradient { Dw = F(dw), S = s },
             s.Og, s.Taps, s.N * s.OH * s.OW, splits, kChunk);
         if (dbias is not null) ChannelSum(dy, s.N, s.O, s.OH * s.OW, dbias);
     }
+
+    // The product kernel compiled for this backend's tile side (a type argument, so that T is a constant in it).
+    private Action<KernelConfig, TA, TB, TC, int, int, int, int, int> LoadProduct<TA, TB, TColumn, TC>(Accelerator accelerator)
+        where TA : struct, ILeftOperand where TB : struct, IRightOperand<TColumn> where TColumn : struct where TC : struct, IGemmOutput =>
+        Tile switch
+        {
+            16 => accelerator.LoadStreamKernel<TA, TB, TC, int, int, int, int, int>(TiledGemm.Kernel<Side16, TA, TB, TColumn, TC>),
+            4 => accelerator.LoadStreamKernel<TA, TB, TC, int, int, int, int, int>(TiledGemm.Kernel<Side4, TA, TB, TColumn, TC>),
+            _ => accelerator.LoadStreamKernel<TA, TB, TC, int, int, int, int, int>(TiledGemm.Kernel<Side1, TA, TB, TColumn, TC>),
+        };
 
     /// <summary>The GPU computes every convolution as an implicit GEMM.</summary>
     public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => ConvAlgorithm.Im2colGemm;

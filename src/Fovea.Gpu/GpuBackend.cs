@@ -46,8 +46,24 @@ public sealed partial class GpuBackend : IBackend, IDisposable
 
     internal bool IsDisposed { get; private set; }
 
-    /// <summary>Side of the GEMM and convolution tiles (T x T threads per group).</summary>
-    internal int Tile { get; set; }
+    /// <summary>Side of the GEMM and convolution tiles (T x T threads per group): 16, 4 or 1 (<see cref="ITileSide"/>).</summary>
+    internal int Tile
+    {
+        get => _tile;
+        set
+        {
+            if (value is not (16 or 4 or 1)) throw new ArgumentOutOfRangeException(nameof(value), value, "the tile side must be 16, 4 or 1");
+            if (value == _tile) return;
+            _tile = value;
+            // The product kernels are compiled for one side; the next product loads them for the new one.
+            _gemm = null;
+            _convForward = null;
+            _convData = null;
+            _convFilter = null;
+        }
+    }
+
+    private int _tile;
 
     /// <summary>Threads per group of the row and per-channel reductions (a power of two, at most <see cref="Kernels.GroupSum.MaxGroup"/>).</summary>
     internal int ReduceGroup { get; set; }

@@ -108,6 +108,25 @@ public sealed class BackendConformanceTests
         Assert.Equal(1, backend.Plan(5, 7, 0, 1, canSplit: true).Splits);
     }
 
+    [Fact]
+    public void Changing_the_tile_side_reloads_the_product_kernels()
+    {
+        // A backend of its own: the products below leave it on a side the suite's shared devices do not use.
+        var device = GpuDevices.Get("ilgpu-cpu:7");
+        var backend = GpuDevices.BackendOf(device);
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.Tile = 8);
+        var g = new Generator(11);
+        var a = Tensor.Uniform([9, 70], -1f, 1f, g);
+        var b = Tensor.Uniform([70, 11], -1f, 1f, g);
+        var expected = a.MatMul(b).ToArray();
+        // A kernel compiled for one side and launched with groups of another would leave outputs unwritten or wrong.
+        foreach (int side in new[] { 1, 4, 1 })
+        {
+            backend.Tile = side;
+            Conformance.AssertClose($"product with {side} x {side} groups", expected, a.To(device).MatMul(b.To(device)).ToArray());
+        }
+    }
+
     [Theory, MemberData(nameof(Devices))]
     public void Convolutions_every_geometry_option(string device)
     {

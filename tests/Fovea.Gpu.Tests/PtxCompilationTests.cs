@@ -36,10 +36,10 @@ public sealed class PtxCompilationTests
                 else yield return m;
             }
         var gemm = typeof(TiledGemm).GetMethod(nameof(TiledGemm.Kernel))!;
-        yield return gemm.MakeGenericMethod(typeof(DenseLeft), typeof(DenseRight), typeof(int), typeof(DenseOutput));
-        yield return gemm.MakeGenericMethod(typeof(ConvWeightRows), typeof(ConvPatches), typeof(PatchColumn), typeof(ConvOutput));
-        yield return gemm.MakeGenericMethod(typeof(ConvWeightColumns), typeof(ConvGradientTaps), typeof(InputCell), typeof(ConvInputGradient));
-        yield return gemm.MakeGenericMethod(typeof(ConvGradientRows), typeof(ConvPatchesTransposed), typeof(PatchTap), typeof(ConvWeightGradient));
+        yield return gemm.MakeGenericMethod(typeof(Side16), typeof(DenseLeft), typeof(DenseRight), typeof(int), typeof(DenseOutput));
+        yield return gemm.MakeGenericMethod(typeof(Side16), typeof(ConvWeightRows), typeof(ConvPatches), typeof(PatchColumn), typeof(ConvOutput));
+        yield return gemm.MakeGenericMethod(typeof(Side16), typeof(ConvWeightColumns), typeof(ConvGradientTaps), typeof(InputCell), typeof(ConvInputGradient));
+        yield return gemm.MakeGenericMethod(typeof(Side16), typeof(ConvGradientRows), typeof(ConvPatchesTransposed), typeof(PatchTap), typeof(ConvWeightGradient));
     }
 
     [Fact]

@@ -31,11 +31,38 @@ internal interface IGemmOutput
 }
 
 /// <summary>
+/// The side T of a group of T x T threads, as a type: each side compiles to its own kernel with T a constant, so the
+/// shared-memory offsets of a step (multiples of T) are immediates rather than products worked out at every read.
+/// </summary>
+internal interface ITileSide
+{
+    int T { get; }
+}
+
+/// <summary>CUDA's tiles: 16 x 16 threads, a block of 256.</summary>
+internal readonly struct Side16 : ITileSide
+{
+    public int T => 16;
+}
+
+/// <summary>Tiles the conformance suite runs on the CPU accelerator, to keep the sharing between threads under test.</summary>
+internal readonly struct Side4 : ITileSide
+{
+    public int T => 4;
+}
+
+/// <summary>The CPU accelerator's one-thread groups.</summary>
+internal readonly struct Side1 : ITileSide
+{
+    public int T => 1;
+}
+
+/// <summary>
 /// C[z] = A[z] · B[z], a block of (4T) x (4T) outputs per group of T x T threads, each thread holding a 4 x 4 block
 /// of them in registers: per step of T along k, the group stages a (4T) x T panel of A and a T x (4T) panel of B in
 /// shared memory, and each thread does 16 multiply-adds for every 8 values it reads from shared memory (a thread per
 /// output, as a plain tiled kernel has it, does one per two). T = 16 on CUDA (64 x 64 blocks); the CPU accelerator
-/// runs T = 1, a thread per 4 x 4 block.
+/// runs T = 1, a thread per 4 x 4 block (<see cref="ITileSide"/>).
 /// <para>
 /// When the output has few blocks but k is long (a filter gradient sums over every image and position; the last VGG
 /// layers at batch 1 have 32 blocks for 132 multiprocessors), the launch splits k: grid z runs over batch x splits,
@@ -49,13 +76,14 @@ internal static class TiledGemm
     /// <summary>Outputs per thread along each side of its block.</summary>
     public const int PerThread = 4;
 
-    // Grid (ceil(n/4T), ceil(m/4T), batch·splits), group (T, T); dynamic shared memory SharedFloats(T).
+    // Grid (ceil(n/4T), ceil(m/4T), batch·splits), group (T, T) with T = TSide's; dynamic shared memory SharedFloats(T).
     // Split s of item z sums k in [s·kChunk, (s+1)·kChunk); kChunk is a multiple of T.
-    public static void Kernel<TA, TB, TColumn, TC>(TA a, TB b, TC c, int m, int n, int k, int splits, int kChunk)
-        where TA : struct, ILeftOperand where TB : struct, IRightOperand<TColumn> where TColumn : struct where TC : struct, IGemmOutput
+    public static void Kernel<TSide, TA, TB, TColumn, TC>(TA a, TB b, TC c, int m, int n, int k, int splits, int kChunk)
+        where TSide : struct, ITileSide where TA : struct, ILeftOperand where TB : struct, IRightOperand<TColumn> where TColumn : struct
+        where TC : struct, IGemmOutput
     {
         var tiles = SharedMemory.GetDynamic<float>();
-        int t = Group.DimX, tx = Group.IdxX, ty = Group.IdxY;
+        int t = default(TSide).T, tx = Group.IdxX, ty = Group.IdxY;
         int z = Grid.IdxZ / splits, split = Grid.IdxZ % splits;
         int side = PerThread * t, row0 = Grid.IdxY * side, col0 = Grid.IdxX * side;
         // The A panel is stored k-major with a padded stride, so the T threads writing one k column hit distinct banks.
