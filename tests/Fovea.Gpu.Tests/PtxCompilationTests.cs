@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Fovea.Gpu.Kernels;
 using ILGPU;
 using ILGPU.Algorithms;
@@ -57,6 +58,10 @@ public sealed class PtxCompilationTests
                 : EntryPointDescription.FromExplicitlyGroupedKernel(m);
             var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
             Assert.Contains(".entry", compiled.PTXAssembly);
+            // The products' inner loop reads a thread's four values of A and of B from shared memory 16 bytes at a
+            // time; scalar reads there cost the multiply-adds a third of their issue slots (docs/benchmarks.md).
+            if (m.DeclaringType == typeof(TiledGemm))
+                Assert.True(Regex.Count(compiled.PTXAssembly, @"ld\.shared\.v4\.f32") >= 2, $"{m}: the quad reads of shared memory are not vectorised");
         }
     }
 }

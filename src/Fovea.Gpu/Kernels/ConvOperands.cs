@@ -13,8 +13,11 @@ internal struct ConvWeightRows : ILeftOperand
 {
     public ArrayView<float> W;
     public ConvShape S;
+    private int _column;
 
-    public readonly float Load(int z, int row, int k) => W[(z * S.Og + row) * S.Taps + k];
+    public void Seek(int z, int k) => _column = z * S.Og * S.Taps + k;
+
+    public readonly float Load(int row) => W[_column + row * S.Taps];
 }
 
 /// <summary>The im2col matrix [Cg·KH·KW, N·OH·OW] of group z, zero where a tap falls in the padding.</summary>
@@ -22,14 +25,13 @@ internal struct ConvPatches : IRightOperand<PatchColumn>
 {
     public ArrayView<float> X;
     public ConvShape S;
+    private PatchTap _tap;
 
     public readonly PatchColumn Column(int z, int col) => PatchColumn.Of(S, z, col);
 
-    public readonly float Load(int z, int k, PatchColumn p)
-    {
-        int kw = k % S.KW, kh = k / S.KW % S.KH, c = k / (S.KW * S.KH);
-        return p.Read(X, S, c * S.H * S.W, kh * S.DH, kw * S.DW);
-    }
+    public void Seek(int z, int k) => _tap = PatchTap.Of(S, k);
+
+    public readonly float Load(PatchColumn p) => p.Read(X, S, _tap.Channel, _tap.Dh, _tap.Dw);
 }
 
 /// <summary>Output cell (n, oh, ow) of group z, as its patch is read: the group's first input plane and the top-left tap's position.</summary>
@@ -57,20 +59,26 @@ internal struct ConvPatchesTransposed : IRightOperand<PatchTap>
 {
     public ArrayView<float> X;
     public ConvShape S;
+    private PatchColumn _cell;
 
-    public readonly PatchTap Column(int z, int col)
-    {
-        int kw = col % S.KW, kh = col / S.KW % S.KH, c = col / (S.KW * S.KH);
-        return new PatchTap { Channel = c * S.H * S.W, Dh = kh * S.DH, Dw = kw * S.DW };
-    }
+    public readonly PatchTap Column(int z, int col) => PatchTap.Of(S, col);
 
-    public readonly float Load(int z, int k, PatchTap tap) => PatchColumn.Of(S, z, k).Read(X, S, tap.Channel, tap.Dh, tap.Dw);
+    public void Seek(int z, int k) => _cell = PatchColumn.Of(S, z, k);
+
+    public readonly float Load(PatchTap tap) => _cell.Read(X, S, tap.Channel, tap.Dh, tap.Dw);
 }
 
 /// <summary>Tap (c, kh, kw): its channel's plane offset and its displacement from the top-left tap.</summary>
 internal struct PatchTap
 {
     public int Channel, Dh, Dw;
+
+    /// <summary>Tap <paramref name="k"/> of a patch, numbered (c, kh, kw) as the weights are.</summary>
+    public static PatchTap Of(in ConvShape s, int k)
+    {
+        int kw = k % s.KW, kh = k / s.KW % s.KH, c = k / (s.KW * s.KH);
+        return new PatchTap { Channel = c * s.H * s.W, Dh = kh * s.DH, Dw = kw * s.DW };
+    }
 }
 
 /// <summary>Forward's output: y[n, z·Og + o, oh, ow] plus the bias when there is one.</summary>
@@ -101,12 +109,15 @@ internal struct ConvWeightColumns : ILeftOperand
 {
     public ArrayView<float> W;
     public ConvShape S;
+    private int _column;
 
-    public readonly float Load(int z, int row, int k)
+    public void Seek(int z, int k)
     {
         int khw = S.KH * S.KW, o = k / khw, tap = k % khw;
-        return W[((z * S.Og + o) * S.Cg + row) * khw + tap];
+        _column = (z * S.Og + o) * S.Cg * khw + tap;
     }
+
+    public readonly float Load(int row) => W[_column + row * S.KH * S.KW];
 }
 
 /// <summary>
@@ -117,6 +128,7 @@ internal struct ConvGradientTaps : IRightOperand<InputCell>
 {
     public ArrayView<float> Dy;
     public ConvShape S;
+    private int _plane, _dh, _dw;
 
     public readonly InputCell Column(int z, int col)
     {
@@ -124,14 +136,21 @@ internal struct ConvGradientTaps : IRightOperand<InputCell>
         return new InputCell { Planes = (n * S.O + z * S.Og) * S.OH * S.OW, Top = ih + S.PT, Left = iw + S.PL };
     }
 
-    public readonly float Load(int z, int k, InputCell cell)
+    public void Seek(int z, int k)
     {
         int kw = k % S.KW, kh = k / S.KW % S.KH, o = k / (S.KW * S.KH);
-        int th = cell.Top - kh * S.DH, tw = cell.Left - kw * S.DW;
+        _plane = o * S.OH * S.OW;
+        _dh = kh * S.DH;
+        _dw = kw * S.DW;
+    }
+
+    public readonly float Load(InputCell cell)
+    {
+        int th = cell.Top - _dh, tw = cell.Left - _dw;
         if (th < 0 || tw < 0 || th % S.SH != 0 || tw % S.SW != 0) return 0f;
         int oh = th / S.SH, ow = tw / S.SW;
         if (oh >= S.OH || ow >= S.OW) return 0f;
-        return Dy[cell.Planes + (o * S.OH + oh) * S.OW + ow];
+        return Dy[cell.Planes + _plane + oh * S.OW + ow];
     }
 }
 
@@ -163,12 +182,15 @@ internal struct ConvGradientRows : ILeftOperand
 {
     public ArrayView<float> Dy;
     public ConvShape S;
+    private int _column;
 
-    public readonly float Load(int z, int row, int k)
+    public void Seek(int z, int k)
     {
         int plane = S.OH * S.OW, n = k / plane;
-        return Dy[(n * S.O + z * S.Og + row) * plane + k % plane];
+        _column = (n * S.O + z * S.Og) * plane + k % plane;
     }
+
+    public readonly float Load(int row) => Dy[_column + row * S.OH * S.OW];
 }
 
 /// <summary>Backward filter's output: dw[z·Og + o, (c,kh,kw)], overwritten.</summary>
