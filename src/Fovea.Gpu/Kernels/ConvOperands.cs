@@ -41,7 +41,7 @@ internal struct PatchColumn
 
     public static PatchColumn Of(in ConvShape s, int z, int col)
     {
-        int ow = col % s.OW, oh = col / s.OW % s.OH, n = col / (s.OW * s.OH);
+        int rows = s.ByOW.Div(col), n = s.ByOH.Div(rows), ow = s.ByOW.Rem(col, rows), oh = s.ByOH.Rem(rows, n);
         return new PatchColumn { Plane = (n * s.C + z * s.Cg) * s.H * s.W, Top = oh * s.SH - s.PT, Left = ow * s.SW - s.PL };
     }
 
@@ -76,7 +76,7 @@ internal struct PatchTap
     /// <summary>Tap <paramref name="k"/> of a patch, numbered (c, kh, kw) as the weights are.</summary>
     public static PatchTap Of(in ConvShape s, int k)
     {
-        int kw = k % s.KW, kh = k / s.KW % s.KH, c = k / (s.KW * s.KH);
+        int rows = s.ByKW.Div(k), c = s.ByKH.Div(rows), kw = s.ByKW.Rem(k, rows), kh = s.ByKH.Rem(rows, c);
         return new PatchTap { Channel = c * s.H * s.W, Dh = kh * s.DH, Dw = kw * s.DW };
     }
 }
@@ -99,8 +99,8 @@ internal struct ConvOutput : IGemmOutput
 
     private readonly int At(int o, int col)
     {
-        int plane = S.OH * S.OW, n = col / plane;
-        return (n * S.O + o) * plane + col % plane;
+        int rows = S.ByOW.Div(col), n = S.ByOH.Div(rows), plane = S.OH * S.OW;
+        return (n * S.O + o) * plane + col - n * plane;
     }
 }
 
@@ -113,7 +113,7 @@ internal struct ConvWeightColumns : ILeftOperand
 
     public void Seek(int z, int k)
     {
-        int khw = S.KH * S.KW, o = k / khw, tap = k % khw;
+        int khw = S.KH * S.KW, o = S.ByKH.Div(S.ByKW.Div(k)), tap = k - o * khw;
         _column = (z * S.Og + o) * S.Cg * khw + tap;
     }
 
@@ -132,13 +132,13 @@ internal struct ConvGradientTaps : IRightOperand<InputCell>
 
     public readonly InputCell Column(int z, int col)
     {
-        int iw = col % S.W, ih = col / S.W % S.H, n = col / (S.W * S.H);
+        int rows = S.ByW.Div(col), n = S.ByH.Div(rows), iw = S.ByW.Rem(col, rows), ih = S.ByH.Rem(rows, n);
         return new InputCell { Planes = (n * S.O + z * S.Og) * S.OH * S.OW, Top = ih + S.PT, Left = iw + S.PL };
     }
 
     public void Seek(int z, int k)
     {
-        int kw = k % S.KW, kh = k / S.KW % S.KH, o = k / (S.KW * S.KH);
+        int rows = S.ByKW.Div(k), o = S.ByKH.Div(rows), kw = S.ByKW.Rem(k, rows), kh = S.ByKH.Rem(rows, o);
         _plane = o * S.OH * S.OW;
         _dh = kh * S.DH;
         _dw = kw * S.DW;
@@ -147,8 +147,9 @@ internal struct ConvGradientTaps : IRightOperand<InputCell>
     public readonly float Load(InputCell cell)
     {
         int th = cell.Top - _dh, tw = cell.Left - _dw;
-        if (th < 0 || tw < 0 || th % S.SH != 0 || tw % S.SW != 0) return 0f;
-        int oh = th / S.SH, ow = tw / S.SW;
+        if (th < 0 || tw < 0) return 0f;
+        int oh = S.BySH.Div(th), ow = S.BySW.Div(tw);
+        if (S.BySH.Rem(th, oh) != 0 || S.BySW.Rem(tw, ow) != 0) return 0f;
         if (oh >= S.OH || ow >= S.OW) return 0f;
         return Dy[cell.Planes + _plane + oh * S.OW + ow];
     }
@@ -172,8 +173,8 @@ internal struct ConvInputGradient : IGemmOutput
 
     private readonly int At(int z, int row, int col)
     {
-        int plane = S.H * S.W, n = col / plane;
-        return (n * S.C + z * S.Cg + row) * plane + col % plane;
+        int n = S.ByH.Div(S.ByW.Div(col)), plane = S.H * S.W;
+        return (n * S.C + z * S.Cg + row) * plane + col - n * plane;
     }
 }
 
@@ -186,8 +187,8 @@ internal struct ConvGradientRows : ILeftOperand
 
     public void Seek(int z, int k)
     {
-        int plane = S.OH * S.OW, n = k / plane;
-        _column = (n * S.O + z * S.Og) * plane + k % plane;
+        int n = S.ByOH.Div(S.ByOW.Div(k)), plane = S.OH * S.OW;
+        _column = (n * S.O + z * S.Og) * plane + k - n * plane;
     }
 
     public readonly float Load(int row) => Dy[_column + row * S.OH * S.OW];

@@ -8,8 +8,15 @@ internal struct ConvShape
 {
     public int N, C, H, W, O, KH, KW, SH, SW, PT, PL, DH, DW, Groups, OH, OW, Cg, Og;
 
+    // The divisors the operands split indices by: a tap index k by KW then KH, an output cell by OW then OH, an input
+    // cell by W then H, and a gradient tap's offset by the strides.
+    public FastDivisor ByKW, ByKH, ByOW, ByOH, ByW, ByH, BySH, BySW;
+
     /// <summary>Taps per output: Cg·KH·KW.</summary>
     public readonly int Taps => Cg * KH * KW;
+
+    // An empty input or output (a batch of zero images, a 0-pixel input) launches no loads, but every divisor must exist.
+    private static FastDivisor Divisor(int d) => FastDivisor.Of(Math.Max(1, d));
 
     public static ConvShape From(in ConvGeometry g) => new()
     {
@@ -31,5 +38,13 @@ internal struct ConvShape
         OW = g.OutWidth,
         Cg = g.InChannelsPerGroup,
         Og = g.OutChannelsPerGroup,
+        ByKW = Divisor(g.KernelWidth),
+        ByKH = Divisor(g.KernelHeight),
+        ByOW = Divisor(g.OutWidth),
+        ByOH = Divisor(g.OutHeight),
+        ByW = Divisor(g.InWidth),
+        ByH = Divisor(g.InHeight),
+        BySH = Divisor(g.StrideH),
+        BySW = Divisor(g.StrideW),
     };
 }
