@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
 using Fovea.Data;
 using Spectre.Console;
 
@@ -20,6 +22,31 @@ internal static class CliErrors
             Console.Error.WriteLine($"fovea: error: {e.Message}");
             return UserError;
         }
+    }
+
+    /// <summary>
+    /// Writes the command line's parse errors (an unknown option, a value of the wrong type) as one line each and
+    /// returns <see cref="UserError"/>; a value of the wrong type is described by what the option takes rather than by
+    /// its .NET type.
+    /// </summary>
+    public static int Report(ParseResult result)
+    {
+        var command = result.CommandResult.Command;
+        string help = command is RootCommand ? "fovea --help" : $"fovea {command.Name} --help";
+        foreach (var error in result.Errors) Console.Error.WriteLine($"fovea: error: {Describe(error.Message)} (see '{help}')");
+        return UserError;
+    }
+
+    private static readonly Regex WrongType = new(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>.*)' as expected type '(?<type>.*)'\.$");
+
+    internal static string Describe(string message)
+    {
+        var m = WrongType.Match(message);
+        if (!m.Success) return message;
+        // The options' value types: ints and floats (strings take anything, flags take no value).
+        string type = m.Groups["type"].Value;
+        string? expected = type.Contains("System.Int") ? "a whole number" : type.Contains("System.Single") ? "a number" : null;
+        return expected is null ? message : $"{m.Groups["option"].Value} expects {expected}, got '{m.Groups["value"].Value}'";
     }
 
     /// <summary>Writes a line to stdout without Spectre markup parsing.</summary>

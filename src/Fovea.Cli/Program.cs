@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(WordNetCommand.Create());
         root.Subcommands.Add(VizCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        return parsed.Errors.Count > 0 ? CliErrors.Report(parsed) : parsed.Invoke();
     }
 }

@@ -47,6 +47,17 @@ public class CliErrorTests
     public void UnknownOptionIsRejected() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--epochz", "3"), "--epochz");
 
+    [Theory]
+    [InlineData("--lr", "abc", "a number")]
+    [InlineData("--epochs", "x", "a whole number")]
+    [InlineData("--epochs", "1.5", "a whole number")]
+    public void AValueOfTheWrongTypeSaysWhatTheOptionTakes(string option, string value, string expected)
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "train", option, value);
+        AssertOneLineError(r, $"{option} expects {expected}, got '{value}'", "fovea train --help");
+        Assert.DoesNotContain("System.", r.Err);
+    }
+
     [Fact]
     public void MissingCheckpointSaysWhatWasExpected() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "eval", "--checkpoint", "/nonexistent/run"), "no checkpoint at");
