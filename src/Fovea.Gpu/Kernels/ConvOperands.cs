@@ -99,7 +99,7 @@ internal struct ConvOutput : IGemmOutput
 
     private readonly int At(int o, int col)
     {
-        int rows = S.ByOW.Div(col), n = S.ByOH.Div(rows), plane = S.OH * S.OW;
+        int n = S.ByOH.Div(S.ByOW.Div(col)), plane = S.OH * S.OW;
         return (n * S.O + o) * plane + col - n * plane;
     }
 }

@@ -74,8 +74,8 @@ internal readonly struct Side1 : ITileSide
 /// of them in registers: per step of T along k, the group stages a (4T) x T panel of A and a T x (4T) panel of B in
 /// shared memory, and each thread does 16 multiply-adds for every 8 values it reads from shared memory (a thread per
 /// output, as a plain tiled kernel has it, does one per two). A thread's four rows and four columns are adjacent, so
-/// those 8 values come in two 16-byte reads. T = 16 on CUDA (64 x 64 blocks); the CPU accelerator
-/// runs T = 1, a thread per 4 x 4 block (<see cref="ITileSide"/>).
+/// those 8 values come in two 16-byte reads. T = 16 on CUDA (64 x 64 blocks); the CPU accelerator runs T = 1, a
+/// thread per 4 x 4 block (<see cref="ITileSide"/>).
 /// <para>
 /// When the output has few blocks but k is long (a filter gradient sums over every image and position; the last VGG
 /// layers at batch 1 have 32 blocks for 132 multiprocessors), the launch splits k: grid z runs over batch x splits,
@@ -123,7 +123,8 @@ internal static class TiledGemm
         float pb2 = inK && in2 ? b.Load(b2) : 0f, pb3 = inK && in3 ? b.Load(b3) : 0f;
         int aAt = tx * aStride + ty, bAt = bBase + ty * side + tx;
         // Thread (tx, ty) computes rows 4ty..4ty+3 and columns 4tx..4tx+3 of the block: at each k its four values of A
-        // are adjacent in the A panel, and its four of B in the B panel, one 16-byte read each.
+        // are adjacent in the A panel, and its four of B in the B panel, one 16-byte read each (ILGPU aligns the
+        // shared memory to the 16-byte Quad, and both panels' rows start on multiples of four floats).
         var quads = tiles.Cast<Quad>();
         var aQuads = quads.SubView(ty, t * aStride / 4 - ty);
         var bQuads = quads.SubView(bBase / 4 + tx, t * side / 4 - tx);
