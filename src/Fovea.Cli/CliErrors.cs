@@ -39,7 +39,7 @@ internal static class CliErrors
 
     private static readonly Regex WrongType = new(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>.*)' as expected type '(?<type>.*)'\.$");
 
-    internal static string Describe(string message)
+    private static string Describe(string message)
     {
         var m = WrongType.Match(message);
         if (!m.Success) return message;
