@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 using Fovea.Data;
 using Spectre.Console;
@@ -19,10 +20,14 @@ internal static class CliErrors
         catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
             or IOException or DatasetUnavailableException or InvalidOperationException or UnauthorizedAccessException or NotSupportedException)
         {
-            Console.Error.WriteLine($"fovea: error: {e.Message}");
+            Console.Error.WriteLine($"fovea: error: {MessageOf(e)}");
             return UserError;
         }
     }
+
+    // ArgumentException ends its message with " (Parameter 'name')", the name of a C# parameter the user never saw.
+    private static string MessageOf(Exception e) =>
+        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
     /// <summary>
     /// Writes the command line's parse errors (an unknown option, a value of the wrong type) as one line each and
@@ -31,8 +36,10 @@ internal static class CliErrors
     /// </summary>
     public static int Report(ParseResult result)
     {
-        var command = result.CommandResult.Command;
-        string help = command is RootCommand ? "fovea --help" : $"fovea {command.Name} --help";
+        // The whole path of a sub-command's sub-command ("fovea viz filters"), which is what its help is under.
+        var path = new List<string>();
+        for (SymbolResult? r = result.CommandResult; r is CommandResult { Command: not RootCommand } c; r = c.Parent) path.Insert(0, c.Command.Name);
+        string help = string.Join(' ', path.Prepend("fovea").Append("--help"));
         foreach (var error in result.Errors) Console.Error.WriteLine($"fovea: error: {Describe(error.Message)} (see '{help}')");
         return UserError;
     }

@@ -59,6 +59,18 @@ public class CliErrorTests
     }
 
     [Fact]
+    public void ASubCommandsParseErrorPointsAtItsOwnHelp() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "viz", "filters", "--checkpoint", "run"), "--output", "(see 'fovea viz filters --help')");
+
+    [Fact]
+    public void AnErrorFromTheLibraryDoesNotNameItsCSharpParameter()
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "export", "--model", "resnet50", "--output", "m.onnx");
+        AssertOneLineError(r, "unknown model 'resnet50'", "vgg16");
+        Assert.DoesNotContain("(Parameter", r.Err);
+    }
+
+    [Fact]
     public void MissingCheckpointSaysWhatWasExpected() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "eval", "--checkpoint", "/nonexistent/run"), "no checkpoint at");
 
