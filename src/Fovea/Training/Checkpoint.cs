@@ -51,7 +51,8 @@ public sealed class Checkpoint
     /// <summary>Reads a checkpoint; a missing, truncated or foreign file is an error that says which and why.</summary>
     public static Checkpoint Load(string path)
     {
-        var file = ResolvePath(path);
+        // A file under any name is read as it is (and refused if it is not safetensors), not taken for a folder.
+        var file = File.Exists(path) ? path : ResolvePath(path);
         if (!File.Exists(file))
             throw new FileNotFoundException($"no checkpoint at '{file}' (expected a folder written by 'fovea train' or a .safetensors file)", file);
         var (tensors, meta) = Safetensors.Load(file);

@@ -45,6 +45,21 @@ public class SafetensorsTests
     }
 
     [Fact]
+    public void ACheckpointFileUnderAnyNameIsReadAsItIs()
+    {
+        var dir = Directory.CreateTempSubdirectory("fovea-ckpt").FullName;
+        Checkpoint.Of(new Sequential(new Linear(2, 2)), null, new Dictionary<string, object?> { ["model"] = "mlp" }).Save(dir);
+        var renamed = Path.Combine(dir, "model.ckpt");
+        File.Copy(Checkpoint.ResolvePath(dir), renamed);
+        Assert.Equal("mlp", Checkpoint.Load(renamed).GetString("model"));
+
+        var notOne = Path.Combine(dir, "x.npy");
+        File.WriteAllBytes(notOne, [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(notOne));
+        Assert.Contains(notOne, e.Message);
+    }
+
+    [Fact]
     public void LoadingAnotherModelsWeightsNamesTheMismatch()
     {
         var a = new Sequential(new Linear(4, 3));
