@@ -48,7 +48,12 @@ public static class ImageDecoder
         if (codec is null)
         {
             if (!File.Exists(path)) throw new FileNotFoundException($"no such image: '{path}'", path);
-            throw new InvalidDataException($"'{path}' is not a PNG or JPEG image this build can decode ({created})");
+            throw new InvalidDataException($"'{path}' is not a PNG or JPEG image this build can decode{created switch
+            {
+                SKCodecResult.IncompleteInput => ": its data end early",
+                SKCodecResult.InvalidInput or SKCodecResult.ErrorInInput => ": its data are corrupt",
+                _ => "",
+            }}");
         }
         var info = codec.Info;
         int w = info.Width, h = info.Height;

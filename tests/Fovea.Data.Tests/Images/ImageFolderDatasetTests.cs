@@ -98,6 +98,9 @@ public sealed class ImageFolderDatasetTests : IDisposable
         var skipped = Assert.Single(ds.Skipped);
         Assert.EndsWith("broken.jpg", skipped);
         Assert.Contains(warnings, w => w.Contains("broken.jpg"));
+        // The decoder's own words stay out of the message (SkiaSharp calls an unknown format "Unimplemented").
+        var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Decode(skipped));
+        Assert.EndsWith("broken.jpg' is not a PNG or JPEG image this build can decode", e.Message);
     }
 
     [Fact]
