@@ -64,7 +64,9 @@ internal static class PredictCommand
             for (int j = 0; j < k; j++)
             {
                 long c = ix[n * k + j];
-                table.AddRow($"{j + 1}", Markup.Escape(names is null ? $"{c}" : $"{c} {names[c]}"), $"{v[n * k + j]:P2}");
+                // A class named by its own index (MNIST's digits) is printed once, not as "1 1".
+                string name = names is null || names[c] == $"{c}" ? $"{c}" : $"{c} {names[c]}";
+                table.AddRow($"{j + 1}", Markup.Escape(name), $"{v[n * k + j]:P2}");
             }
             AnsiConsole.Write(table);
         }
