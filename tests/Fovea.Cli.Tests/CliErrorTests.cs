@@ -71,6 +71,14 @@ public class CliErrorTests
     }
 
     [Fact]
+    public void AnOutputFolderBehindAFileIsAOneLineErrorNamingIt()
+    {
+        var dir = FoveaProcess.TempDir();
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "x");
+        AssertOneLineError(FoveaProcess.Run(dir, "train", "--output", "notes.txt/run"), "cannot create the folder 'notes.txt/run'");
+    }
+
+    [Fact]
     public void MissingCheckpointSaysWhatWasExpected() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "eval", "--checkpoint", "/nonexistent/run"), "no checkpoint at");
 

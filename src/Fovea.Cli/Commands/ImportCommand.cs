@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Fovea.IO;
 using Fovea.NN;
 using Fovea.Onnx;
 using Fovea.Training;
@@ -48,7 +49,7 @@ internal static class ImportCommand
             ["std"] = Enumerable.Repeat(1f, channels).ToArray(),
             ["onnx_opset"] = model.Opset,
         };
-        Directory.CreateDirectory(outDir);
+        AtomicFile.CreateFolder(outDir);
         Checkpoint.Of(model, null, config).Save(outDir);
         File.Copy(path, Path.Combine(outDir, GraphFileName), overwrite: true);
         CliErrors.Line($"imported {Path.GetFileName(path)} (opset {model.Opset}, {model.NamedParameters().Count()} parameters, output {y.ShapeString}) into {outDir}");

@@ -95,7 +95,7 @@ internal static class TrainCommand
         CpuParallel.Threads = s.Threads;
         // Resolved before any work, so a missing GPU is reported at once.
         var devices = DeviceChoice.ForReplicas(s.Device, s.Replicas);
-        Directory.CreateDirectory(outDir);
+        AtomicFile.CreateFolder(outDir);
 
         // Rank 0 fetches or converts the data; the others open it once it is there.
         var info = main ? TrainingData.Open(s.Dataset, s.DataDir, s.ImageSize, msg => Console.Error.WriteLine(msg)) : null;

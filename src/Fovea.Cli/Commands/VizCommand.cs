@@ -3,6 +3,7 @@ using Fovea.Data;
 using Fovea.Data.Images;
 using Fovea.Data.Transforms;
 using Fovea.Data.WordNet;
+using Fovea.IO;
 using Fovea.NN;
 using Fovea.Training;
 using Fovea.Viz;
@@ -63,7 +64,7 @@ internal static class VizCommand
             var (model, ck) = EvalCommand.LoadModel(r.GetValue(checkpoint)!);
             var x = ModelInput.Load(r.GetValue(input)!, ck);
             var dir = r.GetValue(output)!;
-            Directory.CreateDirectory(dir);
+            AtomicFile.CreateFolder(dir);
             foreach (var maps in ActivationMaps.Capture(model, x))
             {
                 using var bmp = maps.Render();
