@@ -1,3 +1,4 @@
+using Fovea.IO;
 using SkiaSharp;
 
 namespace Fovea.Viz;
@@ -14,13 +15,15 @@ public static class Png
         return data.ToArray();
     }
 
-    /// <summary>Writes <paramref name="bitmap"/> to <paramref name="path"/> as PNG (creating the folder).</summary>
+    /// <summary>
+    /// Writes <paramref name="bitmap"/> to <paramref name="path"/> as PNG (creating the folder), whole or not at all:
+    /// training redraws its curves every epoch while a viewer may have the file open.
+    /// </summary>
     public static void Save(SKBitmap bitmap, string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllBytes(path, Encode(bitmap));
+        var png = Encode(bitmap);
+        AtomicFile.Write(path, s => s.Write(png));
     }
 
     /// <summary>An opaque bitmap of the given size filled with <paramref name="background"/>.</summary>

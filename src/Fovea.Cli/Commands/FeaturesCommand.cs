@@ -50,10 +50,12 @@ internal static class FeaturesCommand
         }
         var all = rows.SelectMany(r => r).ToArray();
         var features = Tensor.FromArray(all, [files.Count, dim]);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (dir is not null) Directory.CreateDirectory(dir);
         Npy.Save(output, features);
-        File.WriteAllLines(Path.ChangeExtension(output, ".txt"), files);
+        AtomicFile.Write(Path.ChangeExtension(output, ".txt"), s =>
+        {
+            using var w = new StreamWriter(s, leaveOpen: true);
+            foreach (var f in files) w.WriteLine(f);
+        });
         CliErrors.Line($"wrote {files.Count} feature vectors of {dim} values from layer {layer} to {output} (image list: {Path.ChangeExtension(output, ".txt")})");
         return 0;
     }

@@ -101,7 +101,7 @@ internal static class VizCommand
             using var bmp = TrainingCurves.Render(epochs, r.GetValue(width), r.GetValue(height), title);
             var path = r.GetValue(output)!;
             Png.Save(bmp, path);
-            CliErrors.Line($"wrote curves of {epochs.Count} epochs to {path} ({bmp.Width}x{bmp.Height})");
+            CliErrors.Line($"wrote curves of {epochs.Count} epoch{(epochs.Count == 1 ? "" : "s")} to {path} ({bmp.Width}x{bmp.Height})");
             return 0;
         }));
         return cmd;
