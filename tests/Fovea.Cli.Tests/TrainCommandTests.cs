@@ -31,6 +31,7 @@ public class TrainCommandTests(TrainedRun run) : IClassFixture<TrainedRun>
         Assert.Contains("top-5 error", r.Out);
         Assert.Contains("confusion matrix", r.Out);
         Assert.Contains("accuracy", r.Out);
+        Assert.DoesNotMatch(@"\b(\d) \1\b", r.Out); // the digits' rows are labelled "7", not "7 7"
     }
 
     private static string Png(string dir, string name, int w, int h, bool colour, Func<int, int, byte> pixel)

@@ -73,7 +73,7 @@ internal static class EvalCommand
         for (int c = 0; c < names.Count; c++) ct.AddColumn(new TableColumn(c.ToString(CultureInfo.InvariantCulture)).RightAligned());
         for (int r = 0; r < names.Count; r++)
         {
-            var row = new List<string> { $"{r} {Markup.Escape(names[r])}" };
+            var row = new List<string> { Markup.Escape(ClassLabel.Of(r, names[r])) };
             for (int c = 0; c < names.Count; c++) row.Add(conf[r, c].ToString(CultureInfo.InvariantCulture));
             ct.AddRow(row.ToArray());
         }

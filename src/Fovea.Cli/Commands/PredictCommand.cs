@@ -64,9 +64,7 @@ internal static class PredictCommand
             for (int j = 0; j < k; j++)
             {
                 long c = ix[n * k + j];
-                // A class named by its own index (MNIST's digits) is printed once, not as "1 1".
-                string name = names is null || names[c] == $"{c}" ? $"{c}" : $"{c} {names[c]}";
-                table.AddRow($"{j + 1}", Markup.Escape(name), $"{v[n * k + j]:P2}");
+                table.AddRow($"{j + 1}", Markup.Escape(ClassLabel.Of(c, names?[c])), $"{v[n * k + j]:P2}");
             }
             AnsiConsole.Write(table);
         }
