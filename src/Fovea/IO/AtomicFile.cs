@@ -22,7 +22,7 @@ public static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The system's message names the temporary file, which the user never asked for.
+            // The system's message may name only the temporary file: say which file was being written.
             throw new IOException($"cannot write '{path}': {e.Message}", e);
         }
         finally
