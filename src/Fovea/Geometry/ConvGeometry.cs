@@ -56,9 +56,13 @@ public readonly record struct ConvGeometry
     public int EffectiveKernelH => DilationH * (KernelHeight - 1) + 1;
     public int EffectiveKernelW => DilationW * (KernelWidth - 1) + 1;
 
-    /// <summary>(D − K + P_before + P_after) / S + 1, with K the dilated extent.</summary>
-    public int OutHeight => (InHeight + PadTop + PadBottom - EffectiveKernelH) / StrideH + 1;
-    public int OutWidth => (InWidth + PadLeft + PadRight - EffectiveKernelW) / StrideW + 1;
+    /// <summary>(D − K + P_before + P_after) / S + 1, with K the dilated extent; 0 when K is longer than the padded input.</summary>
+    public int OutHeight => OutSize(InHeight + PadTop + PadBottom - EffectiveKernelH, StrideH);
+    public int OutWidth => OutSize(InWidth + PadLeft + PadRight - EffectiveKernelW, StrideW);
+
+    // Windows that fit in a span (padded input less one window) at a stride. C#'s division truncates towards zero, so
+    // a span of -2 at stride 3 would give one window where none fits; PyTorch rounds down, to none.
+    internal static int OutSize(int span, int stride) => span < 0 ? 0 : span / stride + 1;
 
     public int InChannelsPerGroup => InChannels / Groups;
     public int OutChannelsPerGroup => OutChannels / Groups;

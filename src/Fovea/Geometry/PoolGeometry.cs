@@ -50,12 +50,15 @@ public readonly record struct PoolGeometry
     public int[] InputShape => [Batch, Channels, InHeight, InWidth];
     public int[] OutputShape => [Batch, Channels, OutHeight, OutWidth];
 
-    /// <summary>PyTorch's pooling output size: with ceil mode, the last window must start inside the input or left padding.</summary>
+    /// <summary>
+    /// PyTorch's pooling output size: with ceil mode, the last window must start inside the input or left padding;
+    /// 0 when no window fits.
+    /// </summary>
     public static int OutSize(int input, int kernel, int stride, int pad, int dilation, bool ceil)
     {
-        int span = input + 2 * pad - dilation * (kernel - 1) - 1;
-        int o = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
-        if (ceil && (o - 1) * stride >= input + pad) o--;
+        // Ceil mode rounds the count of whole strides up, which is rounding down after adding stride - 1.
+        int o = ConvGeometry.OutSize(input + 2 * pad - dilation * (kernel - 1) - 1 + (ceil ? stride - 1 : 0), stride);
+        if (ceil && o > 0 && (o - 1) * stride >= input + pad) o--;
         return o;
     }
 
