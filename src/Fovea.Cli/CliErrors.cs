@@ -30,17 +30,25 @@ internal static class CliErrors
         e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
     /// <summary>
-    /// Writes the command line's parse errors (an unknown option, a value of the wrong type) as one line each and
-    /// returns <see cref="UserError"/>; a value of the wrong type is described by what the option takes rather than by
-    /// its .NET type.
+    /// Writes the command line's parse errors (an unknown option, a value of the wrong type, a missing command) as one
+    /// line each and returns <see cref="UserError"/>; a value of the wrong type is described by what the option takes
+    /// rather than by its .NET type, a missing command by the commands there are.
     /// </summary>
     public static int Report(ParseResult result)
     {
         // The whole path of a sub-command's sub-command ("fovea viz filters"), which is what its help is under.
         var path = new List<string>();
         for (SymbolResult? r = result.CommandResult; r is CommandResult { Command: not RootCommand } c; r = c.Parent) path.Insert(0, c.Command.Name);
-        string help = string.Join(' ', path.Prepend("fovea").Append("--help"));
-        foreach (var error in result.Errors) Console.Error.WriteLine($"fovea: error: {Describe(error.Message)} (see '{help}')");
+        string name = string.Join(' ', path.Prepend("fovea"));
+        var command = result.CommandResult.Command;
+        foreach (var error in result.Errors)
+        {
+            // A group of commands given none ('fovea viz'): name the ones it has, not "Required command was not provided".
+            string message = error.Message.StartsWith("Required command was not provided", StringComparison.Ordinal) && command.Subcommands.Count > 0
+                ? $"'{name}' needs a command: {string.Join(", ", command.Subcommands.Select(c => c.Name))}"
+                : Describe(error.Message);
+            Console.Error.WriteLine($"fovea: error: {message} (see '{name} --help')");
+        }
         return UserError;
     }
 

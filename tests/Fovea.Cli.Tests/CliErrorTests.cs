@@ -63,6 +63,10 @@ public class CliErrorTests
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "viz", "filters", "--checkpoint", "run"), "--output", "(see 'fovea viz filters --help')");
 
     [Fact]
+    public void AGroupOfCommandsGivenNoneNamesItsCommands() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "viz"), "'fovea viz' needs a command: ", "filters", "curves", "(see 'fovea viz --help')");
+
+    [Fact]
     public void AnErrorFromTheLibraryDoesNotNameItsCSharpParameter()
     {
         var r = FoveaProcess.Run(FoveaProcess.TempDir(), "export", "--model", "resnet50", "--output", "m.onnx");
