@@ -167,17 +167,17 @@ public static class OnnxExporter
             {
                 case Conv2d c:
                     {
-                        long ph = c.Padding.H, pw = c.Padding.W;
-                        if (c.PaddingMode != PadMode.Zeros && (ph > 0 || pw > 0))
+                        var (top, left, bottom, right) = c.PadSides;
+                        if (c.PaddingMode != PadMode.Zeros && c.Padded)
                         {
-                            x = PrePad(label, x, c.PaddingMode, ph, pw, shape);
-                            ph = pw = 0;
+                            x = PrePad(label, x, c.PaddingMode, c.PadSides, shape);
+                            (top, left, bottom, right) = (0, 0, 0, 0);
                         }
                         var ins = new List<string> { x, Weight(p + "weight", c.Weight) };
                         if (c.Bias is { } b) ins.Add(Weight(p + "bias", b));
                         return Node("Conv", [.. ins], label, [
                             Attr("kernel_shape", c.KernelSize.H, c.KernelSize.W), Attr("strides", c.Stride.H, c.Stride.W),
-                            Attr("pads", ph, pw, ph, pw), Attr("dilations", c.Dilation.H, c.Dilation.W), Attr("group", (long)c.Groups)]);
+                            Attr("pads", top, left, bottom, right), Attr("dilations", c.Dilation.H, c.Dilation.W), Attr("group", (long)c.Groups)]);
                     }
                 case Linear l:
                     {
@@ -262,24 +262,27 @@ public static class OnnxExporter
 
         /// <summary>The pre-pad of a conv with reflect/replicate/circular padding: Pad (reflect, edge; wrap from
         /// opset 19), or for circular before opset 19, slices of the far edges concatenated around the input.</summary>
-        private string PrePad(string label, string x, PadMode mode, long ph, long pw, int[] shape)
+        private string PrePad(string label, string x, PadMode mode, (int Top, int Left, int Bottom, int Right) pad, int[] shape)
         {
             if (mode == PadMode.Circular && opset < 19)
             {
                 string Slice(string v, int axis, long start, long end, string name) => opset < 10
                     ? Node("Slice", [v], name, [Attr("starts", new[] { start }), Attr("ends", new[] { end }), Attr("axes", new[] { (long)axis })])
                     : Node("Slice", [v, Ints(name + ".starts", start), Ints(name + ".ends", end), Ints(name + ".axes", axis)], name);
-                string Wrap(string v, int axis, long pad, long size)
+                // The last `before` cells go in front, the first `after` cells behind.
+                string Wrap(string v, int axis, long before, long after, long size)
                 {
-                    if (pad == 0) return v;
-                    string tail = Slice(v, axis, size - pad, size, $"{label}.wrap{axis}.tail");
-                    string head = Slice(v, axis, 0, pad, $"{label}.wrap{axis}.head");
-                    return Node("Concat", [tail, v, head], $"{label}.wrap{axis}", [Attr("axis", (long)axis)]);
+                    if (before == 0 && after == 0) return v;
+                    var parts = new List<string>();
+                    if (before > 0) parts.Add(Slice(v, axis, size - before, size, $"{label}.wrap{axis}.tail"));
+                    parts.Add(v);
+                    if (after > 0) parts.Add(Slice(v, axis, 0, after, $"{label}.wrap{axis}.head"));
+                    return Node("Concat", [.. parts], $"{label}.wrap{axis}", [Attr("axis", (long)axis)]);
                 }
-                return Wrap(Wrap(x, 2, ph, shape[2]), 3, pw, shape[3]);
+                return Wrap(Wrap(x, 2, pad.Top, pad.Bottom, shape[2]), 3, pad.Left, pad.Right, shape[3]);
             }
             string m = mode switch { PadMode.Reflect => "reflect", PadMode.Replicate => "edge", _ => "wrap" };
-            long[] pads = [0, 0, ph, pw, 0, 0, ph, pw];
+            long[] pads = [0, 0, pad.Top, pad.Left, 0, 0, pad.Bottom, pad.Right];
             if (opset < 11) return Node("Pad", [x], label + ".pad", [Attr("mode", m), Attr("pads", pads)]);
             return Node("Pad", [x, Ints(label + ".pads", pads)], label + ".pad", [Attr("mode", m)]);
         }

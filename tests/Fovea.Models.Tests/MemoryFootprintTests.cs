@@ -64,7 +64,7 @@ public class MemoryFootprintTests(ITestOutputHelper output)
     // Every layer kind the estimate models, in the places that change what its backward makes: batch norm and padded
     // convolutions first (the images want no gradient) and later, with and without affine parameters, parameter-free
     // layers ahead of the first weights, dropout, 1-D convolutions (whose weight gradient waits for the end of the backward).
-    public static TheoryData<string> Nets() => new() { "batchnorm", "padded", "parameter-free start", "conv1d", "in-place relu" };
+    public static TheoryData<string> Nets() => new() { "batchnorm", "padded", "same", "parameter-free start", "conv1d", "same 1-d", "in-place relu" };
 
     private static (Module Net, int[] Shape) Net(string name)
     {
@@ -78,6 +78,11 @@ public class MemoryFootprintTests(ITestOutputHelper output)
             "padded" => (new Sequential(new Conv2d(3, 4, 3, padding: 1, paddingMode: PadMode.Reflect, generator: g), new Sigmoid(),
                 new Conv2d(4, 4, 3, padding: 2, dilation: 2, paddingMode: PadMode.Replicate, generator: g), new SumPool2d(2),
                 new AdaptiveAvgPool2d((3, 2)), new Flatten(), new Linear(24, 6, generator: g), new Softmax()), [3, 9, 9]),
+            // "same" with even kernels: one more row and column after than before, padded by a mode or by the convolution.
+            "same" => (new Sequential(new Conv2d(3, 4, 4, "same", paddingMode: PadMode.Reflect, generator: g), new ReLU(),
+                new Conv2d(4, 4, (2, 3), "same", generator: g), new Flatten(), new Linear(4 * 7 * 6, 3, generator: g)), [3, 7, 6]),
+            "same 1-d" => (new Sequential(new Conv1d(2, 3, 4, "same", paddingMode: PadMode.Circular, generator: g), new ReLU(),
+                new Conv1d(3, 4, 2, "same", generator: g), new Flatten(), new Linear(40, 3, generator: g)), [2, 10]),
             "parameter-free start" => (new Sequential(new MaxPool2d(2), new Dropout(0.25f, g), new ReLU(), new Conv2d(2, 3, 3, generator: g),
                 new Identity(), new Flatten(), new Linear(12, 4, bias: false, generator: g), new LogSoftmax()), [2, 8, 8]),
             // Overwrites the images, a convolution's output, batch norm's and linear's; after a pool and a tanh, whose

@@ -29,6 +29,10 @@ public class ExportTests
         yield return ["conv_reflect", new Sequential(new Conv2d(3, 4, 3, padding: 1, paddingMode: PadMode.Reflect, generator: g)), new[] { 2, 3, 8, 8 }];
         yield return ["conv_replicate", new Sequential(new Conv2d(3, 4, 3, padding: 2, paddingMode: PadMode.Replicate, generator: g)), new[] { 2, 3, 8, 8 }];
         yield return ["conv_circular", new Sequential(new Conv2d(3, 4, 3, padding: (2, 1), paddingMode: PadMode.Circular, generator: g)), new[] { 2, 3, 8, 8 }];
+        // "same" padding with even kernels: one more cell after than before, which ONNX's pads (and Pad) say side by side.
+        yield return ["conv_same", new Sequential(new Conv2d(3, 4, 4, "same", generator: g)), new[] { 2, 3, 8, 7 }];
+        yield return ["conv_same_reflect", new Sequential(new Conv2d(3, 4, (2, 4), "same", paddingMode: PadMode.Reflect, generator: g)), new[] { 2, 3, 8, 7 }];
+        yield return ["conv_same_circular", new Sequential(new Conv2d(3, 4, (4, 2), "same", paddingMode: PadMode.Circular, generator: g)), new[] { 2, 3, 8, 7 }];
         yield return ["pools", new Sequential(new MaxPool2d(3, 2, padding: 1), new AvgPool2d(2, ceilMode: true), new AvgPool2d(3, 1, 1, countIncludePad: false)), new[] { 2, 3, 11, 11 }];
         yield return ["maxpool_ceil", new Sequential(new MaxPool2d(3, 2, ceilMode: true)), new[] { 2, 3, 10, 10 }];
         yield return ["adaptive", new Sequential(new AdaptiveAvgPool2d((2, 3))), new[] { 2, 3, 8, 9 }];
@@ -52,8 +56,12 @@ public class ExportTests
     }
 
     [Fact]
-    public void Circular_padding_uses_pad_wrap_from_opset_19() =>
+    public void Circular_padding_uses_pad_wrap_from_opset_19()
+    {
         AssertOrtMatches(new Sequential(new Conv2d(3, 4, 3, padding: 1, paddingMode: PadMode.Circular, generator: new Generator(1))), [1, 3, 6, 6], "wrap", 19);
+        AssertOrtMatches(new Sequential(new Conv2d(3, 4, (4, 2), "same", paddingMode: PadMode.Circular, generator: new Generator(1))), [1, 3, 6, 6],
+            "wrap, same", 19);
+    }
 
     [Theory]
     [InlineData(9)]

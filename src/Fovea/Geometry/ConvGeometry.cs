@@ -27,6 +27,13 @@ public readonly record struct ConvGeometry
     /// <summary>Makes and validates a geometry with symmetric padding.</summary>
     public static ConvGeometry Create(int batch, int inChannels, int inHeight, int inWidth, int outChannels,
         int kernelHeight, int kernelWidth, int strideH = 1, int strideW = 1, int padH = 0, int padW = 0,
+        int dilationH = 1, int dilationW = 1, int groups = 1) =>
+        Create(batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth, (padH, padW, padH, padW),
+            strideH, strideW, dilationH, dilationW, groups);
+
+    /// <summary>Makes and validates a geometry padded by its own amount on each side.</summary>
+    public static ConvGeometry Create(int batch, int inChannels, int inHeight, int inWidth, int outChannels,
+        int kernelHeight, int kernelWidth, (int Top, int Left, int Bottom, int Right) padding, int strideH = 1, int strideW = 1,
         int dilationH = 1, int dilationW = 1, int groups = 1)
     {
         var g = new ConvGeometry
@@ -40,10 +47,10 @@ public readonly record struct ConvGeometry
             KernelWidth = kernelWidth,
             StrideH = strideH,
             StrideW = strideW,
-            PadTop = padH,
-            PadBottom = padH,
-            PadLeft = padW,
-            PadRight = padW,
+            PadTop = padding.Top,
+            PadLeft = padding.Left,
+            PadBottom = padding.Bottom,
+            PadRight = padding.Right,
             DilationH = dilationH,
             DilationW = dilationW,
             Groups = groups,

@@ -58,29 +58,30 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                 {
                     var (n, h, w) = (input[0], input[2], input[3]);
                     long pad = 0;
-                    var pads = (c.Padding.H, c.Padding.W);
-                    if (c.PaddingMode != PadMode.Zeros && (c.Padding.H > 0 || c.Padding.W > 0))
+                    var pads = c.PadSides;
+                    if (c.PaddingMode != PadMode.Zeros && c.Padded)
                     {
-                        (h, w) = (h + 2 * c.Padding.H, w + 2 * c.Padding.W);
+                        (h, w) = (h + pads.Top + pads.Bottom, w + pads.Left + pads.Right);
                         pad = (long)n * c.InChannels * h * w;
-                        pads = (0, 0);
+                        pads = (0, 0, 0, 0);
                     }
-                    var g = ConvGeometry.Create(n, c.InChannels, h, w, c.OutChannels, c.KernelSize.H, c.KernelSize.W, c.Stride.H, c.Stride.W,
-                        pads.Item1, pads.Item2, c.Dilation.H, c.Dilation.W, c.Groups);
+                    var g = ConvGeometry.Create(n, c.InChannels, h, w, c.OutChannels, c.KernelSize.H, c.KernelSize.W, pads, c.Stride.H, c.Stride.W,
+                        c.Dilation.H, c.Dilation.W, c.Groups);
                     return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, 0);
                 }
             case Conv1d c:
                 {
                     var (n, len) = (input[0], input[2]);
                     long pad = 0;
-                    int padding = c.Padding;
-                    if (c.PaddingMode != PadMode.Zeros && c.Padding > 0)
+                    var (left, right) = c.PadSides;
+                    if (c.PaddingMode != PadMode.Zeros && left + right > 0)
                     {
-                        len += 2 * c.Padding;
+                        len += left + right;
                         pad = (long)n * c.InChannels * len;
-                        padding = 0;
+                        (left, right) = (0, 0);
                     }
-                    var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, 1, c.Stride, 0, padding, 1, c.Dilation, c.Groups);
+                    var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, (0, left, 0, right), 1, c.Stride, 1,
+                        c.Dilation, c.Groups);
                     // The weight reaches the 2-D convolution as a recorded [O, C, 1, K] view, so its gradient cannot go
                     // straight into Grad: the convolution lends it, and the view's backward, which copies it into Grad,
                     // runs only after every earlier layer's (the engine's depth-first order), so it is held to the end.
@@ -165,7 +166,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
     /// </summary>
     public static bool AdoptsInput(Module module, bool inputNeedsGrad) => module switch
     {
-        Conv2d c => inputNeedsGrad && (c.PaddingMode == PadMode.Zeros || (c.Padding.H == 0 && c.Padding.W == 0)),
+        Conv2d c => inputNeedsGrad && (c.PaddingMode == PadMode.Zeros || !c.Padded),
         MaxPool2d or AvgPool2d or SumPool2d => true,
         _ => false,
     };

@@ -273,8 +273,9 @@ public sealed class ModelSummary
                 case Conv2d c:
                     {
                         var (n, ch, h, w) = Image(inShape, c.InChannels, "Conv2d");
+                        var s = c.PadSides;
                         if (c.PaddingMode != PadMode.Zeros)
-                            new PadGeometry(n * ch, h, w, c.Padding.H, c.Padding.H, c.Padding.W, c.Padding.W, c.PaddingMode).Validate();
+                            new PadGeometry(n * ch, h, w, s.Top, s.Bottom, s.Left, s.Right, c.PaddingMode).Validate();
                         var g = c.GeometryFor(n, h, w);
                         outShape = g.OutputShape;
                         macs = g.Macs;
@@ -288,10 +289,8 @@ public sealed class ModelSummary
                             throw new ArgumentException($"Conv1d expects [N, {c.InChannels}, L]");
                         int n = inShape[0], len = inShape[2];
                         if (c.PaddingMode != PadMode.Zeros)
-                            new PadGeometry(n * c.InChannels, 1, len, 0, 0, c.Padding, c.Padding, c.PaddingMode).Validate();
-                        // The 2-D geometry at height 1, as the kernels see a signal.
-                        var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, 1, c.Stride, 0, c.Padding,
-                            1, c.Dilation, c.Groups);
+                            new PadGeometry(n * c.InChannels, 1, len, 0, 0, c.PadSides.Left, c.PadSides.Right, c.PaddingMode).Validate();
+                        var g = c.GeometryFor(n, len);
                         outShape = [n, c.OutChannels, g.OutWidth];
                         macs = g.Macs;
                         Window(1, 1, g.EffectiveKernelW, g.StrideW);

@@ -9,28 +9,72 @@ public class Conv2d : Module
 {
     public Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2? stride = null, Size2? padding = null,
         Size2? dilation = null, int groups = 1, bool bias = true, PadMode paddingMode = PadMode.Zeros, Generator? generator = null)
+        : this(inChannels, outChannels, kernelSize, stride ?? 1, padding ?? 0, null, dilation ?? 1, groups, bias, paddingMode, generator)
+    {
+    }
+
+    /// <summary>
+    /// A convolution padded by name, as PyTorch's <c>padding='same'</c> and <c>'valid'</c>: "same" pads so that at stride 1 the
+    /// output is as large as the input, D·(K−1) in all on each axis, the odd one after (bottom, right); "valid" pads nothing.
+    /// </summary>
+    public Conv2d(int inChannels, int outChannels, Size2 kernelSize, string padding, Size2? stride = null, Size2? dilation = null,
+        int groups = 1, bool bias = true, PadMode paddingMode = PadMode.Zeros, Generator? generator = null)
+        : this(inChannels, outChannels, kernelSize, stride ?? 1, 0, PaddingByName(padding, stride ?? 1), dilation ?? 1, groups, bias,
+            paddingMode, generator)
+    {
+    }
+
+    private Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2 stride, Size2 padding, string? paddingName, Size2 dilation,
+        int groups, bool bias, PadMode paddingMode, Generator? generator)
     {
         InChannels = inChannels;
         OutChannels = outChannels;
         KernelSize = kernelSize;
-        Stride = stride ?? 1;
-        Padding = padding ?? 0;
-        Dilation = dilation ?? 1;
+        Stride = stride;
+        Dilation = dilation;
         Groups = groups;
         PaddingMode = paddingMode;
+        PaddingName = paddingName;
+        if (paddingName == "same")
+        {
+            int totalH = dilation.H * (kernelSize.H - 1), totalW = dilation.W * (kernelSize.W - 1);
+            PadSides = (totalH / 2, totalW / 2, totalH - totalH / 2, totalW - totalW / 2);
+        }
+        else PadSides = (padding.H, padding.W, padding.H, padding.W);
+        Padding = (PadSides.Top, PadSides.Left);
         // Validate the input-independent hyper-parameters now, with a stand-in input size of 0.
-        ConvGeometry.Create(1, inChannels, 0, 0, outChannels, KernelSize.H, KernelSize.W, Stride.H, Stride.W, Padding.H, Padding.W,
-            Dilation.H, Dilation.W, groups);
+        GeometryFor(1, 0, 0);
         var w = RegisterParameter("weight", Tensor.Zeros(outChannels, inChannels / groups, KernelSize.H, KernelSize.W))!;
         var b = RegisterParameter("bias", bias ? Tensor.Zeros(outChannels) : null);
         Init.DefaultLayer(w, b, generator);
     }
 
+    // PyTorch's names for a padding: "same" (only at stride 1, where it is defined) and "valid".
+    internal static string PaddingByName(string padding, Size2 stride) => padding switch
+    {
+        "valid" => padding,
+        "same" when stride == new Size2(1, 1) => padding,
+        "same" => throw new ArgumentException($"padding 'same' needs stride 1, got stride {stride}"),
+        _ => throw new ArgumentException($"padding '{padding}' is not a padding name: expected 'same' or 'valid', or a number"),
+    };
+
     public int InChannels { get; }
     public int OutChannels { get; }
     public Size2 KernelSize { get; }
     public Size2 Stride { get; }
+
+    /// <summary>Padding on each side, or for "same" padding the top and left sides (the bottom and right may take one more).</summary>
     public Size2 Padding { get; }
+
+    /// <summary>"same" or "valid" when the padding was given by name, else null.</summary>
+    public string? PaddingName { get; }
+
+    /// <summary>The padding on each side: top, left, bottom, right.</summary>
+    public (int Top, int Left, int Bottom, int Right) PadSides { get; }
+
+    /// <summary>Whether any side is padded.</summary>
+    public bool Padded => PadSides != (0, 0, 0, 0);
+
     public Size2 Dilation { get; }
     public int Groups { get; }
     public PadMode PaddingMode { get; }
@@ -42,9 +86,12 @@ public class Conv2d : Module
     public Parameter? Bias => GetParameter("bias");
 
     /// <summary>The geometry of this layer for an input of the given size.</summary>
-    public ConvGeometry GeometryFor(int batch, int height, int width) =>
-        ConvGeometry.Create(batch, InChannels, height, width, OutChannels, KernelSize.H, KernelSize.W, Stride.H, Stride.W,
-            Padding.H, Padding.W, Dilation.H, Dilation.W, Groups);
+    public ConvGeometry GeometryFor(int batch, int height, int width) => Geometry(batch, height, width, PadSides);
+
+    // The geometry at a padding: the layer's own, or none once a padding mode has padded the input already.
+    private ConvGeometry Geometry(int batch, int height, int width, (int Top, int Left, int Bottom, int Right) pad) =>
+        ConvGeometry.Create(batch, InChannels, height, width, OutChannels, KernelSize.H, KernelSize.W, pad, Stride.H, Stride.W,
+            Dilation.H, Dilation.W, Groups);
 
     /// <summary>The algorithm the last forward used (Auto resolved by the backend), or null before any forward.</summary>
     public ConvAlgorithm? ChosenAlgorithm { get; private set; }
@@ -59,32 +106,14 @@ public class Conv2d : Module
         if (input.Rank != 4 || input.Size(1) != InChannels)
             throw new ArgumentException($"{Describe}: expected input [N, {InChannels}, H, W], got {input.ShapeString}");
         var x = input;
-        var pad = (Padding.H, Padding.W, Padding.H, Padding.W);
-        if (PaddingMode != PadMode.Zeros && (Padding.H > 0 || Padding.W > 0))
+        var pad = PadSides;
+        if (PaddingMode != PadMode.Zeros && Padded)
         {
-            x = Functional.Pad(x, Padding.W, Padding.W, Padding.H, Padding.H, PaddingMode);
+            x = Functional.Pad(x, pad.Left, pad.Right, pad.Top, pad.Bottom, PaddingMode);
             pad = (0, 0, 0, 0);
         }
-        var g = new ConvGeometry
-        {
-            Batch = x.Size(0),
-            InChannels = InChannels,
-            InHeight = x.Size(2),
-            InWidth = x.Size(3),
-            OutChannels = OutChannels,
-            KernelHeight = KernelSize.H,
-            KernelWidth = KernelSize.W,
-            StrideH = Stride.H,
-            StrideW = Stride.W,
-            PadTop = pad.Item1,
-            PadLeft = pad.Item2,
-            PadBottom = pad.Item3,
-            PadRight = pad.Item4,
-            DilationH = Dilation.H,
-            DilationW = Dilation.W,
-            Groups = Groups,
-        };
-        try { g.Validate(); }
+        ConvGeometry g;
+        try { g = Geometry(x.Size(0), x.Size(2), x.Size(3), pad); }
         catch (ArgumentException e) { throw new ArgumentException($"{Describe}: input {input.ShapeString}: {e.Message}", e); }
         ChosenAlgorithm = Algorithm == ConvAlgorithm.Auto ? x.Device.Backend.ChooseConvAlgorithm(g) : Algorithm;
         return Functional.Conv2d(x, Weight, Bias, (Stride.H, Stride.W), pad, (Dilation.H, Dilation.W), Groups, ChosenAlgorithm.Value, Describe);
@@ -92,7 +121,7 @@ public class Conv2d : Module
 
     protected override string ExtraRepr =>
         $"{InChannels}, {OutChannels}, kernel_size={KernelSize}, stride={Stride}" +
-        (Padding != new Size2(0, 0) ? $", padding={Padding}" : "") +
+        (PaddingName is not null ? $", padding={PaddingName}" : Padding != new Size2(0, 0) ? $", padding={Padding}" : "") +
         (Dilation != new Size2(1, 1) ? $", dilation={Dilation}" : "") +
         (Groups != 1 ? $", groups={Groups}" : "") +
         (Bias is null ? ", bias=False" : "") +

@@ -8,8 +8,13 @@ internal static class ModuleFactory
 {
     public static Module Create(string module, JsonElement kw) => module switch
     {
+        // A padding given by name ("same", "valid") takes the constructors that take one.
+        "Conv1d" when Named(kw, "padding") is { } name => new Conv1d(I(kw, "in_channels"), I(kw, "out_channels"), I(kw, "kernel_size"), name,
+            I(kw, "stride", 1), I(kw, "dilation", 1), I(kw, "groups", 1), B(kw, "bias", true), Mode(kw)),
         "Conv1d" => new Conv1d(I(kw, "in_channels"), I(kw, "out_channels"), I(kw, "kernel_size"), I(kw, "stride", 1), I(kw, "padding", 0),
             I(kw, "dilation", 1), I(kw, "groups", 1), B(kw, "bias", true), Mode(kw)),
+        "Conv2d" when Named(kw, "padding") is { } name => new Conv2d(I(kw, "in_channels"), I(kw, "out_channels"), S(kw, "kernel_size"), name,
+            S(kw, "stride", 1), S(kw, "dilation", 1), I(kw, "groups", 1), B(kw, "bias", true), Mode(kw)),
         "Conv2d" => new Conv2d(I(kw, "in_channels"), I(kw, "out_channels"), S(kw, "kernel_size"), S(kw, "stride", 1), S(kw, "padding", 0),
             S(kw, "dilation", 1), I(kw, "groups", 1), B(kw, "bias", true), Mode(kw)),
         "Linear" => new Linear(I(kw, "in_features"), I(kw, "out_features"), B(kw, "bias", true)),
@@ -37,6 +42,9 @@ internal static class ModuleFactory
     };
 
     private static bool Has(JsonElement kw, string name) => kw.TryGetProperty(name, out _);
+
+    private static string? Named(JsonElement kw, string name) =>
+        kw.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private static int I(JsonElement kw, string name, int? dflt = null) =>
         kw.TryGetProperty(name, out var v) ? (v.ValueKind == JsonValueKind.Array ? v[0].GetInt32() : v.GetInt32())
