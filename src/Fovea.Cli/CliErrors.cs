@@ -32,7 +32,8 @@ internal static class CliErrors
     /// <summary>
     /// Writes the command line's parse errors (an unknown option, a value of the wrong type, a missing command) as one
     /// line each and returns <see cref="UserError"/>; a value of the wrong type is described by what the option takes
-    /// rather than by its .NET type, a missing command by the commands there are.
+    /// rather than by its .NET type, one outside an option's choices by the choices on one line, a missing command by the
+    /// commands there are.
     /// </summary>
     public static int Report(ParseResult result)
     {
@@ -46,7 +47,7 @@ internal static class CliErrors
             // A group of commands given none ('fovea viz'): name the ones it has, not "Required command was not provided".
             string message = error.Message.StartsWith("Required command was not provided", StringComparison.Ordinal) && command.Subcommands.Count > 0
                 ? $"'{name}' needs a command: {string.Join(", ", command.Subcommands.Select(c => c.Name))}"
-                : Describe(error.Message);
+                : Describe(error);
             Console.Error.WriteLine($"fovea: error: {message} (see '{name} --help')");
         }
         return UserError;
@@ -54,8 +55,25 @@ internal static class CliErrors
 
     private static readonly Regex WrongType = new(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>.*)' as expected type '(?<type>.*)'\.$");
 
-    private static string Describe(string message)
+    // A value outside an option's choices: System.CommandLine lists them one a line, tab-indented.
+    private static readonly Regex NotAmong = new(@"^Argument '(?<value>.*)' not recognized\. Must be one of:(?<choices>(?:\s*'[^']*')+)\s*$", RegexOptions.Singleline);
+
+    private static string Describe(ParseError error)
     {
+        string message = error.Message;
+        var among = NotAmong.Match(message);
+        if (among.Success)
+        {
+            var choices = Regex.Matches(among.Groups["choices"].Value, "'([^']*)'").Select(c => c.Groups[1].Value);
+            string option = "the value";
+            for (var r = error.SymbolResult; r is not null; r = r.Parent)
+                if (r is OptionResult o)
+                {
+                    option = o.Option.Name;
+                    break;
+                }
+            return $"{option} expects one of {string.Join(", ", choices)}, got '{among.Groups["value"].Value}'";
+        }
         var m = WrongType.Match(message);
         if (!m.Success) return message;
         // The options' value types: ints and floats (strings take anything, flags take no value).

@@ -63,6 +63,14 @@ public class CliErrorTests
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "viz", "filters", "--checkpoint", "run"), "--output", "(see 'fovea viz filters --help')");
 
     [Fact]
+    public void AValueOutsideAnOptionsChoicesIsOneLineNamingThem()
+    {
+        var r = FoveaProcess.Run(FoveaProcess.TempDir(), "train", "--optimizer", "rmsprop");
+        AssertOneLineError(r, "--optimizer expects one of sgd, adam, adamw, got 'rmsprop' (see 'fovea train --help')");
+        Assert.Single(r.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void AGroupOfCommandsGivenNoneNamesItsCommands() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "viz"), "'fovea viz' needs a command: ", "filters", "curves", "(see 'fovea viz --help')");
 
