@@ -71,6 +71,10 @@ public class CliErrorTests
     }
 
     [Fact]
+    public void AMissingOnnxModelIsNamedAsOne() =>
+        AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "predict", "--model", "none.onnx", "--input", "x.npy"), "no such ONNX model: 'none.onnx'");
+
+    [Fact]
     public void AGroupOfCommandsGivenNoneNamesItsCommands() =>
         AssertOneLineError(FoveaProcess.Run(FoveaProcess.TempDir(), "viz"), "'fovea viz' needs a command: ", "filters", "curves", "(see 'fovea viz --help')");
 

@@ -71,8 +71,8 @@ internal static class ImportCommand
 
     internal static (Module Model, Checkpoint? Checkpoint) LoadAnyModel(string path)
     {
-        if (File.Exists(path) && path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            return (OnnxImporter.Load(path), null);
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return File.Exists(path) ? (OnnxImporter.Load(path), null) : throw new FileNotFoundException($"no such ONNX model: '{path}'", path);
         var folder = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? Path.GetDirectoryName(Path.GetFullPath(path))! : path;
         var graph = Path.Combine(folder, GraphFileName);
         if (!File.Exists(graph)) return EvalCommand.LoadModel(path);

@@ -181,7 +181,7 @@ internal static class TrainCommand
         try
         {
             CliErrors.Line($"training {modelName} on {info.Name} ({train.Count:N0} train / {test.Count:N0} test images from {folder}), " +
-                $"{epochs} epochs, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads, device {devices[0]}" +
+                $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {s.BatchSize}, {s.Optimizer} lr {lr}, weight decay {weightDecay}, label smoothing {smoothing}, {s.Threads} threads, device {devices[0]}" +
                 (s.Replicas > 1 ? $", {s.Replicas} replicas" : "") + (comm is null ? "" : $", {comm.Size} MPI ranks") +
                 (compression.IsDense ? "" : $", gradients {compression.Describe()}") + (s.SyncBatchNorm ? ", synchronised batch norm" : ""));
             for (int epoch = startEpoch; epoch < epochs; epoch++)
