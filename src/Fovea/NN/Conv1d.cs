@@ -27,8 +27,7 @@ public sealed class Conv1d : Module
         OutChannels = outChannels;
         KernelSize = kernelSize;
         Stride = stride;
-        int total = dilation * (kernelSize - 1);
-        PadSides = paddingName == "same" ? (total / 2, total - total / 2) : (padding, padding);
+        PadSides = paddingName == "same" ? Conv2d.SamePadding(kernelSize, dilation) : (padding, padding);
         Padding = PadSides.Left;
         PaddingName = paddingName;
         Dilation = dilation;

@@ -37,8 +37,9 @@ public class Conv2d : Module
         PaddingName = paddingName;
         if (paddingName == "same")
         {
-            int totalH = dilation.H * (kernelSize.H - 1), totalW = dilation.W * (kernelSize.W - 1);
-            PadSides = (totalH / 2, totalW / 2, totalH - totalH / 2, totalW - totalW / 2);
+            var (top, bottom) = SamePadding(kernelSize.H, dilation.H);
+            var (left, right) = SamePadding(kernelSize.W, dilation.W);
+            PadSides = (top, left, bottom, right);
         }
         else PadSides = (padding.H, padding.W, padding.H, padding.W);
         Padding = (PadSides.Top, PadSides.Left);
@@ -47,6 +48,13 @@ public class Conv2d : Module
         var w = RegisterParameter("weight", Tensor.Zeros(outChannels, inChannels / groups, KernelSize.H, KernelSize.W))!;
         var b = RegisterParameter("bias", bias ? Tensor.Zeros(outChannels) : null);
         Init.DefaultLayer(w, b, generator);
+    }
+
+    // "same" on one axis: the dilated kernel's extent less one in all, the odd cell after, as PyTorch splits it.
+    internal static (int Before, int After) SamePadding(int kernel, int dilation)
+    {
+        int total = dilation * (kernel - 1);
+        return (total / 2, total - total / 2);
     }
 
     // PyTorch's names for a padding: "same" (only at stride 1, where it is defined) and "valid".
