@@ -71,8 +71,30 @@ public class GemmTests
     [Fact]
     public void MatchesReferenceWiderThanOneBPanel()
     {
-        // n > nc (4096) so the outer jc loop runs more than once; k small to keep the reference cheap.
+        // n > nc (4096) so the outer jc loop runs more than once; k small to keep the reference cheap. The second
+        // takes two k slices, so the tile buffer is filled and written back once per panel.
         CheckAgainstReference(new Random(11), false, true, 13, 4500, 9, 1f, padding: 1);
+        CheckAgainstReference(new Random(12), false, false, 20, 4200, 300, 0.5f, padding: 2);
+    }
+
+    // Products deeper than one k slice keep their running sums in a buffer of tiles unless it would pass
+    // TileBufferLimit; with the limit at zero the same shapes accumulate in C itself.
+    [Fact]
+    public void MatchesReferenceAccumulatingInCWhenTheTileBufferWouldBeTooBig()
+    {
+        long saved = Gemm.TileBufferLimit;
+        try
+        {
+            Gemm.TileBufferLimit = 0;
+            var rng = new Random(13);
+            CheckAgainstReference(rng, false, false, 300, 520, 700, 0.5f, padding: 3);
+            CheckAgainstReference(rng, true, true, 530, 70, 300, 0f, padding: 0);
+            CheckAgainstReference(rng, false, true, 67, 45, 260, 1f, padding: 2);
+        }
+        finally
+        {
+            Gemm.TileBufferLimit = saved;
+        }
     }
 
     [Fact]

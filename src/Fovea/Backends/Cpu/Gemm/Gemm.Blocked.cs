@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -53,6 +54,14 @@ public static partial class Gemm
     // so every packed vector load is a single cache line.
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
+    [ThreadStatic] private static float[]? t_tiles;
+
+    /// <summary>
+    /// The most floats of C a thread keeps in tile order between k slices (16 MB): a thread's share of a
+    /// 2048² product at nc = 4096 is 8 MB. Bigger parts of C are accumulated where they lie. Settable so that
+    /// tests can run both ways on small shapes.
+    /// </summary>
+    internal static long TileBufferLimit { get; set; } = 1 << 22;
 
     private static unsafe float* PackBuffer(ref float[]? buffer, long floats)
     {
@@ -115,6 +124,14 @@ public static partial class Gemm
     // The five BLIS loops on one thread: jc over nc-wide panels of B, pc over kc-deep slices (pack B),
     // ic over mc-tall blocks of A (pack A, unless packedA holds all of op(A) in a PackedALayout whose padded row
     // count is packedRows), then jr/ir over NR×MR register tiles.
+    //
+    // When k takes more than one slice, the tiles' running sums live between slices in a buffer of whole
+    // tiles laid end to end in the order the loops visit them, and only the last slice writes C. A tile of C
+    // itself is MR rows a leading dimension apart (a page each at n = 2048, and a power-of-two stride that
+    // crowds a few cache sets), which the hardware prefetcher does not follow; a buffered tile is one
+    // contiguous run, read back in the order it was written. On two threads 2048³ ran 2-5% faster, 512³ 12%.
+    // Edge tiles are whole in the buffer too, so the last slice's write-back is the only place that knows
+    // about edges.
     private static unsafe void Blocked(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, float* packedA = null, int packedRows = 0)
     {
@@ -125,6 +142,8 @@ public static partial class Gemm
         float* packA = PackBuffer(ref t_packA, (long)mcB * kcB);
         float* packB = PackBuffer(ref t_packB, (long)ncB * kcB);
         float* edge = stackalloc float[mr * nr];
+        long tileFloats = (long)(m / mcB * mcB + (m % mcB + mr - 1) / mr * mr) * ((Math.Min(ncB, n) + nr - 1) / nr * nr);
+        float* tiles = k > kcB && tileFloats <= TileBufferLimit ? PackBuffer(ref t_tiles, tileFloats) : null;
 
         for (int jc = 0; jc < n; jc += ncB)
         {
@@ -132,9 +151,11 @@ public static partial class Gemm
             for (int pc = 0; pc < k; pc += kcB)
             {
                 int kc = Math.Min(kcB, k - pc);
+                bool first = pc == 0, last = pc + kc >= k;
                 // The first k slice applies beta; later slices accumulate onto what it wrote.
-                float betaK = pc == 0 ? beta : 1f;
+                float betaK = first ? beta : 1f;
                 PackB(cfg, transB, b, ldb, pc, jc, kc, nc, packB);
+                float* tile = tiles;
                 for (int ic = 0; ic < m; ic += mcB)
                 {
                     int mc = Math.Min(mcB, m - ic);
@@ -149,12 +170,20 @@ public static partial class Gemm
                         {
                             int rows = Math.Min(mr, mc - ir);
                             float* cs = c + (ic + ir) * ldc + jc + jr;
-                            if (rows == mr && cols == width)
-                                kernel(kc, packA + (nint)ir * kc, bs, cs, ldc, betaK);
+                            float* ap = packA + (nint)ir * kc;
+                            if (tiles != null)
+                            {
+                                // beta reaches C with the last slice's write-back, so the buffer starts from zero.
+                                kernel(kc, ap, bs, tile, width, first ? 0f : 1f);
+                                if (last) WriteBack(tile, width, cs, ldc, rows, cols, beta);
+                                tile += mr * width;
+                            }
+                            else if (rows == mr && cols == width)
+                                kernel(kc, ap, bs, cs, ldc, betaK);
                             else
                             {
                                 // Edge tile: compute the full (zero-padded) tile aside, write back the valid part.
-                                kernel(kc, packA + (nint)ir * kc, bs, edge, width, 0f);
+                                kernel(kc, ap, bs, edge, width, 0f);
                                 WriteBack(edge, width, cs, ldc, rows, cols, betaK);
                             }
                         }
@@ -171,14 +200,27 @@ public static partial class Gemm
         return (size + multiple - 1) / multiple * multiple;
     }
 
+    // C = tile + beta·C over the valid rows × cols (beta == 0: C is not read). It writes every tile of C
+    // when the sums are buffered, so it goes a vector at a time; the tile was just stored and is in L1. Compiled
+    // optimized from the first call: left to tiering, it cost a 64×3025×363 product a quarter of its time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WriteBack(float* tile, int ldt, float* c, nint ldc, int rows, int cols, float beta)
     {
+        int w = Vector<float>.Count, vcols = cols - cols % w;
+        var bv = new Vector<float>(beta);
         for (int i = 0; i < rows; i++, tile += ldt, c += ldc)
         {
+            int j = 0;
             if (beta == 0f)
-                for (int j = 0; j < cols; j++) c[j] = tile[j];
+            {
+                for (; j < vcols; j += w) Vector.Store(Vector.Load(tile + j), c + j);
+                for (; j < cols; j++) c[j] = tile[j];
+            }
             else
-                for (int j = 0; j < cols; j++) c[j] = tile[j] + beta * c[j];
+            {
+                for (; j < vcols; j += w) Vector.Store(Vector.FusedMultiplyAdd(bv, Vector.Load(c + j), Vector.Load(tile + j)), c + j);
+                for (; j < cols; j++) c[j] = MathF.FusedMultiplyAdd(beta, c[j], tile[j]);
+            }
         }
     }
 }
