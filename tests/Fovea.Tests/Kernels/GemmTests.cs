@@ -152,6 +152,53 @@ public class GemmTests
         }
     }
 
+    // A thread that has finished its rows takes tiles of the other thread's last k slice (Gemm.LastSlice). It runs them
+    // with the owner's sums and packed operands, so the product must be the one-thread product bit for bit. Two busy
+    // threads beside it make one part lag behind the other, so that tiles do change hands; StolenUnits shows they did.
+    [Fact]
+    public void LastSliceTilesTakenByTheOtherThreadGiveTheOneThreadProductBitForBit()
+    {
+        int saved = CpuParallel.Threads;
+        bool stop = false;
+        var busy = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop)) Thread.SpinWait(1000);
+        })).ToList();
+        try
+        {
+            // Split by rows (m ≥ n), three k slices, edge tiles in both directions; A as stored and transposed, beta 0 and not.
+            int m = 523, n = 301, k = 600;
+            var rng = new Random(17);
+            var a = Random(rng, m * k);
+            var b = Random(rng, k * n);
+            var c = Random(rng, m * n);
+            busy.ForEach(t => t.Start());
+            foreach (var (transA, beta) in new[] { (false, 0f), (true, 0.5f) })
+            {
+                int lda = transA ? m : k;
+                var one = (float[])c.Clone();
+                CpuParallel.Threads = 1;
+                Gemm.Sgemm(transA, false, m, n, k, a, lda, b, n, beta, one, n);
+                CpuParallel.Threads = 2;
+                long before = Gemm.StolenUnits;
+                var two = new float[m * n];
+                for (int round = 0; round < 500 && Gemm.StolenUnits == before; round++)
+                {
+                    c.CopyTo(two, 0);
+                    Gemm.Sgemm(transA, false, m, n, k, a, lda, b, n, beta, two, n);
+                    Assert.Equal(one, two);
+                }
+                Assert.True(Gemm.StolenUnits > before, $"transA {transA}: in 500 products no thread took a tile of the other's last slice");
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            busy.ForEach(t => { if (t.IsAlive) t.Join(); });
+            CpuParallel.Threads = saved;
+        }
+    }
+
     // Up to 8 rows of C (16 with B transposed) take the direct path, which splits C's columns over the threads once
     // the product is big enough; these shapes are, and they leave tails of columns (not a multiple of 4 or of the
     // 512-column unit) and of k (not a multiple of 4 or of the vector width).

@@ -75,7 +75,8 @@ public static partial class Gemm
     // whole blocked loop nest on its part with its own packing buffers, so there is one hand-off per call
     // and no barrier inside. The price is that both threads pack the operand they share (B when m is split,
     // A when n is), which is why the split goes along the larger dimension: that shared operand is the
-    // smaller one, and packing it is O(1/extent) of the work.
+    // smaller one, and packing it is O(1/extent) of the work. Split by rows, a thread that is done with its
+    // part helps finish the others' last k slice (LastSlice).
     private static unsafe void BlockedParallel(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
@@ -88,21 +89,39 @@ public static partial class Gemm
             Blocked(cfg, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        CpuParallel.ForChunks(tiles, workPerTile, new ParallelTiles(cfg, splitRows, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc));
+        int parts = Math.Min(CpuParallel.Threads, tiles);
+        LastSlice* shares = stackalloc LastSlice[parts];
+        new Span<LastSlice>(shares, parts).Clear();
+        CpuParallel.ForChunks(tiles, workPerTile,
+            new ParallelTiles(cfg, splitRows, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, splitRows ? shares : null, parts));
     }
 
     /// <summary>A parallel call's arguments: its items are tiles of MR rows of C, or of NR columns when split by columns.</summary>
     private readonly unsafe struct ParallelTiles(KernelConfig cfg, bool splitRows, bool transA, bool transB, int m, int n, int k,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc) : CpuParallel.IChunks
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, LastSlice* shares, int parts) : CpuParallel.IChunks
     {
         public void Run(int start, int end)
         {
             if (splitRows)
             {
                 // Tiles [start, end) of MR rows: rows of op(A) and of C.
-                int r0 = start * cfg.Mr, r1 = Math.Min(end * cfg.Mr, m);
-                float* ar = transA ? a + r0 : a + r0 * lda;
-                Blocked(cfg, transA, transB, r1 - r0, n, k, ar, lda, b, ldb, beta, c + r0 * ldc, ldc);
+                int part = 0, tiles = (m + cfg.Mr - 1) / cfg.Mr;
+                while (part < parts - 1 && CpuParallel.Part(tiles, part, parts).Start != start) part++;
+                Blocked(cfg, transA, transB, Rows(start, end), n, k, RowsOfA(start), lda, b, ldb, beta, c + start * cfg.Mr * ldc, ldc,
+                    share: shares == null ? null : shares + part);
+                if (shares == null) return;
+                // Then the last slices of the parts still running, from their ends.
+                for (int other = 0; other < parts; other++)
+                {
+                    if (other == part || Volatile.Read(ref shares[other].Open) == 0) continue;
+                    // This thread's packed B is that slice already: its own part ended with the same slice of B.
+                    var (s0, s1) = CpuParallel.Part(tiles, other, parts);
+                    int mo = Rows(s0, s1), kcB = EvenBlock(k, cfg.Kc, 1);
+                    float* packA = PackBuffer(ref t_packA, (long)EvenBlock(mo, cfg.Mc, cfg.Mr) * kcB);
+                    float* packB = PackBuffer(ref t_packB, (long)EvenBlock(n, cfg.Nc, cfg.Nr) * kcB);
+                    int stolen = RunLastSlice(cfg, shares + other, true, transA, mo, n, k, RowsOfA(s0), lda, packA, packB, beta, c + s0 * cfg.Mr * ldc, ldc);
+                    if (stolen > 0) Interlocked.Add(ref s_stolenUnits, stolen);
+                }
             }
             else
             {
@@ -112,6 +131,10 @@ public static partial class Gemm
                 Blocked(cfg, transA, transB, m, j1 - j0, k, a, lda, bj, ldb, beta, c + j0, ldc);
             }
         }
+
+        private int Rows(int start, int end) => Math.Min(end * cfg.Mr, m) - start * cfg.Mr;
+
+        private float* RowsOfA(int start) => transA ? a + start * cfg.Mr : a + start * cfg.Mr * lda;
     }
 
     // Going parallel costs a hand-off to CpuParallel's workers (a few µs, more when the other core is busy) while the
@@ -133,7 +156,8 @@ public static partial class Gemm
     // Edge tiles are whole in the buffer too, so the last slice's write-back is the only place that knows
     // about edges.
     private static unsafe void Blocked(KernelConfig cfg, bool transA, bool transB, int m, int n, int k,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, float* packedA = null, int packedRows = 0)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, float* packedA = null, int packedRows = 0,
+        LastSlice* share = null)
     {
         int mr = cfg.Mr, nr = cfg.Nr;
         // Equal-sized blocks rather than full blocks plus a sliver: k = 300 with kc = 256 runs as 2×150
@@ -155,6 +179,12 @@ public static partial class Gemm
                 // The first k slice applies beta; later slices accumulate onto what it wrote.
                 float betaK = first ? beta : 1f;
                 PackB(cfg, transB, b, ldb, pc, jc, kc, nc, packB);
+                if (last && tiles != null && share != null && nc == n)
+                {
+                    OpenLastSlice(share, tiles, (m + mcB - 1) / mcB * ((n + nr - 1) / nr));
+                    RunLastSlice(cfg, share, false, transA, m, n, k, a, lda, packA, packB, beta, c, ldc);
+                    continue;
+                }
                 float* tile = tiles;
                 for (int ic = 0; ic < m; ic += mcB)
                 {
