@@ -7,9 +7,9 @@ namespace Fovea.Backends.Cpu;
 public static partial class Gemm
 {
     // 8×32 tile: 16 zmm accumulators + 2 B vectors + 1 broadcast = 19 of the 32 zmm registers, so nothing
-    // spills. Per k step it issues 16 FMAs against 2 vector loads and 8 scalar broadcasts; Zen 4 retires one
-    // 512-bit FMA per cycle (two 256-bit pipes), so 16 independent chains hide the 4-cycle FMA latency
-    // four times over and the 10 loads stay well under the load ports' limit. Eight rows rather than the
+    // spills. Per k step it issues 16 FMAs against 2 vector loads and 8 scalar broadcasts; Zen 5 retires two
+    // 512-bit FMAs per cycle (the measured peak, 64 flops a cycle), so 16 independent chains cover the
+    // 4-cycle FMA latency twice over and the 10 loads stay under the load ports' limit. Eight rows rather than the
     // classic six: CNN channel counts (m in the im2col products) are multiples of 8, so m = 128 fills 16
     // tiles exactly where 6 rows would leave a 2-row edge tile (measured ~5% faster on 128×3136×1152, equal
     // on 2048³). Row-major C means the 32 columns are two contiguous vectors per row: no shuffles to store.

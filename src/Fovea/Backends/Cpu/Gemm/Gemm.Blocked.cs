@@ -22,14 +22,14 @@ public static partial class Gemm
         public int SliverWidth(int jr, int nc) => HalfKernel != null && nc - jr <= Nr / 2 ? Nr / 2 : Nr;
     }
 
-    // Blocking for Zen 4 (32 KB L1d and 1 MB L2 per core, L3 shared), following the BLIS analysis:
+    // Blocking for the machine it was tuned on (AMD EPYC, CPUID family 26, Zen 5: 48 KB L1d and 1 MB L2 per
+    // core, L3 shared), following the BLIS analysis:
     // - kc: the kernel re-reads one kc×NR B sliver for every MR-row sliver of A, so BLIS sizes it for L1.
-    //   At kc = 256 the sliver is 32 KB, the whole L1d, so part of it comes back from L2 each pass; but the
-    //   kernel needs only 2 vector loads per 16 FMAs, which Zen 4's L2 sustains (the kernel alone ran at
-    //   peak with kc = 256), while a deeper slice halves the C tile loads and stores per FMA against
-    //   kc = 128. Measured on 2048³ with the first 6×32 tile (before C prefetching): 256 beat 128 by ~15%
-    //   and 192 by ~5%; with the 8×32 tile and prefetching, kc from 128 to 512 came out within the shared
-    //   machine's noise (±3%), so 256 stayed.
+    //   At kc = 256 the sliver is 32 KB, two thirds of the L1d, beside the A sliver's 8 KB, and a deeper
+    //   slice halves the C tile loads and stores per FMA against kc = 128. Measured on 2048³ with the first
+    //   6×32 tile (before C prefetching): 256 beat 128 by ~15% and 192 by ~5%; with the 8×32 tile, and again
+    //   with the tile buffer below, kc from 128 to 512 came out within the shared machine's noise (±3%), so
+    //   256 stayed.
     // - mc: the packed mc×kc A block is re-read for every B sliver, so it should stay in L2: 480×256×4 B =
     //   480 KB, half the 1 MB L2, leaving room for the B slivers streaming through.
     // - nc: the packed kc×nc B panel is re-read for every A block and lives in L3: 256×4096×4 B = 4 MB per
@@ -37,7 +37,7 @@ public static partial class Gemm
     private static readonly unsafe KernelConfig Avx512Config = new(Avx512Mr, Avx512Nr, 256, 480, 4096, &KernelAvx512, &KernelAvx512Half);
     // Same reasoning on a 16-wide sliver (16 KB of B at kc = 256) for AVX2 parts with 32 KB L1d and 256 KB+
     // L2 (120×256×4 B = 120 KB of A). Not tuned on such a machine: the AVX2 and Vector kernels are checked
-    // and timed here only by forcing them on this Zen 4.
+    // and timed here only by forcing them on this Zen 5.
     private static readonly unsafe KernelConfig Avx2Config = new(Avx2Mr, Avx2Nr, 256, 120, 4096, &KernelAvx2);
     private static readonly unsafe KernelConfig VectorConfig = new(VectorMr, VectorNr, 256, 96, 4096, &KernelVector);
 
