@@ -104,12 +104,14 @@ public static partial class Gemm
         {
             if (splitRows)
             {
-                // Tiles [start, end) of MR rows: rows of op(A) and of C.
+                // Tiles [start, end) of MR rows: rows of op(A) and of C. They share their last slice only as the
+                // part they were planned as: Threads may have changed since, and the pool cut the tiles otherwise.
                 int part = 0, tiles = (m + cfg.Mr - 1) / cfg.Mr;
-                while (part < parts - 1 && CpuParallel.Part(tiles, part, parts).Start != start) part++;
+                while (part < parts && CpuParallel.Part(tiles, part, parts) != (start, end)) part++;
+                bool planned = shares != null && part < parts;
                 Blocked(cfg, transA, transB, Rows(start, end), n, k, RowsOfA(start), lda, b, ldb, beta, c + start * cfg.Mr * ldc, ldc,
-                    share: shares == null ? null : shares + part);
-                if (shares == null) return;
+                    share: planned ? shares + part : null);
+                if (!planned) return;
                 // Then the last slices of the parts still running, from their ends.
                 for (int other = 0; other < parts; other++)
                 {
