@@ -65,8 +65,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                         pad = (long)n * c.InChannels * h * w;
                         pads = (0, 0, 0, 0);
                     }
-                    var g = ConvGeometry.Create(n, c.InChannels, h, w, c.OutChannels, c.KernelSize.H, c.KernelSize.W, pads, c.Stride.H, c.Stride.W,
-                        c.Dilation.H, c.Dilation.W, c.Groups);
+                    var g = c.Geometry(n, h, w, pads);
                     return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, 0);
                 }
             case Conv1d c:
@@ -80,8 +79,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                         pad = (long)n * c.InChannels * len;
                         (left, right) = (0, 0);
                     }
-                    var g = ConvGeometry.Create(n, c.InChannels, 1, len, c.OutChannels, 1, c.KernelSize, (0, left, 0, right), 1, c.Stride, 1,
-                        c.Dilation, c.Groups);
+                    var g = c.Geometry(n, len, (left, right));
                     // The weight reaches the 2-D convolution as a recorded [O, C, 1, K] view, so its gradient cannot go
                     // straight into Grad: the convolution lends it, and the view's backward, which copies it into Grad,
                     // runs only after every earlier layer's (the engine's depth-first order), so it is held to the end.

@@ -59,8 +59,11 @@ public sealed class Conv1d : Module
     public PadMode PaddingMode { get; }
 
     /// <summary>The geometry of this layer for a signal of the given length: the 2-D one at height 1, as the kernels see it.</summary>
-    public ConvGeometry GeometryFor(int batch, int length) =>
-        ConvGeometry.Create(batch, InChannels, 1, length, OutChannels, 1, KernelSize, (0, PadSides.Left, 0, PadSides.Right), 1, Stride,
+    public ConvGeometry GeometryFor(int batch, int length) => Geometry(batch, length, PadSides);
+
+    // The geometry at a padding: the layer's own, or none once a padding mode has padded the signal already.
+    internal ConvGeometry Geometry(int batch, int length, (int Left, int Right) pad) =>
+        ConvGeometry.Create(batch, InChannels, 1, length, OutChannels, 1, KernelSize, (0, pad.Left, 0, pad.Right), 1, Stride,
             1, Dilation, Groups);
 
     /// <summary>The algorithm to use, as <see cref="Conv2d.Algorithm"/>.</summary>

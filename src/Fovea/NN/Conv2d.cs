@@ -97,7 +97,7 @@ public class Conv2d : Module
     public ConvGeometry GeometryFor(int batch, int height, int width) => Geometry(batch, height, width, PadSides);
 
     // The geometry at a padding: the layer's own, or none once a padding mode has padded the input already.
-    private ConvGeometry Geometry(int batch, int height, int width, (int Top, int Left, int Bottom, int Right) pad) =>
+    internal ConvGeometry Geometry(int batch, int height, int width, (int Top, int Left, int Bottom, int Right) pad) =>
         ConvGeometry.Create(batch, InChannels, height, width, OutChannels, KernelSize.H, KernelSize.W, pad, Stride.H, Stride.W,
             Dilation.H, Dilation.W, Groups);
 
