@@ -1,8 +1,12 @@
 #!/bin/sh
-# Side-by-side benchmark of Fovea against TorchSharp-cpu 0.107.0 (libtorch 2.10).
+# Side-by-side benchmark of Fovea against TorchSharp-cpu 0.107.0 (libtorch 2.10), and against ONNX Runtime 1.31.1.
 #
 #   bench/run-compare.sh [compare options]    each workload on both sides in one process, runs alternating
 #                                             (e.g. --quick, --threads 1, -w gemm_2048 vgg16_train_b4, --json out.json)
+#   bench/run-compare.sh ort [compare options] the four inference workloads (alexnet_infer_b1, alexnet_infer_b8,
+#                                             vgg16_infer_b1, vgg16_infer_b4) against ONNX Runtime's CPU provider
+#                                             running Fovea's ONNX export of the same model and weights, checked
+#                                             against Fovea's output first; runs alternating as above
 #   bench/run-compare.sh memory [STEPS]       peak resident memory of a VGG-16 batch-4 training process, each side
 #                                             in its own process under /usr/bin/time -v (default 3 steps)
 #   bench/run-compare.sh first-prediction [N] process start to first LeNet-5 prediction: 'fovea predict' on a

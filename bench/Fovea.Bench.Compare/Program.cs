@@ -9,9 +9,10 @@ using TorchSharp;
 namespace Fovea.Bench.Compare;
 
 /// <summary>
-/// Fovea against TorchSharp, workload by workload, in one process: both sides are set up and warmed up, then timed
-/// runs alternate (Fovea, TorchSharp, TorchSharp, Fovea, ...) so that drift in the machine's load falls on both.
-/// Other modes serve the separate-process measurements (peak memory, start to first prediction).
+/// Fovea against TorchSharp (or, for the inference workloads, ONNX Runtime), workload by workload, in one process: both
+/// sides are set up and warmed up, then timed runs alternate (Fovea, TorchSharp, TorchSharp, Fovea, ...) so that drift
+/// in the machine's load falls on both. Other modes serve the separate-process measurements (peak memory, start to first
+/// prediction).
 /// </summary>
 public static class Program
 {
@@ -20,6 +21,10 @@ public static class Program
           Fovea.Bench.Compare [compare] [-w NAME ...] [--runs N] [--threads T] [--quick] [--eager] [--json FILE]
               each workload on both sides, timed runs alternating; prints medians and Fovea/TorchSharp speed ratios
               (--eager: Fovea's model steps op by op through autograd, not replayed from a capture)
+          Fovea.Bench.Compare ort [-w NAME ...] [--runs N] [--threads T] [--quick] [--eager] [--json FILE]
+              as compare, against ONNX Runtime running Fovea's ONNX export of the same model and weights, for
+              alexnet_infer_b1, alexnet_infer_b8, vgg16_infer_b1 and vgg16_infer_b4 (its output is checked against
+              Fovea's first)
           Fovea.Bench.Compare single fovea|torch NAME [--steps N] [--threads T] [--eager]
               one side alone for N iterations (default 3) after setup, then the peak resident memory (for /usr/bin/time -v)
           Fovea.Bench.Compare make-checkpoint DIR
@@ -36,7 +41,8 @@ public static class Program
             var rest = mode == "compare" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
             return mode switch
             {
-                "compare" => Compare(new Options(rest)),
+                "compare" => Compare(new Options(rest), Rival.Torch),
+                "ort" => Compare(new Options(rest), Rival.OnnxRuntime),
                 "single" => Single(rest),
                 "make-checkpoint" => FirstPrediction.MakeCheckpoint(rest.Length == 1 ? rest[0] : throw new ArgumentException("make-checkpoint DIR")),
                 "predict-torch" => FirstPrediction.PredictTorch(),
@@ -48,6 +54,11 @@ public static class Program
         {
             Console.Error.WriteLine($"Fovea.Bench.Compare: {e.Message}");
             return PrintUsage(1);
+        }
+        catch (OrtWorkloads.MismatchException e)
+        {
+            Console.Error.WriteLine($"Fovea.Bench.Compare: {e.Message}");
+            return 1;
         }
     }
 
@@ -95,12 +106,6 @@ public static class Program
         }
     }
 
-    private static void SetThreads(int threads)
-    {
-        CpuParallel.Threads = threads;
-        torch.set_num_threads(threads);
-    }
-
     internal static string LoadAverage()
     {
         try { return File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown"; }
@@ -108,30 +113,30 @@ public static class Program
     }
 
     /// <summary>
-    /// One workload's runs on both sides; for the GEMM also the FMA peak's, each run just before one of Fovea's (empty
-    /// otherwise).
+    /// One workload's runs on both sides (the other side being the rival's); for the GEMM also the FMA peak's, each run
+    /// just before one of Fovea's (empty otherwise).
     /// </summary>
-    private sealed record Row(BenchWorkload Workload, List<double> Fovea, List<double> Torch, int FoveaIterations, int TorchIterations,
+    private sealed record Row(BenchWorkload Workload, List<double> Fovea, List<double> Other, int FoveaIterations, int OtherIterations,
         List<double> Peak)
     {
         public double FoveaMedian => BenchTimer.Median(Fovea);
-        public double TorchMedian => BenchTimer.Median(Torch);
+        public double OtherMedian => BenchTimer.Median(Other);
         public double PeakMedian => BenchTimer.Median(Peak);
 
-        /// <summary>Fovea's speed over TorchSharp's: above 1, Fovea is faster.</summary>
-        public double Ratio => Workload.HigherIsBetter ? FoveaMedian / TorchMedian : TorchMedian / FoveaMedian;
+        /// <summary>Fovea's speed over the other side's: above 1, Fovea is faster.</summary>
+        public double Ratio => Workload.HigherIsBetter ? FoveaMedian / OtherMedian : OtherMedian / FoveaMedian;
     }
 
-    private static int Compare(Options o)
+    private static int Compare(Options o, Rival rival)
     {
         if (o.Positional.Count > 0) throw new ArgumentException($"unexpected argument '{o.Positional[0]}'");
-        // The FMA peak has no TorchSharp side: it is what the GEMM row is measured against.
-        var selected = BenchCatalog.Select(o.Workloads).Where(w => w.Name != "fma_peak").ToList();
-        SetThreads(o.Threads);
-        Console.WriteLine($"# Fovea vs TorchSharp {typeof(torch).Assembly.GetName().Version} (libtorch {torch.__version__}), " +
-            $"{o.Threads} threads each, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
+        var selected = rival.Select(o.Workloads);
+        CpuParallel.Threads = o.Threads;
+        Console.WriteLine($"# Fovea vs {rival.Describe()}, " +
+            $"{o.Threads} threads each, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}" +
+            (rival.Settle > TimeSpan.Zero ? $", {rival.Settle.TotalMilliseconds:F0} ms pause before each timed run" : ""));
         Console.WriteLine($"# started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
-        Console.WriteLine($"# ratio = Fovea speed / TorchSharp speed (above 1: Fovea faster); medians over alternating runs");
+        Console.WriteLine($"# ratio = Fovea speed / {rival.Label} speed (above 1: Fovea faster); medians over alternating runs");
         var rows = new List<Row>();
         foreach (var w in selected)
         {
@@ -139,23 +144,23 @@ public static class Program
             // the machine's load between the two would move the share (one run's peak, measured first, was 8% above
             // the others').
             var peak = w.Name == "gemm_2048" ? BenchCatalog.Select(["fma_peak"])[0] : null;
-            var row = CompareOne(w, BenchPlan.For(w, o.Quick, o.Runs), peak, o);
+            var row = CompareOne(w, BenchPlan.For(w, o.Quick, o.Runs), peak, o, rival);
             rows.Add(row);
             if (peak is not null)
                 Console.WriteLine($"# float32 FMA peak, {o.Threads} threads: {Fmt(row.PeakMedian)} {peak.UnitLabel} " +
                     $"(fma_peak, median of {row.Peak.Count} runs, each just before one of Fovea's {w.Name} runs)");
-            Console.WriteLine($"{w.Name,-22} fovea {Fmt(row.FoveaMedian),9} {w.UnitLabel,-8}  torchsharp {Fmt(row.TorchMedian),9} {w.UnitLabel,-8}  " +
+            Console.WriteLine($"{w.Name,-22} fovea {Fmt(row.FoveaMedian),9} {w.UnitLabel,-8}  {rival.Key} {Fmt(row.OtherMedian),9} {w.UnitLabel,-8}  " +
                 $"ratio {row.Ratio:F2}   (runs {row.Fovea.Count}, load {LoadAverage()})" +
-                (peak is null ? "" : $"   of the FMA peak: fovea {100 * row.FoveaMedian / row.PeakMedian:F0}%, torchsharp {100 * row.TorchMedian / row.PeakMedian:F0}%"));
+                (peak is null ? "" : $"   of the FMA peak: fovea {100 * row.FoveaMedian / row.PeakMedian:F0}%, {rival.Key} {100 * row.OtherMedian / row.PeakMedian:F0}%"));
         }
         Console.WriteLine($"# finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         Console.WriteLine();
-        Console.WriteLine("| workload | unit | Fovea median (min–max) | TorchSharp median (min–max) | ratio |");
+        Console.WriteLine($"| workload | unit | Fovea median (min–max) | {rival.Label} median (min–max) | ratio |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
         foreach (var r in rows)
             Console.WriteLine($"| {r.Workload.Name} | {r.Workload.UnitLabel} | {Fmt(r.FoveaMedian)} ({Fmt(r.Fovea.Min())}–{Fmt(r.Fovea.Max())}) | " +
-                $"{Fmt(r.TorchMedian)} ({Fmt(r.Torch.Min())}–{Fmt(r.Torch.Max())}) | {r.Ratio:F2} |");
-        if (o.Json is { } path) File.WriteAllText(path, ToJson(rows, o.Threads));
+                $"{Fmt(r.OtherMedian)} ({Fmt(r.Other.Min())}–{Fmt(r.Other.Max())}) | {r.Ratio:F2} |");
+        if (o.Json is { } path) File.WriteAllText(path, ToJson(rows, o.Threads, rival.Key));
         return 0;
     }
 
@@ -163,27 +168,32 @@ public static class Program
     /// Both sides' runs of w in turn; with <paramref name="peak"/> (the FMA peak, for the GEMM) one run of it before
     /// each of Fovea's, the figure that Fovea's share is taken of.
     /// </summary>
-    private static Row CompareOne(BenchWorkload w, BenchPlan plan, BenchWorkload? peak, Options o)
+    private static Row CompareOne(BenchWorkload w, BenchPlan plan, BenchWorkload? peak, Options o, Rival rival)
     {
         var fovea = w.Setup();
-        var (torchIteration, torchState) = TorchWorkloads.Setup(w.Name);
+        var (otherIteration, otherState) = rival.Setup(w, o.Threads);
         var peakIteration = peak?.Setup();
         try
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            // Warm both up first (JIT tiering on Fovea's side, libtorch's first-call costs on the other).
+            // Warm both up first (JIT tiering on Fovea's side, libtorch's or ONNX Runtime's first-call costs on the other).
             int fi = BenchTimer.IterationsPerRun(BenchTimer.Warmup(fovea, plan), plan);
-            int ti = BenchTimer.IterationsPerRun(BenchTimer.Warmup(torchIteration, plan), plan);
+            int oi = BenchTimer.IterationsPerRun(BenchTimer.Warmup(otherIteration, plan), plan);
             var peakPlan = peak is null ? plan : BenchPlan.For(peak, o.Quick, o.Runs);
             int pi = peakIteration is null ? 0 : BenchTimer.IterationsPerRun(BenchTimer.Warmup(peakIteration, peakPlan), peakPlan);
             var f = new List<double>();
-            var t = new List<double>();
+            var others = new List<double>();
             var p = new List<double>();
+            double Time(Action iteration, int iterations)
+            {
+                if (rival.Settle > TimeSpan.Zero) Thread.Sleep(rival.Settle);
+                return BenchTimer.Time(iteration, iterations);
+            }
             void RunFovea()
             {
-                if (peakIteration is not null) p.Add(peak!.Value(BenchTimer.Time(peakIteration, pi)));
-                f.Add(w.Value(BenchTimer.Time(fovea, fi)));
+                if (peakIteration is not null) p.Add(peak!.Value(Time(peakIteration, pi)));
+                f.Add(w.Value(Time(fovea, fi)));
             }
             for (int r = 0; r < plan.Runs; r++)
             {
@@ -191,19 +201,19 @@ public static class Program
                 if (r % 2 == 0)
                 {
                     RunFovea();
-                    t.Add(w.Value(BenchTimer.Time(torchIteration, ti)));
+                    others.Add(w.Value(Time(otherIteration, oi)));
                 }
                 else
                 {
-                    t.Add(w.Value(BenchTimer.Time(torchIteration, ti)));
+                    others.Add(w.Value(Time(otherIteration, oi)));
                     RunFovea();
                 }
             }
-            return new Row(w, f, t, fi, ti, p);
+            return new Row(w, f, others, fi, oi, p);
         }
         finally
         {
-            torchState.Dispose();
+            otherState.Dispose();
         }
     }
 
@@ -237,7 +247,8 @@ public static class Program
     internal static string Fmt(double v) =>
         v >= 100 ? v.ToString("N0", CultureInfo.InvariantCulture) : v.ToString(v >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture);
 
-    private static string ToJson(List<Row> rows, int threads)
+    /// <summary>The rows as JSON, the other side's keys named by <paramref name="other"/> (torchsharp, onnxruntime).</summary>
+    private static string ToJson(List<Row> rows, int threads, string other)
     {
         using var stream = new MemoryStream();
         using (var j = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -251,12 +262,12 @@ public static class Program
                 j.WriteString("unit", r.Workload.UnitLabel);
                 j.WriteNumber("threads", threads);
                 j.WriteNumber("fovea_median", Math.Round(r.FoveaMedian, 4));
-                j.WriteNumber("torchsharp_median", Math.Round(r.TorchMedian, 4));
+                j.WriteNumber($"{other}_median", Math.Round(r.OtherMedian, 4));
                 j.WriteNumber("ratio", Math.Round(r.Ratio, 4));
                 Runs("fovea_runs", r.Fovea);
-                Runs("torchsharp_runs", r.Torch);
+                Runs($"{other}_runs", r.Other);
                 j.WriteNumber("fovea_iterations_per_run", r.FoveaIterations);
-                j.WriteNumber("torchsharp_iterations_per_run", r.TorchIterations);
+                j.WriteNumber($"{other}_iterations_per_run", r.OtherIterations);
                 if (r.Peak.Count > 0)
                 {
                     j.WriteNumber("fma_peak_median", Math.Round(r.PeakMedian, 4));
