@@ -1,6 +1,4 @@
 using Fovea.Cli.Bench;
-using Fovea.Models;
-using Fovea.NN;
 using Fovea.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -45,7 +43,8 @@ internal static class OrtWorkloads
     /// <exception cref="MismatchException">ONNX Runtime's output is not Fovea's within <see cref="Tolerance"/>.</exception>
     public static (Action Iteration, IDisposable State) Setup(BenchWorkload w, int threads)
     {
-        var (net, x) = Build(Models[w.Name], w.Batch);
+        // The model and input Fovea's workload builds for itself: the same seed gives the same weights and input.
+        var (net, x, _) = ModelWorkloads.Build(Models[w.Name], w.Batch);
         float[] expected;
         net.Eval();
         using (GradMode.NoGrad()) expected = net.Forward(x).ToArray();
@@ -91,18 +90,6 @@ internal static class OrtWorkloads
             throw;
         }
         return (Iteration, state);
-    }
-
-    /// <summary>
-    /// As <c>ModelWorkloads.Build</c> (src/Fovea.Cli/Bench) makes the model and input of Fovea's workload, which does
-    /// not hand them out: the same seed, drawn in the same order, gives the same weights and the same input.
-    /// </summary>
-    private static (Module Net, Tensor X) Build(string model, int batch)
-    {
-        var g = new Generator(5);
-        var shape = ModelZoo.DefaultInputShape(model);
-        var net = ModelZoo.Create(model, ModelZoo.DefaultNumClasses(model), shape, g);
-        return (net, Tensor.Randn([batch, .. shape], g));
     }
 
     private static void Check(string name, float[] expected, float[] actual)
