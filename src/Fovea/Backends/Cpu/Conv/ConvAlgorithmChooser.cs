@@ -45,25 +45,39 @@ internal static class ConvAlgorithmChooser
     /// </summary>
     internal const int DirectMaxTaps = 160;
 
+    /// <summary>
+    /// Fewest Winograd tiles (<see cref="ConvWinograd.TileCount"/>) from which Winograd beats the channel-rows direct
+    /// kernel (<see cref="ConvDirect.UsesChannelRows"/>): with fewer, its 36 products are too narrow to run near the
+    /// peak and the direct sum, with 4x the multiplies, is faster. Medians of 7 alternated runs (ms, Winograd →
+    /// channel rows, 2 threads, 2-core EPYC with AVX-512), by tiles: 1x512x14x14 → 512 (16): 5.0 → 3.1; 4x512x14x14
+    /// (64): 16.7 → 12.5; AlexNet's 13x13 layers at batch 8 (128): 6.6 → 5.6, 8.9 → 7.6, 6.2 → 5.2; 1x512x28x28 (49):
+    /// 11.6 → 9.7; 1x256x28x28 → 512: 6.7 → 4.9; but 4x512x28x28 (196): 53 → 50 only, 1x256x56x56 (196): 8.4 → 10.2,
+    /// 8x64x32x32 (512): 1.3 → 2.3, 1x128x112x112 (784): 5.8 → 10.7.
+    /// </summary>
+    internal const int ChannelRowsMaxWinogradTiles = 160;
+
     public static ConvAlgorithm Choose(in ConvGeometry g)
     {
         // 1x1 at unit stride reads no window (unpadded, it is one GEMM as it lies); depthwise has no channel sum
         // for a GEMM to exploit, so unfolding would only copy.
         if (ReadsNoWindow(g) || IsDepthwise(g)) return ConvAlgorithm.Direct;
-        if (ConvWinograd.Supports(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
-            && ConvWinograd.EstimatedMacs(g) < g.Macs)
-            return ConvAlgorithm.Winograd;
+        bool rows = ConvDirect.UsesChannelRows(g);
+        if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles)) return ConvAlgorithm.Winograd;
         if (ConvFft.Supports(g) && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
             && FftCostFactor * ConvFft.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Fft;
-        if (ShortSum(g) && ConvDirect.Tiled(g)) return ConvAlgorithm.Direct;
+        if (rows || (ShortSum(g) && ConvDirect.Tiled(g))) return ConvAlgorithm.Direct;
         return ConvAlgorithm.Im2colGemm;
     }
+
+    /// <summary>Winograd F(4x4, 3x3) takes the shape and does fewer multiply-adds than the direct sum, from 16 channels.</summary>
+    private static bool WinogradPays(in ConvGeometry g) =>
+        ConvWinograd.Supports(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels && ConvWinograd.EstimatedMacs(g) < g.Macs;
 
     /// <summary>
     /// The data gradient's algorithm. At unit stride it is a forward convolution of dy (<see cref="ConvDataGradient"/>),
     /// so the forward's rules pick: direct where that pass sums few products (Og·KH·KW, not Cg·KH·KW), Winograd where
-    /// the forward rule would take Winograd for it (the 3x3 benchmark layer's data gradient, 8x128x56x56: 30 -> 13 ms,
+    /// it pays for that pass (the 3x3 benchmark layer's data gradient, 8x128x56x56: 30 -> 13 ms,
     /// 2 threads), else im2col. FFT shapes take im2col.
     /// </summary>
     public static ConvAlgorithm ChooseBackwardData(in ConvGeometry g)
@@ -72,19 +86,19 @@ internal static class ConvAlgorithmChooser
         if (ConvDataGradient.TryAsForward(g, out var asForward))
         {
             if (ShortSum(asForward) && ConvDirect.Tiled(asForward)) return ConvAlgorithm.Direct;
-            if (Choose(asForward) == ConvAlgorithm.Winograd) return ConvAlgorithm.Winograd;
+            if (WinogradPays(asForward)) return ConvAlgorithm.Winograd;
         }
         return ConvAlgorithm.Im2colGemm;
     }
 
     /// <summary>
-    /// The filter gradient's algorithm: direct where the forward's sum is short, Winograd where the forward takes it
+    /// The filter gradient's algorithm: direct where the forward's sum is short, Winograd where it pays for the forward
     /// and its per-thread sums fit (<see cref="ConvWinograd.TakesFilterGradient"/>), else im2col.
     /// </summary>
     public static ConvAlgorithm ChooseBackwardFilter(in ConvGeometry g)
     {
         if (ReadsNoWindow(g) || IsDepthwise(g) || (ShortSum(g) && ConvDirect.Tiled(g))) return ConvAlgorithm.Direct;
-        if (Choose(g) == ConvAlgorithm.Winograd && ConvWinograd.TakesFilterGradient(g)) return ConvAlgorithm.Winograd;
+        if (WinogradPays(g) && ConvWinograd.TakesFilterGradient(g)) return ConvAlgorithm.Winograd;
         return ConvAlgorithm.Im2colGemm;
     }
 

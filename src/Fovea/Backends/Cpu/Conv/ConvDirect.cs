@@ -6,14 +6,17 @@ namespace Fovea.Backends.Cpu;
 /// Convolution as the sum of products, with no unfolding. It suits the shapes where im2col would mostly copy:
 /// depthwise convolutions, 1x1 kernels (which, unpadded at unit stride, are a matrix product as they lie and go
 /// straight to GEMM) and short channel sums such as LeNet-5's. At unit stride the tiled kernels run, register tiles
-/// by output rows (ConvDirect.Rows.cs) or with output channels in the lanes (ConvDirect.Channels.cs); the loops
-/// here are the general path (any stride), each tap scaling a whole input row into an output row (an axpy).
+/// by output rows (ConvDirect.Rows.cs) or with output channels in the lanes (ConvDirect.Channels.cs). Long sums
+/// over many output channels take the AVX-512 kernel with 32 channels in the lanes along output rows
+/// (ConvDirect.ChannelRows.cs, column strides 1, 2 and 4), the chooser's pick where Winograd does not apply or has
+/// few tiles to work on. The loops here are the general path (any stride), each tap scaling a whole input row into
+/// an output row (an axpy).
 /// </summary>
 internal static partial class ConvDirect
 {
     /// <summary>The <see cref="ScratchPool"/> buffers each pass holds at once, by the path it takes.</summary>
     internal static int[] ForwardScratch(in ConvGeometry g) =>
-        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : Tiled(g) ? TiledForwardScratch(g) : [];
+        !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : UsesChannelRows(g) ? ChannelRowsForwardScratch(g) : Tiled(g) ? TiledForwardScratch(g) : [];
 
     internal static int[] DataScratch(in ConvGeometry g) =>
         !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.ImageScratch(g) : TiledData(g, out _) ? TiledDataScratch(g) : [];
@@ -27,6 +30,11 @@ internal static partial class ConvDirect
         if (!ConvIm2col.NeedsUnfold(g))
         {
             ConvIm2col.Forward(g, x, w, bias, y);
+            return;
+        }
+        if (UsesChannelRows(g))
+        {
+            ForwardByChannelRows(g, x, w, bias, y);
             return;
         }
         if (Tiled(g))

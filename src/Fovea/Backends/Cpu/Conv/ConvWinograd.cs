@@ -81,11 +81,10 @@ internal static partial class ConvWinograd
     /// Winograd's work in multiply-adds, to set against the direct count <see cref="ConvGeometry.Macs"/>: the 36 GEMMs
     /// over the tiles (4x4 output tiles, so an output not a multiple of 4 pays for whole tiles) and the filter transform.
     /// </summary>
-    internal static long EstimatedMacs(in ConvGeometry g)
-    {
-        long tiles = (long)g.Batch * ((g.OutHeight + Step - 1) / Step) * ((g.OutWidth + Step - 1) / Step);
-        return (long)Points * g.InChannels * g.OutChannels * (tiles + FilterTransformTiles);
-    }
+    internal static long EstimatedMacs(in ConvGeometry g) => (long)Points * g.InChannels * g.OutChannels * (TileCount(g) + FilterTransformTiles);
+
+    /// <summary>The 4x4 output tiles of the batch: the width of each of the 36 products.</summary>
+    internal static long TileCount(in ConvGeometry g) => (long)g.Batch * ((g.OutHeight + Step - 1) / Step) * ((g.OutWidth + Step - 1) / Step);
 
     /// <summary>
     /// How the work is cut up, and the layout of U, V [36, C, Ld] and M. With enough tiles, U holds every filter, each

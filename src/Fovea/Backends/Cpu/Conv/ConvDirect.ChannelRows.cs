@@ -1,0 +1,386 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Fovea.Backends.Cpu;
+
+/// <summary>
+/// The direct forward with AVX-512 and output channels in the lanes, for small images with many channels (AlexNet's
+/// five layers, VGG's 28x28 and 14x14 ones), where im2col writes a column matrix several times the image and then
+/// packs it again for the product. A tile is 32 output channels (two vectors) × 14 neighbouring cells of one output
+/// row, summed over every (input channel, tap) in 28 accumulators: per tap two filter loads and fourteen broadcast
+/// inputs feed 28 fused multiply-adds. This is how ONNX Runtime's NCHWc convolutions work, but the image stays NCHW:
+/// along a row the fourteen inputs of a tap lie at fixed distances (the column stride, a constant of the compiled
+/// kernel), so each broadcast is one load with a constant offset, and only the filters are packed, [O/32, taps, 32].
+/// <para>Rows of 14 or more end with a tile moved back to end on the row's last cell (the overlap is computed twice
+/// and written twice, the same values); narrower rows compute 14 cells and write the row's, the rest reading a few
+/// floats past the planes, which the bordered copy zeroes (<see cref="Planes"/>' slack).</para>
+/// </summary>
+internal static partial class ConvDirect
+{
+    private const int RowChannels = 32, RowCells = 14;
+
+    /// <summary>
+    /// Vector512 in hardware, whole tiles of 32 output channels per group, and a column stride the kernel is compiled
+    /// for (1, 2 or 4); any row stride, padding and dilation.
+    /// </summary>
+    internal static bool ByChannelRows(in ConvGeometry g) =>
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported && g.OutChannelsPerGroup % RowChannels == 0 && g.StrideW is 1 or 2 or 4;
+
+    /// <summary>
+    /// Where the forward takes this kernel: sums longer than the short ones the row and channel tiles are kept for
+    /// (<see cref="ConvAlgorithmChooser.DirectMaxTaps"/>; 1x3x224x224 → 64 3x3, 27 taps: 2.2 against 1.5 ms by rows),
+    /// and rows of at least 12 cells, as a tile computes 14 (1x512x7x7 → 512: 1.43 against 1.27 ms by im2col; 13 wide
+    /// wins, see the chooser). Medians of 7 alternated runs, 2 threads.
+    /// </summary>
+    internal static bool UsesChannelRows(in ConvGeometry g) =>
+        ByChannelRows(g) && g.OutWidth >= 12 && (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth > ConvAlgorithmChooser.DirectMaxTaps;
+
+    /// <summary>Floats a narrow row's extra cells read past the last plane: (14 − OW) more steps of the column stride.</summary>
+    private static int ChannelRowsSlack(in ConvGeometry g) => Math.Max(0, RowCells - g.OutWidth) * g.StrideW;
+
+    /// <summary>Floats of one tile's packed filters: 32 × Cg·KH·KW.</summary>
+    private static int SlabLength(in ConvGeometry g) => RowChannels * g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
+
+    /// <summary>
+    /// The forward's buffers, per running chunk: its tile's packed filters, then, when a copy is read, its images
+    /// bordered (all of its images when it runs every tile of them, else one).
+    /// </summary>
+    internal static int[] ChannelRowsForwardScratch(in ConvGeometry g)
+    {
+        var src = new Planes(g, ChannelRowsSlack(g));
+        var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / RowChannels);
+        int running = CpuParallel.Concurrency(chunks, g.Macs / chunks), images = perImage == 1 ? (items + chunks - 1) / chunks : 1;
+        var buffers = new List<int>();
+        for (int t = 0; t < running; t++)
+        {
+            buffers.Add(SlabLength(g));
+            if (src.Copied) buffers.Add(images * src.Length);
+        }
+        return [.. buffers];
+    }
+
+    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
+    internal static void ForwardByChannelRows(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    {
+        var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / RowChannels);
+        var src = new Planes(g, ChannelRowsSlack(g));
+        switch (g.StrideW)
+        {
+            case 1: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step1>(g, src, x, w, bias, y, items, perImage, chunks)); break;
+            case 2: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step2>(g, src, x, w, bias, y, items, perImage, chunks)); break;
+            default: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step4>(g, src, x, w, bias, y, items, perImage, chunks)); break;
+        }
+    }
+
+    /// <summary>
+    /// Chunk t of the work items (<see cref="ForwardSplit"/>). Each tile's filters are packed where they are used,
+    /// into a slab that stays in this core's cache: with whole images per item, tile by tile over all of the chunk's
+    /// images, so each tile is packed once; with parts of one image, the part's tiles in turn.
+    /// </summary>
+    private readonly struct ChannelRowChunks<TS>(ConvGeometry g, Planes src, float[] x, float[] w, float[]? bias, float[] y,
+        int items, int perImage, int chunks) : CpuParallel.IItems where TS : struct, IColumnStep
+    {
+        public void Run(int t)
+        {
+            var (start, end) = CpuParallel.Part(items, t, chunks);
+            int units = g.OutChannels / RowChannels, images = perImage == 1 ? end - start : 1, size = g.InputImageSize;
+            float[] slab = ScratchPool.Rent(SlabLength(g));
+            float[]? bordered = src.Copied ? ScratchPool.Rent(images * src.Length) : null;
+            if (perImage == 1)
+            {
+                if (bordered is not null)
+                    for (int n = start; n < end; n++) src.Fill(x.AsSpan(n * size, size), bordered.AsSpan((n - start) * src.Length));
+                for (int b = 0; b < units; b++)
+                {
+                    PackSlab(g, w, b, slab);
+                    for (int n = start; n < end; n++)
+                        ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : (n - start) * src.Length, slab, bias, y, n, b);
+                }
+            }
+            else
+            {
+                int filled = -1;
+                for (int item = start; item < end; item++)
+                {
+                    int n = item / perImage, part = item % perImage;
+                    if (bordered is not null && filled != n)
+                    {
+                        src.Fill(x.AsSpan(n * size, size), bordered);
+                        filled = n;
+                    }
+                    for (int b = units * part / perImage; b < units * (part + 1) / perImage; b++)
+                    {
+                        PackSlab(g, w, b, slab);
+                        ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : 0, slab, bias, y, n, b);
+                    }
+                }
+            }
+            if (bordered is not null) ScratchPool.Return(bordered);
+            ScratchPool.Return(slab);
+        }
+    }
+
+    /// <summary>
+    /// Tile b's filters, w [32 rows of taps] from row 32b → slab [taps, 32]: sixteen taps of sixteen filters at a time
+    /// transposed in registers, the last taps one by one.
+    /// </summary>
+    private static unsafe void PackSlab(in ConvGeometry g, float[] w, int b, float[] slab)
+    {
+        int taps = g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, whole = taps / 16 * 16;
+        fixed (float* wp = w, sp = slab)
+        {
+            float* src = wp + (long)b * RowChannels * taps;
+            for (int half = 0; half < RowChannels; half += 16)
+            {
+                float* rows = src + (long)half * taps;
+                for (int t = 0; t < whole; t += 16) Transpose16(rows + t, taps, sp + (long)t * RowChannels + half, RowChannels);
+                for (int t = whole; t < taps; t++)
+                    for (int l = 0; l < 16; l++) sp[(long)t * RowChannels + half + l] = rows[(long)l * taps + t];
+            }
+        }
+    }
+
+    /// <summary>
+    /// A 16×16 block, rows <paramref name="pitch"/> apart, written transposed with rows <paramref name="dstPitch"/>
+    /// apart: pairs of rows interleaved, then pairs of pairs, then the 128-bit quarters twice.
+    /// </summary>
+    private static unsafe void Transpose16(float* src, nint pitch, float* dst, nint dstPitch)
+    {
+        var r0 = Vector512.Load(src);
+        var r1 = Vector512.Load(src + pitch);
+        var r2 = Vector512.Load(src + 2 * pitch);
+        var r3 = Vector512.Load(src + 3 * pitch);
+        var r4 = Vector512.Load(src + 4 * pitch);
+        var r5 = Vector512.Load(src + 5 * pitch);
+        var r6 = Vector512.Load(src + 6 * pitch);
+        var r7 = Vector512.Load(src + 7 * pitch);
+        var r8 = Vector512.Load(src + 8 * pitch);
+        var r9 = Vector512.Load(src + 9 * pitch);
+        var r10 = Vector512.Load(src + 10 * pitch);
+        var r11 = Vector512.Load(src + 11 * pitch);
+        var r12 = Vector512.Load(src + 12 * pitch);
+        var r13 = Vector512.Load(src + 13 * pitch);
+        var r14 = Vector512.Load(src + 14 * pitch);
+        var r15 = Vector512.Load(src + 15 * pitch);
+
+        var t0 = Avx512F.UnpackLow(r0, r1);
+        var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3);
+        var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5);
+        var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7);
+        var t7 = Avx512F.UnpackHigh(r6, r7);
+        var t8 = Avx512F.UnpackLow(r8, r9);
+        var t9 = Avx512F.UnpackHigh(r8, r9);
+        var t10 = Avx512F.UnpackLow(r10, r11);
+        var t11 = Avx512F.UnpackHigh(r10, r11);
+        var t12 = Avx512F.UnpackLow(r12, r13);
+        var t13 = Avx512F.UnpackHigh(r12, r13);
+        var t14 = Avx512F.UnpackLow(r14, r15);
+        var t15 = Avx512F.UnpackHigh(r14, r15);
+
+        r0 = PairLow(t0, t2);
+        r1 = PairHigh(t0, t2);
+        r2 = PairLow(t1, t3);
+        r3 = PairHigh(t1, t3);
+        r4 = PairLow(t4, t6);
+        r5 = PairHigh(t4, t6);
+        r6 = PairLow(t5, t7);
+        r7 = PairHigh(t5, t7);
+        r8 = PairLow(t8, t10);
+        r9 = PairHigh(t8, t10);
+        r10 = PairLow(t9, t11);
+        r11 = PairHigh(t9, t11);
+        r12 = PairLow(t12, t14);
+        r13 = PairHigh(t12, t14);
+        r14 = PairLow(t13, t15);
+        r15 = PairHigh(t13, t15);
+
+        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88);
+        t1 = Avx512F.Shuffle4x128(r1, r5, 0x88);
+        t2 = Avx512F.Shuffle4x128(r2, r6, 0x88);
+        t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+        t4 = Avx512F.Shuffle4x128(r0, r4, 0xdd);
+        t5 = Avx512F.Shuffle4x128(r1, r5, 0xdd);
+        t6 = Avx512F.Shuffle4x128(r2, r6, 0xdd);
+        t7 = Avx512F.Shuffle4x128(r3, r7, 0xdd);
+        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88);
+        t9 = Avx512F.Shuffle4x128(r9, r13, 0x88);
+        t10 = Avx512F.Shuffle4x128(r10, r14, 0x88);
+        t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
+        t12 = Avx512F.Shuffle4x128(r8, r12, 0xdd);
+        t13 = Avx512F.Shuffle4x128(r9, r13, 0xdd);
+        t14 = Avx512F.Shuffle4x128(r10, r14, 0xdd);
+        t15 = Avx512F.Shuffle4x128(r11, r15, 0xdd);
+
+        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(dst);
+        Avx512F.Shuffle4x128(t1, t9, 0x88).Store(dst + dstPitch);
+        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(dst + 2 * dstPitch);
+        Avx512F.Shuffle4x128(t3, t11, 0x88).Store(dst + 3 * dstPitch);
+        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(dst + 4 * dstPitch);
+        Avx512F.Shuffle4x128(t5, t13, 0x88).Store(dst + 5 * dstPitch);
+        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(dst + 6 * dstPitch);
+        Avx512F.Shuffle4x128(t7, t15, 0x88).Store(dst + 7 * dstPitch);
+        Avx512F.Shuffle4x128(t0, t8, 0xdd).Store(dst + 8 * dstPitch);
+        Avx512F.Shuffle4x128(t1, t9, 0xdd).Store(dst + 9 * dstPitch);
+        Avx512F.Shuffle4x128(t2, t10, 0xdd).Store(dst + 10 * dstPitch);
+        Avx512F.Shuffle4x128(t3, t11, 0xdd).Store(dst + 11 * dstPitch);
+        Avx512F.Shuffle4x128(t4, t12, 0xdd).Store(dst + 12 * dstPitch);
+        Avx512F.Shuffle4x128(t5, t13, 0xdd).Store(dst + 13 * dstPitch);
+        Avx512F.Shuffle4x128(t6, t14, 0xdd).Store(dst + 14 * dstPitch);
+        Avx512F.Shuffle4x128(t7, t15, 0xdd).Store(dst + 15 * dstPitch);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairLow(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairHigh(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    /// <summary>The column stride as a type, so that the JIT compiles each broadcast's offset as a constant.</summary>
+    private interface IColumnStep
+    {
+        static abstract int Step { get; }
+    }
+
+    private readonly struct Step1 : IColumnStep
+    {
+        public static int Step => 1;
+    }
+
+    private readonly struct Step2 : IColumnStep
+    {
+        public static int Step => 2;
+    }
+
+    private readonly struct Step4 : IColumnStep
+    {
+        public static int Step => 4;
+    }
+
+    /// <summary>Tile b (output channels 32b to 32b + 31) of image n, row by row, 14 cells at a time, its filters packed in slab.</summary>
+    private static unsafe void ForwardChannelRows<TS>(in ConvGeometry g, in Planes src, float[] image, int offset, float[] slab, float[]? bias,
+        float[] y, int n, int b) where TS : struct, IColumnStep
+    {
+        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutHeight, ow = g.OutWidth;
+        int cells = oh * ow, pitch = src.Pitch, written = Math.Min(ow, RowCells), o0 = b * RowChannels;
+        nint plane = src.Plane, dh = (nint)g.DilationH * pitch, dw = g.DilationW, rowStep = (nint)g.StrideH * pitch;
+        float* tile = stackalloc float[RowCells * RowChannels];
+        fixed (float* xp = image, wb = slab, yp = y, bp = bias)
+        {
+            float* xg = xp + offset + (long)(o0 / g.OutChannelsPerGroup) * cg * plane;
+            var b0 = bp is null ? Vector512<float>.Zero : Vector512.Load(bp + o0);
+            var b1 = bp is null ? Vector512<float>.Zero : Vector512.Load(bp + o0 + 16);
+            float* yb = yp + ((long)n * g.OutChannels + o0) * cells;
+            for (int r = 0; r < oh; r++)
+            {
+                for (int q = 0; ; q += RowCells)
+                {
+                    int q0 = Math.Max(0, Math.Min(q, ow - RowCells));
+                    ChannelRowTile<TS>(xg + r * rowStep + (nint)q0 * TS.Step, plane, dh, dw, cg, kh, kw, wb, b0, b1, tile);
+                    float* yr = yb + r * ow + q0;
+                    for (int l = 0; l < RowChannels; l++, yr += cells)
+                        for (int k = 0; k < written; k++) yr[k] = tile[k * RowChannels + l];
+                    if (q0 + RowCells >= ow) break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// 14 cells × 32 channels over every tap: per tap two filter loads and fourteen broadcasts, each from a constant
+    /// offset, feed 28 fused multiply-adds (31 of the 32 vector registers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ChannelRowTile<TS>(float* x, nint plane, nint dh, nint dw, int cg, int kh, int kw, float* w,
+        Vector512<float> b0, Vector512<float> b1, float* tile) where TS : struct, IColumnStep
+    {
+        Vector512<float> a0 = b0, c0 = b1, a1 = b0, c1 = b1, a2 = b0, c2 = b1, a3 = b0, c3 = b1, a4 = b0, c4 = b1, a5 = b0, c5 = b1, a6 = b0, c6 = b1;
+        Vector512<float> a7 = b0, c7 = b1, a8 = b0, c8 = b1, a9 = b0, c9 = b1, a10 = b0, c10 = b1, a11 = b0, c11 = b1, a12 = b0, c12 = b1, a13 = b0, c13 = b1;
+        for (int c = 0; c < cg; c++, x += plane)
+        {
+            float* xr = x;
+            for (int i = 0; i < kh; i++, xr += dh)
+            {
+                float* xc = xr;
+                for (int j = 0; j < kw; j++, xc += dw, w += RowChannels)
+                {
+                    var f0 = Vector512.Load(w);
+                    var f1 = Vector512.Load(w + 16);
+                    var v = Vector512.Create(xc[0]);
+                    a0 = Vector512.FusedMultiplyAdd(v, f0, a0);
+                    c0 = Vector512.FusedMultiplyAdd(v, f1, c0);
+                    v = Vector512.Create(xc[1 * TS.Step]);
+                    a1 = Vector512.FusedMultiplyAdd(v, f0, a1);
+                    c1 = Vector512.FusedMultiplyAdd(v, f1, c1);
+                    v = Vector512.Create(xc[2 * TS.Step]);
+                    a2 = Vector512.FusedMultiplyAdd(v, f0, a2);
+                    c2 = Vector512.FusedMultiplyAdd(v, f1, c2);
+                    v = Vector512.Create(xc[3 * TS.Step]);
+                    a3 = Vector512.FusedMultiplyAdd(v, f0, a3);
+                    c3 = Vector512.FusedMultiplyAdd(v, f1, c3);
+                    v = Vector512.Create(xc[4 * TS.Step]);
+                    a4 = Vector512.FusedMultiplyAdd(v, f0, a4);
+                    c4 = Vector512.FusedMultiplyAdd(v, f1, c4);
+                    v = Vector512.Create(xc[5 * TS.Step]);
+                    a5 = Vector512.FusedMultiplyAdd(v, f0, a5);
+                    c5 = Vector512.FusedMultiplyAdd(v, f1, c5);
+                    v = Vector512.Create(xc[6 * TS.Step]);
+                    a6 = Vector512.FusedMultiplyAdd(v, f0, a6);
+                    c6 = Vector512.FusedMultiplyAdd(v, f1, c6);
+                    v = Vector512.Create(xc[7 * TS.Step]);
+                    a7 = Vector512.FusedMultiplyAdd(v, f0, a7);
+                    c7 = Vector512.FusedMultiplyAdd(v, f1, c7);
+                    v = Vector512.Create(xc[8 * TS.Step]);
+                    a8 = Vector512.FusedMultiplyAdd(v, f0, a8);
+                    c8 = Vector512.FusedMultiplyAdd(v, f1, c8);
+                    v = Vector512.Create(xc[9 * TS.Step]);
+                    a9 = Vector512.FusedMultiplyAdd(v, f0, a9);
+                    c9 = Vector512.FusedMultiplyAdd(v, f1, c9);
+                    v = Vector512.Create(xc[10 * TS.Step]);
+                    a10 = Vector512.FusedMultiplyAdd(v, f0, a10);
+                    c10 = Vector512.FusedMultiplyAdd(v, f1, c10);
+                    v = Vector512.Create(xc[11 * TS.Step]);
+                    a11 = Vector512.FusedMultiplyAdd(v, f0, a11);
+                    c11 = Vector512.FusedMultiplyAdd(v, f1, c11);
+                    v = Vector512.Create(xc[12 * TS.Step]);
+                    a12 = Vector512.FusedMultiplyAdd(v, f0, a12);
+                    c12 = Vector512.FusedMultiplyAdd(v, f1, c12);
+                    v = Vector512.Create(xc[13 * TS.Step]);
+                    a13 = Vector512.FusedMultiplyAdd(v, f0, a13);
+                    c13 = Vector512.FusedMultiplyAdd(v, f1, c13);
+                }
+            }
+        }
+        a0.Store(tile);
+        c0.Store(tile + 16);
+        a1.Store(tile + 32);
+        c1.Store(tile + 48);
+        a2.Store(tile + 64);
+        c2.Store(tile + 80);
+        a3.Store(tile + 96);
+        c3.Store(tile + 112);
+        a4.Store(tile + 128);
+        c4.Store(tile + 144);
+        a5.Store(tile + 160);
+        c5.Store(tile + 176);
+        a6.Store(tile + 192);
+        c6.Store(tile + 208);
+        a7.Store(tile + 224);
+        c7.Store(tile + 240);
+        a8.Store(tile + 256);
+        c8.Store(tile + 272);
+        a9.Store(tile + 288);
+        c9.Store(tile + 304);
+        a10.Store(tile + 320);
+        c10.Store(tile + 336);
+        a11.Store(tile + 352);
+        c11.Store(tile + 368);
+        a12.Store(tile + 384);
+        c12.Store(tile + 400);
+        a13.Store(tile + 416);
+        c13.Store(tile + 432);
+    }
+}
