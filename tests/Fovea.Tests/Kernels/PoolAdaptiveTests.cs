@@ -36,6 +36,7 @@ public class PoolAdaptiveTests
     {
         var x = Random(12, 2);
         Close(x, Pool(2, 2, 3, 2, 3, x));
+        Close(x, PoolBackward(2, 2, 3, 2, 3, x));
     }
 
     [Theory]

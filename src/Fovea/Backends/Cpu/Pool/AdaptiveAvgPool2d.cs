@@ -9,7 +9,9 @@ internal static class AdaptiveAvgPool2d
     public static void Forward(int planes, int inH, int inW, int outH, int outW, float[] x, float[] y)
     {
         Check(inH, inW, outH, outW);
-        CpuParallel.For(planes, (long)inH * inW + outH * outW, new ForwardPlanes(inH, inW, outH, outW, x, y));
+        // Equal sizes (AlexNet's 6x6 → 6x6 for 224 inputs) make every window one cell: a copy, not 36 averages a plane.
+        if (inH == outH && inW == outW) x.AsSpan(0, planes * inH * inW).CopyTo(y);
+        else CpuParallel.For(planes, (long)inH * inW + outH * outW, new ForwardPlanes(inH, inW, outH, outW, x, y));
     }
 
     private readonly struct ForwardPlanes(int inH, int inW, int outH, int outW, float[] x, float[] y) : CpuParallel.IItems
@@ -38,7 +40,8 @@ internal static class AdaptiveAvgPool2d
     public static void Backward(int planes, int inH, int inW, int outH, int outW, float[] dy, float[] dx)
     {
         Check(inH, inW, outH, outW);
-        CpuParallel.For(planes, (long)inH * inW + outH * outW, new BackwardPlanes(inH, inW, outH, outW, dy, dx));
+        if (inH == outH && inW == outW) dy.AsSpan(0, planes * inH * inW).CopyTo(dx);
+        else CpuParallel.For(planes, (long)inH * inW + outH * outW, new BackwardPlanes(inH, inW, outH, outW, dy, dx));
     }
 
     private readonly struct BackwardPlanes(int inH, int inW, int outH, int outW, float[] dy, float[] dx) : CpuParallel.IItems
