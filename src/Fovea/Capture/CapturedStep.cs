@@ -58,7 +58,8 @@ public sealed class CapturedStep
     /// <summary>Runs the captured kernels again, then sets each parameter's Grad to the gradient they computed.</summary>
     public void Replay()
     {
-        foreach (var call in _calls) call();
+        using (CpuParallel.HoldWorkers())
+            foreach (var call in _calls) call();
         foreach (var (leaf, grad) in _grads)
         {
             leaf.Grad = grad;

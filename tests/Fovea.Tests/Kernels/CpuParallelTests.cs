@@ -151,6 +151,42 @@ public class CpuParallelTests
     });
 
     [Fact]
+    public void AHeldPoolsWorkersWatchInsteadOfBlockingUntilReleased()
+    {
+        var pool = new ForkJoinPool();
+        static bool Within(Func<bool> condition)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!condition())
+            {
+                if (clock.Elapsed > Patience) return false;
+                Thread.Sleep(1);
+            }
+            return true;
+        }
+        var hits = new int[64];
+        pool.For(hits.Length, 3, new CountHits(hits));
+        AssertEachOnce(hits);
+        Assert.True(Within(() => pool.Sleepers == 2), $"idle workers should block after their spin, {pool.Sleepers} of 2 did");
+
+        pool.Hold();
+        Assert.True(Within(() => pool.Sleepers == 0), "a hold should wake the blocked workers");
+        Thread.Sleep(50);
+        Assert.Equal(0, pool.Sleepers);
+        Array.Clear(hits);
+        pool.For(hits.Length, 3, new CountHits(hits));
+        AssertEachOnce(hits);
+
+        pool.Release();
+        Assert.True(Within(() => pool.Sleepers == 2), "released, idle workers should block again");
+    }
+
+    private readonly struct CountHits(int[] hits) : CpuParallel.IItems
+    {
+        public void Run(int i) => Interlocked.Increment(ref hits[i]);
+    }
+
+    [Fact]
     public void ACallerDoesNotWaitForAnotherCallersLoop() => WithThreads(2, () =>
     {
         // The first loop holds the pool until the second has finished: if the second waited for the pool, the first

@@ -24,6 +24,21 @@ public static class CpuParallel
         }
     }
 
+    /// <summary>
+    /// While the returned scope is open, idle workers keep watching for loops instead of blocking between them: a
+    /// step's kernels follow each other closely, and a blocked worker can be slow to wake (ForkJoinPool.Hold).
+    /// </summary>
+    internal static HeldWorkers HoldWorkers()
+    {
+        Pool.Hold();
+        return new HeldWorkers();
+    }
+
+    internal readonly struct HeldWorkers : IDisposable
+    {
+        public void Dispose() => Pool.Release();
+    }
+
     /// <summary>Below this many multiply-adds (or element touches) a loop runs on one thread.</summary>
     public const long MinWorkPerThread = 1 << 15;
 
