@@ -323,7 +323,7 @@ public class ConvAlgorithmTests
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 8, 32, 32, 16, 5, 5, padH: 2, padW: 2)));
         // Winograd from 16 channels, while its multiplies (filter transform included) stay below the direct count.
         Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 32, 56, 56, 32, 3, 3, padH: 1, padW: 1)));
-        // With AVX-512, the channel-rows direct kernel takes long sums on rows of 12 or more where Winograd has few tiles.
+        // With AVX-512, the channel-rows direct kernel takes long sums where Winograd has few tiles or does not apply.
         var rowsOr = (ConvAlgorithm other) => rows ? ConvAlgorithm.Direct : other;
         Assert.Equal(rowsOr(ConvAlgorithm.Winograd), cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 192, 13, 13, 384, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(rowsOr(ConvAlgorithm.Winograd), cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 256, 14, 14, 256, 3, 3, padH: 1, padW: 1)));
@@ -331,8 +331,9 @@ public class ConvAlgorithmTests
         // Few tiles that are part padding: the filter transform costs more than Winograd saves.
         Assert.Equal(rowsOr(ConvAlgorithm.Im2colGemm), cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 192, 13, 13, 384, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(64, 6, 14, 14, 16, 3, 3, padH: 1, padW: 1)));
-        Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
-        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(rowsOr(ConvAlgorithm.Im2colGemm), cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(rowsOr(ConvAlgorithm.Winograd), cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 7, 7, 512, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 500, 7, 7, 500, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(rowsOr(ConvAlgorithm.Im2colGemm), cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 3, 224, 224, 64, 11, 11, 4, 4, 2, 2)));
         Assert.Equal(rowsOr(ConvAlgorithm.Im2colGemm), cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 64, 56, 56, 128, 3, 3, 2, 2, 1, 1)));
         Assert.Equal(ConvAlgorithm.Im2colGemm, cpu.ChooseConvAlgorithm(ConvGeometry.Create(8, 64, 56, 56, 120, 3, 3, 2, 2, 1, 1)));

@@ -11,10 +11,10 @@ namespace Fovea.Backends.Cpu;
 /// row, summed over every (input channel, tap) in 28 accumulators: per tap two filter loads and fourteen broadcast
 /// inputs feed 28 fused multiply-adds. This is how ONNX Runtime's NCHWc convolutions work, but the image stays NCHW:
 /// along a row the fourteen inputs of a tap lie at fixed distances (the column stride, a constant of the compiled
-/// kernel), so each broadcast is one load with a constant offset, and only the filters are packed, [O/32, taps, 32].
-/// <para>Rows of 14 or more end with a tile moved back to end on the row's last cell (the overlap is computed twice
-/// and written twice, the same values); narrower rows compute 14 cells and write the row's, the rest reading a few
-/// floats past the planes, which the bordered copy zeroes (<see cref="Planes"/>' slack).</para>
+/// kernel), so each broadcast is one load with a constant offset, and only the filters are packed: each tile's
+/// [taps, 32], where it is used.
+/// <para>A row's last cells (all of a row narrower than 14) take the kernel compiled for their count, so no cell is
+/// computed twice or left unused.</para>
 /// </summary>
 internal static partial class ConvDirect
 {
@@ -29,15 +29,13 @@ internal static partial class ConvDirect
 
     /// <summary>
     /// Where the forward takes this kernel: sums longer than the short ones the row and channel tiles are kept for
-    /// (<see cref="ConvAlgorithmChooser.DirectMaxTaps"/>; 1x3x224x224 → 64 3x3, 27 taps: 2.2 against 1.5 ms by rows),
-    /// and rows of at least 12 cells, as a tile computes 14 (1x512x7x7 → 512: 1.43 against 1.27 ms by im2col; 13 wide
-    /// wins, see the chooser). Medians of 7 alternated runs, 2 threads.
+    /// (<see cref="ConvAlgorithmChooser.DirectMaxTaps"/>; 1x3x224x224 → 64 3x3, 27 taps: 2.2 against 1.5 ms by rows).
+    /// Narrow rows are no exception, as a row's last cells take a kernel compiled for their count (ms, im2col →
+    /// channel rows, medians of 9 alternated runs, 2 threads): 1x512x7x7 → 512: 1.26 → 0.75; 1x512x4x4: 0.63 → 0.53;
+    /// 4x512x3x3: 2.04 → 1.15; 8x256x5x5: 1.50 → 0.87.
     /// </summary>
     internal static bool UsesChannelRows(in ConvGeometry g) =>
-        ByChannelRows(g) && g.OutWidth >= 12 && (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth > ConvAlgorithmChooser.DirectMaxTaps;
-
-    /// <summary>Floats a narrow row's extra cells read past the last plane: (14 − OW) more steps of the column stride.</summary>
-    private static int ChannelRowsSlack(in ConvGeometry g) => Math.Max(0, RowCells - g.OutWidth) * g.StrideW;
+        ByChannelRows(g) && (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth > ConvAlgorithmChooser.DirectMaxTaps;
 
     /// <summary>Floats of one tile's packed filters: 32 × Cg·KH·KW.</summary>
     private static int SlabLength(in ConvGeometry g) => RowChannels * g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
@@ -48,7 +46,7 @@ internal static partial class ConvDirect
     /// </summary>
     internal static int[] ChannelRowsForwardScratch(in ConvGeometry g)
     {
-        var src = new Planes(g, ChannelRowsSlack(g));
+        var src = new Planes(g);
         var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / RowChannels);
         int running = CpuParallel.Concurrency(chunks, g.Macs / chunks), images = perImage == 1 ? (items + chunks - 1) / chunks : 1;
         var buffers = new List<int>();
@@ -64,7 +62,7 @@ internal static partial class ConvDirect
     internal static void ForwardByChannelRows(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
         var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / RowChannels);
-        var src = new Planes(g, ChannelRowsSlack(g));
+        var src = new Planes(g);
         switch (g.StrideW)
         {
             case 1: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step1>(g, src, x, w, bias, y, items, perImage, chunks)); break;
@@ -260,42 +258,150 @@ internal static partial class ConvDirect
         public static int Step => 4;
     }
 
-    /// <summary>Tile b (output channels 32b to 32b + 31) of image n, row by row, 14 cells at a time, its filters packed in slab.</summary>
+    /// <summary>A tile's cells as a type, so that the JIT compiles a kernel per count without the unused accumulators.</summary>
+    private interface ICellCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct Cells1 : ICellCount
+    {
+        public static int Count => 1;
+    }
+
+    private readonly struct Cells2 : ICellCount
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct Cells3 : ICellCount
+    {
+        public static int Count => 3;
+    }
+
+    private readonly struct Cells4 : ICellCount
+    {
+        public static int Count => 4;
+    }
+
+    private readonly struct Cells5 : ICellCount
+    {
+        public static int Count => 5;
+    }
+
+    private readonly struct Cells6 : ICellCount
+    {
+        public static int Count => 6;
+    }
+
+    private readonly struct Cells7 : ICellCount
+    {
+        public static int Count => 7;
+    }
+
+    private readonly struct Cells8 : ICellCount
+    {
+        public static int Count => 8;
+    }
+
+    private readonly struct Cells9 : ICellCount
+    {
+        public static int Count => 9;
+    }
+
+    private readonly struct Cells10 : ICellCount
+    {
+        public static int Count => 10;
+    }
+
+    private readonly struct Cells11 : ICellCount
+    {
+        public static int Count => 11;
+    }
+
+    private readonly struct Cells12 : ICellCount
+    {
+        public static int Count => 12;
+    }
+
+    private readonly struct Cells13 : ICellCount
+    {
+        public static int Count => 13;
+    }
+
+    private readonly struct Cells14 : ICellCount
+    {
+        public static int Count => 14;
+    }
+
+    /// <summary>Tile b (output channels 32b to 32b + 31) of image n, row by row, its filters packed in slab.</summary>
     private static unsafe void ForwardChannelRows<TS>(in ConvGeometry g, in Planes src, float[] image, int offset, float[] slab, float[]? bias,
         float[] y, int n, int b) where TS : struct, IColumnStep
     {
-        int cg = g.InChannelsPerGroup, kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutHeight, ow = g.OutWidth;
-        int cells = oh * ow, pitch = src.Pitch, written = Math.Min(ow, RowCells), o0 = b * RowChannels;
-        nint plane = src.Plane, dh = (nint)g.DilationH * pitch, dw = g.DilationW, rowStep = (nint)g.StrideH * pitch;
+        int oh = g.OutHeight, ow = g.OutWidth, cells = oh * ow, pitch = src.Pitch, o0 = b * RowChannels, whole = ow / RowCells * RowCells;
+        var at = new RowTileArgs(src.Plane, (nint)g.DilationH * pitch, g.DilationW, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth);
+        nint rowStep = (nint)g.StrideH * pitch;
         float* tile = stackalloc float[RowCells * RowChannels];
         fixed (float* xp = image, wb = slab, yp = y, bp = bias)
         {
-            float* xg = xp + offset + (long)(o0 / g.OutChannelsPerGroup) * cg * plane;
+            float* xg = xp + offset + (long)(o0 / g.OutChannelsPerGroup) * at.Cg * at.Plane;
             var b0 = bp is null ? Vector512<float>.Zero : Vector512.Load(bp + o0);
             var b1 = bp is null ? Vector512<float>.Zero : Vector512.Load(bp + o0 + 16);
             float* yb = yp + ((long)n * g.OutChannels + o0) * cells;
             for (int r = 0; r < oh; r++)
             {
-                for (int q = 0; ; q += RowCells)
+                float* xrow = xg + r * rowStep, yrow = yb + r * ow;
+                for (int q = 0; q < whole; q += RowCells)
                 {
-                    int q0 = Math.Max(0, Math.Min(q, ow - RowCells));
-                    ChannelRowTile<TS>(xg + r * rowStep + (nint)q0 * TS.Step, plane, dh, dw, cg, kh, kw, wb, b0, b1, tile);
-                    float* yr = yb + r * ow + q0;
-                    for (int l = 0; l < RowChannels; l++, yr += cells)
-                        for (int k = 0; k < written; k++) yr[k] = tile[k * RowChannels + l];
-                    if (q0 + RowCells >= ow) break;
+                    ChannelRowTile<TS, Cells14>(xrow + (nint)q * TS.Step, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, wb, b0, b1, tile);
+                    ScatterTile(tile, RowCells, yrow + q, cells);
                 }
+                if (whole < ow) RowTail<TS>(ow - whole, xrow + (nint)whole * TS.Step, at, wb, b0, b1, tile, yrow + whole, cells);
             }
         }
     }
 
+    /// <summary>What every tile of a layer shares: plane size, dilation steps (floats), Cg, KH, KW.</summary>
+    private readonly record struct RowTileArgs(nint Plane, nint Dh, nint Dw, int Cg, int Kh, int Kw);
+
+    /// <summary>The last <paramref name="count"/> (1 to 13) cells of a row, with the kernel compiled for that count.</summary>
+    private static unsafe void RowTail<TS>(int count, float* x, in RowTileArgs at, float* w, Vector512<float> b0, Vector512<float> b1,
+        float* tile, float* y, int cells) where TS : struct, IColumnStep
+    {
+        switch (count)
+        {
+            case 1: ChannelRowTile<TS, Cells1>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 2: ChannelRowTile<TS, Cells2>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 3: ChannelRowTile<TS, Cells3>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 4: ChannelRowTile<TS, Cells4>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 5: ChannelRowTile<TS, Cells5>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 6: ChannelRowTile<TS, Cells6>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 7: ChannelRowTile<TS, Cells7>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 8: ChannelRowTile<TS, Cells8>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 9: ChannelRowTile<TS, Cells9>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 10: ChannelRowTile<TS, Cells10>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 11: ChannelRowTile<TS, Cells11>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 12: ChannelRowTile<TS, Cells12>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            default: ChannelRowTile<TS, Cells13>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+        }
+        ScatterTile(tile, count, y, cells);
+    }
+
+    /// <summary>A tile [cells, 32] out to 32 output planes <paramref name="pitch"/> apart, <paramref name="count"/> cells each.</summary>
+    private static unsafe void ScatterTile(float* tile, int count, float* y, int pitch)
+    {
+        for (int l = 0; l < RowChannels; l++, y += pitch)
+            for (int k = 0; k < count; k++) y[k] = tile[k * RowChannels + l];
+    }
+
     /// <summary>
-    /// 14 cells × 32 channels over every tap: per tap two filter loads and fourteen broadcasts, each from a constant
-    /// offset, feed 28 fused multiply-adds (31 of the 32 vector registers).
+    /// TN.Count (up to 14) cells × 32 channels over every tap: per tap two filter loads and a broadcast per cell, each
+    /// from a constant offset, feed two fused multiply-adds per cell (with 14 cells, 28 accumulators: 31 of the 32
+    /// vector registers). The count is a constant of the compiled kernel, so the cells past it cost nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ChannelRowTile<TS>(float* x, nint plane, nint dh, nint dw, int cg, int kh, int kw, float* w,
-        Vector512<float> b0, Vector512<float> b1, float* tile) where TS : struct, IColumnStep
+    private static unsafe void ChannelRowTile<TS, TN>(float* x, nint plane, nint dh, nint dw, int cg, int kh, int kw, float* w,
+        Vector512<float> b0, Vector512<float> b1, float* tile) where TS : struct, IColumnStep where TN : struct, ICellCount
     {
         Vector512<float> a0 = b0, c0 = b1, a1 = b0, c1 = b1, a2 = b0, c2 = b1, a3 = b0, c3 = b1, a4 = b0, c4 = b1, a5 = b0, c5 = b1, a6 = b0, c6 = b1;
         Vector512<float> a7 = b0, c7 = b1, a8 = b0, c8 = b1, a9 = b0, c9 = b1, a10 = b0, c10 = b1, a11 = b0, c11 = b1, a12 = b0, c12 = b1, a13 = b0, c13 = b1;
@@ -312,75 +418,153 @@ internal static partial class ConvDirect
                     var v = Vector512.Create(xc[0]);
                     a0 = Vector512.FusedMultiplyAdd(v, f0, a0);
                     c0 = Vector512.FusedMultiplyAdd(v, f1, c0);
-                    v = Vector512.Create(xc[1 * TS.Step]);
-                    a1 = Vector512.FusedMultiplyAdd(v, f0, a1);
-                    c1 = Vector512.FusedMultiplyAdd(v, f1, c1);
-                    v = Vector512.Create(xc[2 * TS.Step]);
-                    a2 = Vector512.FusedMultiplyAdd(v, f0, a2);
-                    c2 = Vector512.FusedMultiplyAdd(v, f1, c2);
-                    v = Vector512.Create(xc[3 * TS.Step]);
-                    a3 = Vector512.FusedMultiplyAdd(v, f0, a3);
-                    c3 = Vector512.FusedMultiplyAdd(v, f1, c3);
-                    v = Vector512.Create(xc[4 * TS.Step]);
-                    a4 = Vector512.FusedMultiplyAdd(v, f0, a4);
-                    c4 = Vector512.FusedMultiplyAdd(v, f1, c4);
-                    v = Vector512.Create(xc[5 * TS.Step]);
-                    a5 = Vector512.FusedMultiplyAdd(v, f0, a5);
-                    c5 = Vector512.FusedMultiplyAdd(v, f1, c5);
-                    v = Vector512.Create(xc[6 * TS.Step]);
-                    a6 = Vector512.FusedMultiplyAdd(v, f0, a6);
-                    c6 = Vector512.FusedMultiplyAdd(v, f1, c6);
-                    v = Vector512.Create(xc[7 * TS.Step]);
-                    a7 = Vector512.FusedMultiplyAdd(v, f0, a7);
-                    c7 = Vector512.FusedMultiplyAdd(v, f1, c7);
-                    v = Vector512.Create(xc[8 * TS.Step]);
-                    a8 = Vector512.FusedMultiplyAdd(v, f0, a8);
-                    c8 = Vector512.FusedMultiplyAdd(v, f1, c8);
-                    v = Vector512.Create(xc[9 * TS.Step]);
-                    a9 = Vector512.FusedMultiplyAdd(v, f0, a9);
-                    c9 = Vector512.FusedMultiplyAdd(v, f1, c9);
-                    v = Vector512.Create(xc[10 * TS.Step]);
-                    a10 = Vector512.FusedMultiplyAdd(v, f0, a10);
-                    c10 = Vector512.FusedMultiplyAdd(v, f1, c10);
-                    v = Vector512.Create(xc[11 * TS.Step]);
-                    a11 = Vector512.FusedMultiplyAdd(v, f0, a11);
-                    c11 = Vector512.FusedMultiplyAdd(v, f1, c11);
-                    v = Vector512.Create(xc[12 * TS.Step]);
-                    a12 = Vector512.FusedMultiplyAdd(v, f0, a12);
-                    c12 = Vector512.FusedMultiplyAdd(v, f1, c12);
-                    v = Vector512.Create(xc[13 * TS.Step]);
-                    a13 = Vector512.FusedMultiplyAdd(v, f0, a13);
-                    c13 = Vector512.FusedMultiplyAdd(v, f1, c13);
+                    if (TN.Count > 1)
+                    {
+                        v = Vector512.Create(xc[1 * TS.Step]);
+                        a1 = Vector512.FusedMultiplyAdd(v, f0, a1);
+                        c1 = Vector512.FusedMultiplyAdd(v, f1, c1);
+                    }
+                    if (TN.Count > 2)
+                    {
+                        v = Vector512.Create(xc[2 * TS.Step]);
+                        a2 = Vector512.FusedMultiplyAdd(v, f0, a2);
+                        c2 = Vector512.FusedMultiplyAdd(v, f1, c2);
+                    }
+                    if (TN.Count > 3)
+                    {
+                        v = Vector512.Create(xc[3 * TS.Step]);
+                        a3 = Vector512.FusedMultiplyAdd(v, f0, a3);
+                        c3 = Vector512.FusedMultiplyAdd(v, f1, c3);
+                    }
+                    if (TN.Count > 4)
+                    {
+                        v = Vector512.Create(xc[4 * TS.Step]);
+                        a4 = Vector512.FusedMultiplyAdd(v, f0, a4);
+                        c4 = Vector512.FusedMultiplyAdd(v, f1, c4);
+                    }
+                    if (TN.Count > 5)
+                    {
+                        v = Vector512.Create(xc[5 * TS.Step]);
+                        a5 = Vector512.FusedMultiplyAdd(v, f0, a5);
+                        c5 = Vector512.FusedMultiplyAdd(v, f1, c5);
+                    }
+                    if (TN.Count > 6)
+                    {
+                        v = Vector512.Create(xc[6 * TS.Step]);
+                        a6 = Vector512.FusedMultiplyAdd(v, f0, a6);
+                        c6 = Vector512.FusedMultiplyAdd(v, f1, c6);
+                    }
+                    if (TN.Count > 7)
+                    {
+                        v = Vector512.Create(xc[7 * TS.Step]);
+                        a7 = Vector512.FusedMultiplyAdd(v, f0, a7);
+                        c7 = Vector512.FusedMultiplyAdd(v, f1, c7);
+                    }
+                    if (TN.Count > 8)
+                    {
+                        v = Vector512.Create(xc[8 * TS.Step]);
+                        a8 = Vector512.FusedMultiplyAdd(v, f0, a8);
+                        c8 = Vector512.FusedMultiplyAdd(v, f1, c8);
+                    }
+                    if (TN.Count > 9)
+                    {
+                        v = Vector512.Create(xc[9 * TS.Step]);
+                        a9 = Vector512.FusedMultiplyAdd(v, f0, a9);
+                        c9 = Vector512.FusedMultiplyAdd(v, f1, c9);
+                    }
+                    if (TN.Count > 10)
+                    {
+                        v = Vector512.Create(xc[10 * TS.Step]);
+                        a10 = Vector512.FusedMultiplyAdd(v, f0, a10);
+                        c10 = Vector512.FusedMultiplyAdd(v, f1, c10);
+                    }
+                    if (TN.Count > 11)
+                    {
+                        v = Vector512.Create(xc[11 * TS.Step]);
+                        a11 = Vector512.FusedMultiplyAdd(v, f0, a11);
+                        c11 = Vector512.FusedMultiplyAdd(v, f1, c11);
+                    }
+                    if (TN.Count > 12)
+                    {
+                        v = Vector512.Create(xc[12 * TS.Step]);
+                        a12 = Vector512.FusedMultiplyAdd(v, f0, a12);
+                        c12 = Vector512.FusedMultiplyAdd(v, f1, c12);
+                    }
+                    if (TN.Count > 13)
+                    {
+                        v = Vector512.Create(xc[13 * TS.Step]);
+                        a13 = Vector512.FusedMultiplyAdd(v, f0, a13);
+                        c13 = Vector512.FusedMultiplyAdd(v, f1, c13);
+                    }
                 }
             }
         }
         a0.Store(tile);
         c0.Store(tile + 16);
-        a1.Store(tile + 32);
-        c1.Store(tile + 48);
-        a2.Store(tile + 64);
-        c2.Store(tile + 80);
-        a3.Store(tile + 96);
-        c3.Store(tile + 112);
-        a4.Store(tile + 128);
-        c4.Store(tile + 144);
-        a5.Store(tile + 160);
-        c5.Store(tile + 176);
-        a6.Store(tile + 192);
-        c6.Store(tile + 208);
-        a7.Store(tile + 224);
-        c7.Store(tile + 240);
-        a8.Store(tile + 256);
-        c8.Store(tile + 272);
-        a9.Store(tile + 288);
-        c9.Store(tile + 304);
-        a10.Store(tile + 320);
-        c10.Store(tile + 336);
-        a11.Store(tile + 352);
-        c11.Store(tile + 368);
-        a12.Store(tile + 384);
-        c12.Store(tile + 400);
-        a13.Store(tile + 416);
-        c13.Store(tile + 432);
+        if (TN.Count > 1)
+        {
+            a1.Store(tile + 32);
+            c1.Store(tile + 48);
+        }
+        if (TN.Count > 2)
+        {
+            a2.Store(tile + 64);
+            c2.Store(tile + 80);
+        }
+        if (TN.Count > 3)
+        {
+            a3.Store(tile + 96);
+            c3.Store(tile + 112);
+        }
+        if (TN.Count > 4)
+        {
+            a4.Store(tile + 128);
+            c4.Store(tile + 144);
+        }
+        if (TN.Count > 5)
+        {
+            a5.Store(tile + 160);
+            c5.Store(tile + 176);
+        }
+        if (TN.Count > 6)
+        {
+            a6.Store(tile + 192);
+            c6.Store(tile + 208);
+        }
+        if (TN.Count > 7)
+        {
+            a7.Store(tile + 224);
+            c7.Store(tile + 240);
+        }
+        if (TN.Count > 8)
+        {
+            a8.Store(tile + 256);
+            c8.Store(tile + 272);
+        }
+        if (TN.Count > 9)
+        {
+            a9.Store(tile + 288);
+            c9.Store(tile + 304);
+        }
+        if (TN.Count > 10)
+        {
+            a10.Store(tile + 320);
+            c10.Store(tile + 336);
+        }
+        if (TN.Count > 11)
+        {
+            a11.Store(tile + 352);
+            c11.Store(tile + 368);
+        }
+        if (TN.Count > 12)
+        {
+            a12.Store(tile + 384);
+            c12.Store(tile + 400);
+        }
+        if (TN.Count > 13)
+        {
+            a13.Store(tile + 416);
+            c13.Store(tile + 432);
+        }
     }
 }

@@ -22,20 +22,16 @@ internal static partial class ConvDirect
     /// <summary>True when a tiled kernel takes this shape's forward and filter gradient: by channels where it can, else by rows.</summary>
     internal static bool Tiled(in ConvGeometry g) => ByChannels(g) || ByRows(g);
 
-    /// <summary>
-    /// Where a kernel reads an image: x itself when unpadded, else a copy with the padding as zero borders. A kernel
-    /// that reads up to <paramref name="slack"/> floats past the last plane (cells it computes and drops) always
-    /// reads a copy, with that many zeros after it.
-    /// </summary>
-    private readonly struct Planes(in ConvGeometry g, int slack = 0)
+    /// <summary>Where a kernel reads an image: x itself when unpadded, else a copy with the padding as zero borders.</summary>
+    private readonly struct Planes(in ConvGeometry g)
     {
         public readonly int Height = g.InHeight + g.PadTop + g.PadBottom;
         public readonly int Pitch = g.InWidth + g.PadLeft + g.PadRight;
-        private readonly int _top = g.PadTop, _left = g.PadLeft, _width = g.InWidth, _rows = g.InHeight, _channels = g.InChannels, _slack = slack;
+        private readonly int _top = g.PadTop, _left = g.PadLeft, _width = g.InWidth, _rows = g.InHeight, _channels = g.InChannels;
 
-        public bool Copied => Height != _rows || Pitch != _width || _slack > 0;
+        public bool Copied => Height != _rows || Pitch != _width;
         public int Plane => Height * Pitch;
-        public int Length => _channels * Plane + _slack;
+        public int Length => _channels * Plane;
 
         /// <summary>Copies one image [C, H, W] into <paramref name="dst"/> with its borders zeroed.</summary>
         public void Fill(ReadOnlySpan<float> image, Span<float> dst)
@@ -119,10 +115,10 @@ internal static partial class ConvDirect
     /// offset) for units [first, end) of image n, which lies in image from offset as src lays it out (x itself, or the
     /// chunk's bordered copy, refilled when its items reach the next image).
     /// </summary>
-    private static void ForEachForwardItem<T>(in ConvGeometry g, float[] x, int units, T body, int slack = 0) where T : struct, IForwardUnits
+    private static void ForEachForwardItem<T>(in ConvGeometry g, float[] x, int units, T body) where T : struct, IForwardUnits
     {
         var (items, perImage, chunks) = ForwardSplit(g, units);
-        CpuParallel.For(chunks, g.Macs / chunks, new ForwardChunks<T>(g, new Planes(g, slack), x, units, items, perImage, chunks, body));
+        CpuParallel.For(chunks, g.Macs / chunks, new ForwardChunks<T>(g, new Planes(g), x, units, items, perImage, chunks, body));
     }
 
     /// <summary><see cref="ForEachForwardItem{T}"/>'s chunk t of the work items.</summary>
