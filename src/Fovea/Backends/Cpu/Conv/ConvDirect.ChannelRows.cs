@@ -410,6 +410,9 @@ internal static partial class ConvDirect
             float* xr = x;
             for (int i = 0; i < kh; i++, xr += dh)
             {
+                // The next channel's row, a plane away: too far for the hardware prefetcher to follow.
+                Sse.Prefetch0(xr + plane);
+                Sse.Prefetch0(xr + plane + 16);
                 float* xc = xr;
                 for (int j = 0; j < kw; j++, xc += dw, w += RowChannels)
                 {
