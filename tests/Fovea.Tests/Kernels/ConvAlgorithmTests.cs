@@ -327,7 +327,9 @@ public class ConvAlgorithmTests
         var rowsOr = (ConvAlgorithm other) => rows ? ConvAlgorithm.Direct : other;
         Assert.Equal(rowsOr(ConvAlgorithm.Winograd), cpu.ChooseConvAlgorithm(ConvGeometry.Create(2, 192, 13, 13, 384, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(rowsOr(ConvAlgorithm.Winograd), cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 256, 14, 14, 256, 3, 3, padH: 1, padW: 1)));
-        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 28, 28, 512, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(rowsOr(ConvAlgorithm.Winograd), cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 28, 28, 512, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(4, 512, 28, 28, 256, 3, 3, padH: 1, padW: 1)));
+        Assert.Equal(ConvAlgorithm.Winograd, cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 256, 56, 56, 256, 3, 3, padH: 1, padW: 1)));
         // Few tiles that are part padding: the filter transform costs more than Winograd saves.
         Assert.Equal(rowsOr(ConvAlgorithm.Im2colGemm), cpu.ChooseConvAlgorithm(ConvGeometry.Create(1, 192, 13, 13, 384, 3, 3, padH: 1, padW: 1)));
         Assert.Equal(ConvAlgorithm.Direct, cpu.ChooseConvAlgorithm(ConvGeometry.Create(64, 6, 14, 14, 16, 3, 3, padH: 1, padW: 1)));

@@ -48,13 +48,16 @@ internal static class ConvAlgorithmChooser
     /// <summary>
     /// Fewest Winograd tiles (<see cref="ConvWinograd.TileCount"/>) from which Winograd beats the channel-rows direct
     /// kernel (<see cref="ConvDirect.UsesChannelRows"/>): with fewer, its 36 products are too narrow to run near the
-    /// peak and the direct sum, with 4x the multiplies, is faster. Medians of 7 alternated runs (ms, Winograd →
-    /// channel rows, 2 threads, 2-core EPYC with AVX-512), by tiles: 1x512x14x14 → 512 (16): 5.0 → 3.1; 4x512x14x14
-    /// (64): 16.7 → 12.5; AlexNet's 13x13 layers at batch 8 (128): 6.6 → 5.6, 8.9 → 7.6, 6.2 → 5.2; 1x512x28x28 (49):
-    /// 11.6 → 9.7; 1x256x28x28 → 512: 6.7 → 4.9; but 4x512x28x28 (196): 53 → 50 only, 1x256x56x56 (196): 8.4 → 10.2,
-    /// 8x64x32x32 (512): 1.3 → 2.3, 1x128x112x112 (784): 5.8 → 10.7.
+    /// peak and the direct sum, with 4x the multiplies, is faster. Medians of 5-9 alternated runs (ms, Winograd →
+    /// channel rows, 2 threads, 2-core EPYC with AVX-512), by tiles: 1x512x14x14 → 512 (16): 5.0 → 3.1; 4x512x7x7
+    /// (16): 4.6 → 3.2; 4x512x14x14 (64): 16.7 → 12.5; AlexNet's 13x13 layers at batch 8 (128): 6.6 → 5.6,
+    /// 8.9 → 7.6, 6.2 → 5.2; 1x512x28x28 (49): 11.6 → 9.7; but 1x256x56x56 (196): 6.1 → 9.9, 8x256x28x28 (392):
+    /// 13.4 → 21.4, 8x64x32x32 (512): 2.0 → 2.2, 1x128x112x112 (784): 5.8 → 10.7. With 512 output channels
+    /// Winograd's products run slower still and the line is 200: 4x256x28x28 → 512 (196): 22.2 → 19.8, 4x512x28x28
+    /// (196): 42-51 → 40; the whole VGG-16 forward at batch 4, the two lines alternated in one process, took 3-9% less
+    /// with 200 in four runs of seven.
     /// </summary>
-    internal const int ChannelRowsMaxWinogradTiles = 160;
+    internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 160;
 
     public static ConvAlgorithm Choose(in ConvGeometry g)
     {
@@ -62,7 +65,7 @@ internal static class ConvAlgorithmChooser
         // for a GEMM to exploit, so unfolding would only copy.
         if (ReadsNoWindow(g) || IsDepthwise(g)) return ConvAlgorithm.Direct;
         bool rows = ConvDirect.UsesChannelRows(g);
-        if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles)) return ConvAlgorithm.Winograd;
+        if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles(g))) return ConvAlgorithm.Winograd;
         if (ConvFft.Supports(g) && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
             && FftCostFactor * ConvFft.EstimatedMacs(g) < g.Macs)
             return ConvAlgorithm.Fft;
