@@ -4,9 +4,10 @@ using Fovea.Backends.Cpu;
 namespace Fovea.Tests.Kernels;
 
 /// <summary>
-/// The AVX-512 direct forward with 32 output channels × 14 cells of a row per tile (ConvDirect.ChannelRows.cs), held
-/// to the reference on the shapes its edges are made of: rows narrower than a tile (cells read past the planes),
-/// rows that end on a moved-back tile, strides 2 and 4, dilation, groups, uneven padding, no bias, and 1 to 3 threads.
+/// The AVX-512 direct forward with 32 output channels × up to 14 cells of a row per tile (ConvDirect.ChannelRows.cs),
+/// held to the reference on the shapes its edges are made of: rows narrower than a tile, rows ending in a tail of 1 to
+/// 13 cells, strides 2 and 4, dilation, groups, uneven padding, batches held in groups of images, no bias, and 1 to 3
+/// threads.
 /// </summary>
 [Collection(Support.SerialCollection.Name)]
 public class ConvChannelRowsTests
@@ -25,6 +26,7 @@ public class ConvChannelRowsTests
         ["1 wide, 5x5 unpadded"] = G(1, 2, 5, 9, 32, 5),
         ["3x3 dilation 2, groups 2 of 32 outputs, 14 wide"] = G(1, 4, 18, 18, 64, 3, pad: 2, dil: 2, groups: 2),
         ["3x3 pad 1, 30 wide, 96 outputs"] = G(1, 6, 9, 30, 96, 3, pad: 1),
+        ["9 images, padded: groups of 4 images a thread"] = G(9, 3, 9, 15, 32, 3, pad: 1),
         ["uneven padding 4x2 kernel"] = ConvGeometry.Create(1, 3, 10, 17, 32, 4, 2, 1, 1, 0, 0, 1, 1, 1) with { PadTop = 2, PadBottom = 1, PadLeft = 0, PadRight = 3 },
     };
 

@@ -41,14 +41,25 @@ internal static partial class ConvDirect
     private static int SlabLength(in ConvGeometry g) => RowChannels * g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth;
 
     /// <summary>
-    /// The forward's buffers, per running chunk: its tile's packed filters, then, when a copy is read, its images
-    /// bordered (all of its images when it runs every tile of them, else one).
+    /// Images a chunk that runs whole images takes at a time, tile by tile over all of them: each tile's filters are
+    /// packed once per group, and only the group's images are held bordered (at batch 128, AlexNet's first layer would
+    /// otherwise hold 64 bordered images a thread, 40 MB).
+    /// </summary>
+    private const int ChannelRowsGroup = 4;
+
+    /// <summary>Bordered images a chunk holds at once: a group of its images, or the one image its parts belong to.</summary>
+    private static int ChannelRowsImages(in ConvGeometry g, int items, int perImage, int chunks) =>
+        perImage == 1 ? Math.Min(ChannelRowsGroup, (items + chunks - 1) / chunks) : 1;
+
+    /// <summary>
+    /// The forward's buffers, per running chunk: its tile's packed filters, then, when a copy is read, the images it
+    /// holds bordered (<see cref="ChannelRowsImages"/>).
     /// </summary>
     internal static int[] ChannelRowsForwardScratch(in ConvGeometry g)
     {
         var src = new Planes(g);
         var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / RowChannels);
-        int running = CpuParallel.Concurrency(chunks, g.Macs / chunks), images = perImage == 1 ? (items + chunks - 1) / chunks : 1;
+        int running = CpuParallel.Concurrency(chunks, g.Macs / chunks), images = ChannelRowsImages(g, items, perImage, chunks);
         var buffers = new List<int>();
         for (int t = 0; t < running; t++)
         {
@@ -73,8 +84,9 @@ internal static partial class ConvDirect
 
     /// <summary>
     /// Chunk t of the work items (<see cref="ForwardSplit"/>). Each tile's filters are packed where they are used,
-    /// into a slab that stays in this core's cache: with whole images per item, tile by tile over all of the chunk's
-    /// images, so each tile is packed once; with parts of one image, the part's tiles in turn.
+    /// into a slab that stays in this core's cache: with whole images per item, tile by tile over a group of the
+    /// chunk's images (<see cref="ChannelRowsGroup"/>), so each tile is packed once a group; with parts of one image,
+    /// the part's tiles in turn.
     /// </summary>
     private readonly struct ChannelRowChunks<TS>(ConvGeometry g, Planes src, float[] x, float[] w, float[]? bias, float[] y,
         int items, int perImage, int chunks) : CpuParallel.IItems where TS : struct, IColumnStep
@@ -82,18 +94,22 @@ internal static partial class ConvDirect
         public void Run(int t)
         {
             var (start, end) = CpuParallel.Part(items, t, chunks);
-            int units = g.OutChannels / RowChannels, images = perImage == 1 ? end - start : 1, size = g.InputImageSize;
+            int units = g.OutChannels / RowChannels, size = g.InputImageSize;
             float[] slab = ScratchPool.Rent(SlabLength(g));
-            float[]? bordered = src.Copied ? ScratchPool.Rent(images * src.Length) : null;
+            float[]? bordered = src.Copied ? ScratchPool.Rent(ChannelRowsImages(g, items, perImage, chunks) * src.Length) : null;
             if (perImage == 1)
             {
-                if (bordered is not null)
-                    for (int n = start; n < end; n++) src.Fill(x.AsSpan(n * size, size), bordered.AsSpan((n - start) * src.Length));
-                for (int b = 0; b < units; b++)
+                for (int first = start; first < end; first += ChannelRowsGroup)
                 {
-                    PackSlab(g, w, b, slab);
-                    for (int n = start; n < end; n++)
-                        ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : (n - start) * src.Length, slab, bias, y, n, b);
+                    int last = Math.Min(end, first + ChannelRowsGroup);
+                    if (bordered is not null)
+                        for (int n = first; n < last; n++) src.Fill(x.AsSpan(n * size, size), bordered.AsSpan((n - first) * src.Length));
+                    for (int b = 0; b < units; b++)
+                    {
+                        PackSlab(g, w, b, slab);
+                        for (int n = first; n < last; n++)
+                            ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : (n - first) * src.Length, slab, bias, y, n, b);
+                    }
                 }
             }
             else
