@@ -370,7 +370,7 @@ internal static partial class ConvDirect
                 float* xrow = xg + r * rowStep, yrow = yb + r * ow;
                 for (int q = 0; q < whole; q += RowCells)
                 {
-                    ChannelRowTile<TS, Cells14>(xrow + (nint)q * TS.Step, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, wb, b0, b1, tile);
+                    ChannelRowTile<TS, Cells14>(xrow + (nint)q * TS.Step, at, wb, b0, b1, tile);
                     ScatterTile(tile, RowCells, yrow + q, cells);
                 }
                 if (whole < ow) RowTail<TS>(ow - whole, xrow + (nint)whole * TS.Step, at, wb, b0, b1, tile, yrow + whole, cells);
@@ -387,19 +387,19 @@ internal static partial class ConvDirect
     {
         switch (count)
         {
-            case 1: ChannelRowTile<TS, Cells1>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 2: ChannelRowTile<TS, Cells2>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 3: ChannelRowTile<TS, Cells3>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 4: ChannelRowTile<TS, Cells4>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 5: ChannelRowTile<TS, Cells5>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 6: ChannelRowTile<TS, Cells6>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 7: ChannelRowTile<TS, Cells7>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 8: ChannelRowTile<TS, Cells8>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 9: ChannelRowTile<TS, Cells9>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 10: ChannelRowTile<TS, Cells10>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 11: ChannelRowTile<TS, Cells11>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            case 12: ChannelRowTile<TS, Cells12>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
-            default: ChannelRowTile<TS, Cells13>(x, at.Plane, at.Dh, at.Dw, at.Cg, at.Kh, at.Kw, w, b0, b1, tile); break;
+            case 1: ChannelRowTile<TS, Cells1>(x, at, w, b0, b1, tile); break;
+            case 2: ChannelRowTile<TS, Cells2>(x, at, w, b0, b1, tile); break;
+            case 3: ChannelRowTile<TS, Cells3>(x, at, w, b0, b1, tile); break;
+            case 4: ChannelRowTile<TS, Cells4>(x, at, w, b0, b1, tile); break;
+            case 5: ChannelRowTile<TS, Cells5>(x, at, w, b0, b1, tile); break;
+            case 6: ChannelRowTile<TS, Cells6>(x, at, w, b0, b1, tile); break;
+            case 7: ChannelRowTile<TS, Cells7>(x, at, w, b0, b1, tile); break;
+            case 8: ChannelRowTile<TS, Cells8>(x, at, w, b0, b1, tile); break;
+            case 9: ChannelRowTile<TS, Cells9>(x, at, w, b0, b1, tile); break;
+            case 10: ChannelRowTile<TS, Cells10>(x, at, w, b0, b1, tile); break;
+            case 11: ChannelRowTile<TS, Cells11>(x, at, w, b0, b1, tile); break;
+            case 12: ChannelRowTile<TS, Cells12>(x, at, w, b0, b1, tile); break;
+            default: ChannelRowTile<TS, Cells13>(x, at, w, b0, b1, tile); break;
         }
         ScatterTile(tile, count, y, cells);
     }
@@ -424,9 +424,11 @@ internal static partial class ConvDirect
     /// vector registers). The count is a constant of the compiled kernel, so the cells past it cost nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ChannelRowTile<TS, TN>(float* x, nint plane, nint dh, nint dw, int cg, int kh, int kw, float* w,
-        Vector512<float> b0, Vector512<float> b1, float* tile) where TS : struct, IColumnStep where TN : struct, ICellCount
+    private static unsafe void ChannelRowTile<TS, TN>(float* x, in RowTileArgs at, float* w, Vector512<float> b0, Vector512<float> b1, float* tile)
+        where TS : struct, IColumnStep where TN : struct, ICellCount
     {
+        nint plane = at.Plane, dh = at.Dh, dw = at.Dw;
+        int cg = at.Cg, kh = at.Kh, kw = at.Kw;
         Vector512<float> a0 = b0, c0 = b1, a1 = b0, c1 = b1, a2 = b0, c2 = b1, a3 = b0, c3 = b1, a4 = b0, c4 = b1, a5 = b0, c5 = b1, a6 = b0, c6 = b1;
         Vector512<float> a7 = b0, c7 = b1, a8 = b0, c8 = b1, a9 = b0, c9 = b1, a10 = b0, c10 = b1, a11 = b0, c11 = b1, a12 = b0, c12 = b1, a13 = b0, c13 = b1;
         for (int c = 0; c < cg; c++, x += plane)
