@@ -157,6 +157,56 @@ public class PoolTests
         }
     }
 
+    [Theory]
+    [InlineData(3, 3, 2, 2, 55, 55)] // AlexNet's pools
+    [InlineData(3, 3, 2, 2, 27, 27)]
+    [InlineData(3, 3, 2, 2, 13, 13)]
+    [InlineData(2, 3, 2, 2, 9, 33)]
+    [InlineData(5, 4, 2, 2, 12, 40)]
+    [InlineData(3, 2, 1, 1, 7, 17)]
+    [InlineData(2, 5, 1, 2, 6, 16)]
+    [InlineData(4, 3, 2, 1, 11, 31)]
+    [InlineData(1, 1, 1, 1, 3, 5)]
+    [InlineData(3, 3, 2, 2, 70, 3)]
+    public void SeparableMaxPoolMatchesTheReferenceLoop(int kh, int kw, int sh, int sw, int h, int w)
+    {
+        var g = PoolGeometry.Create(2, 3, h, w, kh, kw, sh, sw);
+        var x = Random(2 * 3 * h * w, 5).Select(v => MathF.Round(v * 3)).ToArray();
+        for (int i = 0; i < x.Length / 2; i += 89) x[i] = i % 2 == 0 ? float.NaN : float.NegativeInfinity;
+        // The last plane's last cell is a window's maximum: the masked end of the last row is read.
+        x[^1] = 100f;
+        int outLength = 2 * 3 * g.OutHeight * g.OutWidth;
+        float[] y = new float[outLength], yRef = new float[outLength];
+        Pool2d.ForwardReference(g, PoolKind.Max, x, yRef, null);
+        bool saved = Pool2d.UseSeparable;
+        try
+        {
+            foreach (bool separable in new[] { saved, false }.Distinct())
+            {
+                Pool2d.UseSeparable = separable;
+                Assert.Equal(separable, Pool2d.Separates(g));
+                Array.Fill(y, 7f);
+                Pool2d.Forward(g, PoolKind.Max, x, y, null);
+                Assert.Equal(yRef, y);
+            }
+        }
+        finally
+        {
+            Pool2d.UseSeparable = saved;
+        }
+        if (g.OutWidth * sw + kw - sw == w && g.OutHeight * sh + kh - sh == h) Assert.Equal(100f, yRef[^1]);
+    }
+
+    [Fact]
+    public void SeparableMaxPoolLeavesPaddedDilatedAndCeilModePoolsToTheOthers()
+    {
+        Assert.False(Pool2d.Separates(PoolGeometry.Create(1, 1, 9, 9, 3, 3, 2, 2, 1, 1)));
+        Assert.False(Pool2d.Separates(PoolGeometry.Create(1, 1, 9, 9, 3, 3, 2, 2, dilationH: 2, dilationW: 2)));
+        Assert.False(Pool2d.Separates(PoolGeometry.Create(1, 1, 6, 6, 3, 3, 2, 2, ceilMode: true)));
+        Assert.False(Pool2d.Separates(PoolGeometry.Create(1, 1, 9, 9, 3, 3, 3, 3)));
+        Assert.False(Pool2d.Separates(PoolGeometry.Create(1, 1, 9, 9, 2, 2, 2, 2)));
+    }
+
     [Fact]
     public void CeilModeWindowsPastTheEdgeLeaveTheFastPath() =>
         Assert.Equal(0, Pool2d.FastMaxKernel(PoolGeometry.Create(1, 1, 6, 6, 3, 3, 2, 2, ceilMode: true)));

@@ -38,6 +38,12 @@ internal static partial class Pool2d
             CpuParallel.ForChunks(g.Batch * g.Channels * g.OutHeight, 4L * g.OutWidth, new ForwardRowPairs(x, y, g.OutWidth));
             return;
         }
+        if (fast && kind == PoolKind.Max && argmax is null && Separates(g))
+        {
+            CpuParallel.ForChunks(g.Batch * g.Channels, (long)g.OutHeight * (g.InWidth * g.KernelHeight + g.OutWidth * g.KernelWidth),
+                new ForwardSeparablePlanes(g, x, y));
+            return;
+        }
         int fastKernel = fast && kind == PoolKind.Max ? FastMaxKernel(g) : 0;
         // Contiguous runs of planes per thread: LeNet-5's second pool has 4,096 planes of 25 outputs at batch 256,
         // where handing out planes one by one cost more than pooling them.
