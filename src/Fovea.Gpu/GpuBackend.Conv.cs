@@ -57,7 +57,7 @@ public sealed partial class GpuBackend
     }
 
     // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]. Every algorithm is the implicit GEMM here.
-    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y)
+    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false)
     {
         g.Validate();
         var s = ConvShape.From(g);
@@ -74,6 +74,8 @@ public sealed partial class GpuBackend
             config, new ConvWeightRows { W = F(w), S = s }, new ConvPatches { X = F(x), S = s },
             new ConvOutput { Y = F(y), Bias = FOrDummy(bias), S = s, HasBias = bias is null ? 0 : 1 },
             s.Og, cells, s.Taps, splits, kChunk);
+        // Split sums are only whole once every split has added its part, so the ReLU is a pass of its own here.
+        if (relu) Unary(UnaryOp.Relu, y, y, s.O * cells, 0f);
     }
 
     // dy [N, O, OH, OW], w [O, C/groups, KH, KW] → dx [N, C, H, W]

@@ -99,7 +99,11 @@ public interface IBackend
         float beta, Storage c, int cOffset, int ldc, int strideC);
 
     // Convolution (NCHW; 1-D is height 1)
-    void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y);
+    /// <summary>
+    /// y = conv(x, w) + bias, written whole; with <paramref name="relu"/>, max(y, 0) (NaN stays NaN), the ReLU that
+    /// follows a layer in inference, fused into the kernel where the kernel can.
+    /// </summary>
+    void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false);
     /// <summary>∇ data: dx from dy and the weights.</summary>
     void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx);
     /// <summary>∇ filter: dw (and db, when given) from x and dy.</summary>

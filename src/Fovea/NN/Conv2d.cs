@@ -1,3 +1,5 @@
+using Fovea.Autograd;
+
 namespace Fovea.NN;
 
 /// <summary>
@@ -109,7 +111,18 @@ public class Conv2d : Module
 
     private string? _describe;
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Forward(input, relu: false);
+
+    /// <summary>
+    /// This layer and the ReLU after it in one, for <see cref="Sequential"/>: fused into the convolution when no
+    /// gradient is recorded (<see cref="RecordsGradient"/>).
+    /// </summary>
+    internal Tensor ForwardRelu(Tensor input) => Forward(input, relu: true);
+
+    /// <summary>Whether a forward of x records a gradient (GradMode on, and x or a parameter wanting one).</summary>
+    internal bool RecordsGradient(Tensor x) => Recorder.Needs(x) || Recorder.Needs(Weight) || Bias is { } b && Recorder.Needs(b);
+
+    private Tensor Forward(Tensor input, bool relu)
     {
         if (input.Rank != 4 || input.Size(1) != InChannels)
             throw new ArgumentException($"{Describe}: expected input [N, {InChannels}, H, W], got {input.ShapeString}");
@@ -124,7 +137,7 @@ public class Conv2d : Module
         try { g = Geometry(x.Size(0), x.Size(2), x.Size(3), pad); }
         catch (ArgumentException e) { throw new ArgumentException($"{Describe}: input {input.ShapeString}: {e.Message}", e); }
         ChosenAlgorithm = Algorithm == ConvAlgorithm.Auto ? x.Device.Backend.ChooseConvAlgorithm(g) : Algorithm;
-        return Functional.Conv2d(x, Weight, Bias, (Stride.H, Stride.W), pad, (Dilation.H, Dilation.W), Groups, ChosenAlgorithm.Value, Describe);
+        return Functional.Conv2d(x, Weight, Bias, (Stride.H, Stride.W), pad, (Dilation.H, Dilation.W), Groups, ChosenAlgorithm.Value, Describe, relu);
     }
 
     protected override string ExtraRepr =>

@@ -7,11 +7,12 @@ public static partial class Functional
 {
     /// <summary>
     /// 2-D convolution (cross-correlation, as in every CNN library) of x [N, C, H, W] with w [O, C/groups, KH, KW].
-    /// Padding here is zeros; other modes pre-pad with <see cref="Pad"/>.
+    /// Padding here is zeros; other modes pre-pad with <see cref="Pad"/>. With <paramref name="relu"/> the result is
+    /// max(·, 0), as a ReLU after the layer gives: fused into the convolution's kernel when no gradient is recorded.
     /// </summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, (int h, int w)? stride = null,
         (int top, int left, int bottom, int right)? padding = null, (int h, int w)? dilation = null, int groups = 1,
-        ConvAlgorithm algorithm = ConvAlgorithm.Auto, string layer = "conv2d")
+        ConvAlgorithm algorithm = ConvAlgorithm.Auto, string layer = "conv2d", bool relu = false)
     {
         if (x.Rank != 4) throw new ArgumentException($"{layer}: expected input [N, C, H, W], got {x.ShapeString}");
         if (weight.Rank != 4) throw new ArgumentException($"{layer}: expected weight [O, C/groups, KH, KW], got {weight.ShapeString}");
@@ -53,7 +54,16 @@ public static partial class Functional
         // Every conv kernel writes its outputs whole (IBackend), so they start uninitialised: clearing a large y, dx
         // or dw first was a pass over memory on one thread.
         var y = Tensor.Empty(g.OutputShape, x.Device);
-        backend.Conv2d(g, algorithm, xd.Storage, wd.Storage, bd?.Storage, y.Storage);
+        // A ReLU on a recorded output stays an op of its own, with its own backward; unrecorded, the kernel applies it.
+        bool records = Recorder.Needs([xd, wd, bd]);
+        backend.Conv2d(g, algorithm, xd.Storage, wd.Storage, bd?.Storage, y.Storage, relu && !records);
+        if (relu) return records ? Record(y, g, xd, wd, bd, layer).Relu() : y;
+        return Record(y, g, xd, wd, bd, layer);
+    }
+
+    private static Tensor Record(Tensor y, ConvGeometry g, Tensor xd, Tensor wd, Tensor? bd, string layer)
+    {
+        var backend = xd.Backend;
         return Recorder.Record(y, layer, bd is null ? [xd, wd] : [xd, wd, bd], dy =>
         {
             var dyd = dy.Dense();
@@ -64,8 +74,8 @@ public static partial class Functional
                 // returned for it, as there is nothing left for the engine to add.
                 var wInto = LeafGrad.Overwrite(wd);
                 var bInto = bd is null ? null : LeafGrad.Overwrite(bd);
-                dwt = wInto ?? Tensor.Empty(g.WeightShape, x.Device);
-                db = bd is null ? null : bInto ?? Tensor.Empty([g.OutChannels], x.Device);
+                dwt = wInto ?? Tensor.Empty(g.WeightShape, xd.Device);
+                db = bd is null ? null : bInto ?? Tensor.Empty([g.OutChannels], xd.Device);
                 backend.Conv2dBackwardFilter(g, xd.Storage, dyd.Storage, dwt.Storage, db?.Storage);
                 if (wInto is not null) dwt = null;
                 if (bInto is not null) db = null;
@@ -76,7 +86,7 @@ public static partial class Functional
             if (Recorder.WantsGrad(xd))
             {
                 var xInto = LeafGrad.Overwrite(xd);
-                dx = xInto ?? (Engine.TryAdopt(xd) ? new Tensor(xd.Storage, g.InputShape) : Tensor.Empty(g.InputShape, x.Device));
+                dx = xInto ?? (Engine.TryAdopt(xd) ? new Tensor(xd.Storage, g.InputShape) : Tensor.Empty(g.InputShape, xd.Device));
                 backend.Conv2dBackwardData(g, dyd.Storage, wd.Storage, dx.Storage);
                 if (xInto is not null) dx = null;
             }

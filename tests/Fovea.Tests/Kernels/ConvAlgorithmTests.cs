@@ -113,6 +113,13 @@ public class ConvAlgorithmTests
         ConvReference.Forward(g, x, w, default, expected);
         cpu.Conv2d(g, algorithm, cpu.FromHost(x), cpu.FromHost(w), null, y);
         ConvCases.AssertClose(expected, ((CpuStorage)y).Floats, g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, $"{algorithm} {name} no bias");
+
+        // With the ReLU after it (Sequential's inference): max(y, 0), fused in the kernel or as a pass after it.
+        ConvReference.Forward(g, x, w, b, expected);
+        for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(expected[i], 0f);
+        cpu.Fill(y, float.NaN);
+        cpu.Conv2d(g, algorithm, cpu.FromHost(x), cpu.FromHost(w), cpu.FromHost(b), y, relu: true);
+        ConvCases.AssertClose(expected, ((CpuStorage)y).Floats, g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth, $"{algorithm} {name} relu");
     }
 
     [Theory]

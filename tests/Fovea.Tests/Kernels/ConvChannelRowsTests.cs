@@ -7,8 +7,8 @@ namespace Fovea.Tests.Kernels;
 /// <summary>
 /// The AVX-512 direct forward with 32 output channels × up to 14 cells of a row per tile (ConvDirect.ChannelRows.cs),
 /// held to the reference on the shapes its edges are made of: rows narrower than a tile, rows ending in a tail of 1 to
-/// 13 cells, strides 2 and 4, dilation, groups, uneven padding, batches held in groups of images, no bias, and 1 to 3
-/// threads.
+/// 13 cells, strides 2 and 4, dilation, groups, uneven padding, batches held in groups of images, no bias, the ReLU
+/// fused or not, and 1 to 3 threads.
 /// </summary>
 [Collection(Support.SerialCollection.Name)]
 public class ConvChannelRowsTests
@@ -50,16 +50,19 @@ public class ConvChannelRowsTests
         {
             foreach (int threads in new[] { 1, 2, 3 })
                 foreach (var bias in new[] { b, null })
-                {
-                    CpuParallel.Threads = threads;
-                    var expected = new float[g.Batch * g.OutputImageSize];
-                    ConvReference.Forward(g, x, w, bias, expected);
-                    var y = new float[expected.Length];
-                    Array.Fill(y, float.NaN);
-                    if (runs) ConvDirect.ForwardByChannelRows(g, x, w, bias, y);
-                    else ConvDirect.Forward(g, x, w, bias, y);
-                    ConvCases.AssertClose(expected, y, taps, $"{name}, {threads} threads{(bias is null ? ", no bias" : "")}");
-                }
+                    foreach (bool relu in new[] { false, true })
+                    {
+                        CpuParallel.Threads = threads;
+                        var expected = new float[g.Batch * g.OutputImageSize];
+                        ConvReference.Forward(g, x, w, bias, expected);
+                        if (relu) expected = [.. expected.Select(v => Math.Max(v, 0f))];
+                        var y = new float[expected.Length];
+                        Array.Fill(y, float.NaN);
+                        if (runs) ConvDirect.ForwardByChannelRows(g, x, w, bias, y, relu);
+                        else ConvDirect.Forward(g, x, w, bias, y, relu);
+                        ConvCases.AssertClose(expected, y, taps,
+                            $"{name}, {threads} threads{(bias is null ? ", no bias" : "")}{(relu ? ", ReLU fused" : "")}");
+                    }
         }
         finally
         {

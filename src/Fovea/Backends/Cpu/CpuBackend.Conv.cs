@@ -14,8 +14,8 @@ public sealed partial class CpuBackend
                 beta, fc.AsSpan(cOffset + i * strideC), ldc);
     }
 
-    // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]
-    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y)
+    // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]; relu: max(y, 0), fused where the kernel can
+    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false)
     {
         var chosen = algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm;
         ConvAlgorithmChooser.EnsureSupported(chosen, g);
@@ -24,12 +24,17 @@ public sealed partial class CpuBackend
         CheckConvBuffers(g, fx, fw, fb, fy);
         switch (chosen)
         {
-            case ConvAlgorithm.Direct: ConvDirect.Forward(g, fx, fw, fb, fy); break;
+            case ConvAlgorithm.Direct: ConvDirect.Forward(g, fx, fw, fb, fy, relu); return;
             case ConvAlgorithm.Fft: ConvFft.Forward(g, fx, fw, fb, fy); break;
             case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy); break;
             default: ConvIm2col.Forward(g, fx, fw, fb, fy); break;
         }
+        if (relu) ReluInPlace(fy, g.Batch * g.OutputImageSize);
     }
+
+    /// <summary>y = max(y, 0) over its first n floats, for a convolution whose kernel does not fuse the ReLU.</summary>
+    internal static void ReluInPlace(float[] y, long n) =>
+        CpuParallel.ForChunks(checked((int)n), UnaryKernels.WorkPerElement, new UnaryChunks(UnaryOp.Relu, y, y, 0f));
 
     // dy [N, O, OH, OW], w [O, C/groups, KH, KW] → dx [N, C, H, W]
     public void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx)

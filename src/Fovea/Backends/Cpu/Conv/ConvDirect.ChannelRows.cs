@@ -69,16 +69,16 @@ internal static partial class ConvDirect
         return [.. buffers];
     }
 
-    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
-    internal static void ForwardByChannelRows(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW], max(y, 0) with relu
+    internal static void ForwardByChannelRows(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool relu = false)
     {
         var (items, perImage, chunks) = ForwardSplit(g, g.OutChannels / RowChannels);
         var src = new Planes(g);
         switch (g.StrideW)
         {
-            case 1: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step1>(g, src, x, w, bias, y, items, perImage, chunks)); break;
-            case 2: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step2>(g, src, x, w, bias, y, items, perImage, chunks)); break;
-            default: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step4>(g, src, x, w, bias, y, items, perImage, chunks)); break;
+            case 1: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step1>(g, src, x, w, bias, y, relu, items, perImage, chunks)); break;
+            case 2: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step2>(g, src, x, w, bias, y, relu, items, perImage, chunks)); break;
+            default: CpuParallel.For(chunks, g.Macs / chunks, new ChannelRowChunks<Step4>(g, src, x, w, bias, y, relu, items, perImage, chunks)); break;
         }
     }
 
@@ -88,7 +88,7 @@ internal static partial class ConvDirect
     /// chunk's images (<see cref="ChannelRowsGroup"/>), so each tile is packed once a group; with parts of one image,
     /// the part's tiles in turn.
     /// </summary>
-    private readonly struct ChannelRowChunks<TS>(ConvGeometry g, Planes src, float[] x, float[] w, float[]? bias, float[] y,
+    private readonly struct ChannelRowChunks<TS>(ConvGeometry g, Planes src, float[] x, float[] w, float[]? bias, float[] y, bool relu,
         int items, int perImage, int chunks) : CpuParallel.IItems where TS : struct, IColumnStep
     {
         public void Run(int t)
@@ -108,7 +108,7 @@ internal static partial class ConvDirect
                     {
                         PackSlab(g, w, b, slab);
                         for (int n = first; n < last; n++)
-                            ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : (n - first) * src.Length, slab, bias, y, n, b);
+                            ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : (n - first) * src.Length, slab, bias, y, relu, n, b);
                     }
                 }
             }
@@ -126,7 +126,7 @@ internal static partial class ConvDirect
                     for (int b = units * part / perImage; b < units * (part + 1) / perImage; b++)
                     {
                         PackSlab(g, w, b, slab);
-                        ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : 0, slab, bias, y, n, b);
+                        ForwardChannelRows<TS>(g, src, bordered ?? x, bordered is null ? n * size : 0, slab, bias, y, relu, n, b);
                     }
                 }
             }
@@ -353,7 +353,7 @@ internal static partial class ConvDirect
 
     /// <summary>Tile b (output channels 32b to 32b + 31) of image n, row by row, its filters packed in slab.</summary>
     private static unsafe void ForwardChannelRows<TS>(in ConvGeometry g, in Planes src, float[] image, int offset, float[] slab, float[]? bias,
-        float[] y, int n, int b) where TS : struct, IColumnStep
+        float[] y, bool relu, int n, int b) where TS : struct, IColumnStep
     {
         int oh = g.OutHeight, ow = g.OutWidth, cells = oh * ow, pitch = src.Pitch, o0 = b * RowChannels, whole = ow / RowCells * RowCells;
         var at = new RowTileArgs(src.Plane, (nint)g.DilationH * pitch, g.DilationW, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth);
@@ -371,9 +371,9 @@ internal static partial class ConvDirect
                 for (int q = 0; q < whole; q += RowCells)
                 {
                     ChannelRowTile<TS, Cells14>(xrow + (nint)q * TS.Step, at, wb, b0, b1, tile);
-                    ScatterTile(tile, RowCells, yrow + q, cells);
+                    ScatterTile(tile, RowCells, yrow + q, cells, relu);
                 }
-                if (whole < ow) RowTail<TS>(ow - whole, xrow + (nint)whole * TS.Step, at, wb, b0, b1, tile, yrow + whole, cells);
+                if (whole < ow) RowTail<TS>(ow - whole, xrow + (nint)whole * TS.Step, at, wb, b0, b1, tile, yrow + whole, cells, relu);
             }
         }
     }
@@ -383,7 +383,7 @@ internal static partial class ConvDirect
 
     /// <summary>The last <paramref name="count"/> (1 to 13) cells of a row, with the kernel compiled for that count.</summary>
     private static unsafe void RowTail<TS>(int count, float* x, in RowTileArgs at, float* w, Vector512<float> b0, Vector512<float> b1,
-        float* tile, float* y, int cells) where TS : struct, IColumnStep
+        float* tile, float* y, int cells, bool relu) where TS : struct, IColumnStep
     {
         switch (count)
         {
@@ -401,16 +401,21 @@ internal static partial class ConvDirect
             case 12: ChannelRowTile<TS, Cells12>(x, at, w, b0, b1, tile); break;
             default: ChannelRowTile<TS, Cells13>(x, at, w, b0, b1, tile); break;
         }
-        ScatterTile(tile, count, y, cells);
+        ScatterTile(tile, count, y, cells, relu);
     }
 
     /// <summary>
     /// A tile [cells, 32] out to 32 output planes <paramref name="pitch"/> apart, <paramref name="count"/> cells each:
     /// two 16×16 transposes whose stores write only the tile's cells (the tile buffer has 16 rows; the last read are
     /// not written). Scalar, the 448 stores of a whole tile took about a tenth of AlexNet's first layer (363 taps).
+    /// With <paramref name="relu"/> the tile is max(·, 0) first (the ReLU that follows the layer, fused: at batch 8
+    /// AlexNet's five ReLUs were 0.34 ms of passes over outputs written just before).
     /// </summary>
-    private static unsafe void ScatterTile(float* tile, int count, float* y, int pitch)
+    private static unsafe void ScatterTile(float* tile, int count, float* y, int pitch, bool relu)
     {
+        if (relu)
+            for (int k = 0; k < 2 * count; k++)
+                Vector512.Max(Vector512.Load(tile + 16 * k), Vector512<float>.Zero).Store(tile + 16 * k);
         var mask = Vector512.LessThan(Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create((float)count));
         Transpose16(tile, RowChannels, y, pitch, mask);
         Transpose16(tile + 16, RowChannels, y + 16 * (nint)pitch, pitch, mask);

@@ -25,16 +25,22 @@ internal static partial class ConvDirect
         !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.FilterScratch(g) : Tiled(g) ? TiledFilterScratch(g) : [];
 
     // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
-    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool relu = false)
     {
+        if (UsesChannelRows(g) && ConvIm2col.NeedsUnfold(g))
+        {
+            ForwardByChannelRows(g, x, w, bias, y, relu);
+            return;
+        }
+        if (relu)
+        {
+            Forward(g, x, w, bias, y);
+            CpuBackend.ReluInPlace(y, g.Batch * g.OutputImageSize);
+            return;
+        }
         if (!ConvIm2col.NeedsUnfold(g))
         {
             ConvIm2col.Forward(g, x, w, bias, y);
-            return;
-        }
-        if (UsesChannelRows(g))
-        {
-            ForwardByChannelRows(g, x, w, bias, y);
             return;
         }
         if (Tiled(g))
