@@ -139,6 +139,15 @@ public sealed class BackendConformanceTests
         Conformance.Check(device, [[2, 5, 6, 6], [7, 5, 1, 1]], t => Functional.Conv2d(t[0], t[1]));
     }
 
+    // The ReLU Sequential fuses in inference: unrecorded, the backend's Conv2d applies it (a pass after the split
+    // sums here); recorded, it stays an op of its own with its own backward. 40 channels split the sum on the tiled device.
+    [Theory, MemberData(nameof(Devices))]
+    public void Convolution_with_its_ReLU(string device)
+    {
+        Conformance.Check(device, [[2, 40, 6, 6], [33, 40, 3, 3], [33]], t => Functional.Conv2d(t[0], t[1], t[2], padding: (1, 1, 1, 1), relu: true), backward: false);
+        Conformance.Check(device, [[2, 3, 7, 6], [5, 3, 3, 3], [5]], t => Functional.Conv2d(t[0], t[1], t[2], relu: true));
+    }
+
     [Theory, MemberData(nameof(Devices))]
     public void Padding_modes(string device)
     {

@@ -45,8 +45,9 @@ public class MemoryFootprintTests(ITestOutputHelper output)
         Assert.Equal(0, m.WorkspaceBytes);
         long images = 4 * 2 * 64, labels = 8 * 2;
         Assert.Equal(3 * parameters + images + labels + forward + m.LossBytes + backward, m.TrainingBytes);
-        // Inference keeps no mask.
-        Assert.Equal(parameters + images + 4 * (144 + 144 + 36 + 8), m.InferenceBytes);
+        // Inference keeps no mask, and the ReLU runs inside the convolution (Sequential fuses them): no output of its own.
+        Assert.Equal(0, m.Layers[1].InferenceActivationsBytes);
+        Assert.Equal(parameters + images + 4 * (144 + 36 + 8), m.InferenceBytes);
     }
 
     [Fact]

@@ -132,6 +132,11 @@ public sealed class MemoryFootprint
             shape = summary.Layers[i].OutputShape;
         }
         var (releasedBefore, releasedAfter, adopted) = TransientReleases(model, modules, owner, graph, recordsOps, needsGrad, outputBytes);
+        // In inference a Sequential runs a Conv2d and the ReLU after it as one op, so that ReLU makes no output of its own.
+        var fused = model.NamedModules().Select(m => m.Module).OfType<Sequential>()
+            .SelectMany(s => Enumerable.Range(0, s.Count).Where(s.FusesRelu).Select(i => s[i + 1])).ToHashSet(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < modules.Count; i++)
+            if (fused.Contains(modules[i])) allocations[i] = allocations[i] with { InferenceForward = 0 };
 
         // The backward in the engine's order, from the forward's buffers: what each op lends on top of what is held,
         // then what goes back after it, and the activations whose last reader has run.

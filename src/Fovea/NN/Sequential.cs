@@ -40,8 +40,7 @@ public sealed class Sequential : Module
         var x = input;
         for (int i = 0; i < _layers.Count; i++)
         {
-            if (i + 1 < _layers.Count && _layers[i].GetType() == typeof(Conv2d) && _layers[i + 1] is ReLU
-                && _layers[i] is Conv2d conv && !conv.RecordsGradient(x))
+            if (FusesRelu(i) && _layers[i] is Conv2d conv && !conv.RecordsGradient(x))
             {
                 x = conv.ForwardRelu(x);
                 i++;
@@ -55,4 +54,7 @@ public sealed class Sequential : Module
         if (!ReferenceEquals(x.Storage, input.Storage)) StepMemory.Unmark(x.Storage);
         return x;
     }
+
+    /// <summary>Whether layer i is a Conv2d (exactly) followed by a ReLU, which run as one op when no gradient is recorded.</summary>
+    internal bool FusesRelu(int i) => i + 1 < _layers.Count && _layers[i].GetType() == typeof(Conv2d) && _layers[i + 1] is ReLU;
 }
