@@ -24,33 +24,22 @@ internal static partial class ConvDirect
     internal static int[] FilterScratch(in ConvGeometry g) =>
         !ConvIm2col.NeedsUnfold(g) ? ConvIm2col.FilterScratch(g) : Tiled(g) ? TiledFilterScratch(g) : [];
 
-    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]
+    // x [N, C, H, W], w [O, Cg, KH, KW], bias [O] or null → y [N, O, OH, OW]; with relu max(y, 0): in the channel-rows
+    // kernel as it writes each tile, after the other paths as a pass of its own
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool relu = false)
     {
-        if (UsesChannelRows(g) && ConvIm2col.NeedsUnfold(g))
+        if (!ConvIm2col.NeedsUnfold(g)) ConvIm2col.Forward(g, x, w, bias, y);
+        else if (UsesChannelRows(g))
         {
             ForwardByChannelRows(g, x, w, bias, y, relu);
             return;
         }
-        if (relu)
-        {
-            Forward(g, x, w, bias, y);
-            CpuBackend.ReluInPlace(y, g.Batch * g.OutputImageSize);
-            return;
-        }
-        if (!ConvIm2col.NeedsUnfold(g))
-        {
-            ConvIm2col.Forward(g, x, w, bias, y);
-            return;
-        }
-        if (Tiled(g))
-        {
-            ForwardTiled(g, x, w, bias, y);
-            return;
-        }
-        // One (image, output channel) plane per work item: each writes only its own plane.
-        CpuParallel.For(g.Batch * g.OutChannels, (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth,
-            new OutputPlanes(g, x, w, bias, y));
+        else if (Tiled(g)) ForwardTiled(g, x, w, bias, y);
+        else
+            // One (image, output channel) plane per work item: each writes only its own plane.
+            CpuParallel.For(g.Batch * g.OutChannels, (long)g.InChannelsPerGroup * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth,
+                new OutputPlanes(g, x, w, bias, y));
+        if (relu) CpuBackend.ReluInPlace(y, g.Batch * g.OutputImageSize);
     }
 
     /// <summary>The general forward's work item: output plane <c>item</c> of y, tap by tap.</summary>
