@@ -25,6 +25,11 @@ public class ConvWinogradTests
         ["wide rows, 38 tiles each"] = G(1, 4, 6, 150, 3, 1, 1, 1, 1),
         ["odd channels, batch 5"] = G(5, 7, 9, 30, 17, 1, 1, 1, 1),
         ["200 tiles, batch 8"] = G(8, 16, 20, 20, 16, 1, 1, 1, 1),
+        // Rows of 4 and of 8 tiles, which a vector of 16 takes several at a time, across images; enough tiles that the
+        // blocks run side by side on 3 threads; a last vector of three rows, or of one.
+        ["13x13, rows of 4 tiles, batch 13"] = G(13, 20, 13, 13, 24, 1, 1, 1, 1),
+        ["10x15, rows of 4 tiles, 204 tiles"] = G(17, 9, 10, 15, 10, 1, 0, 1, 2),
+        ["9x30, rows of 8 tiles, 216 tiles"] = G(9, 6, 9, 30, 8, 1, 1, 1, 1),
     };
 
     public static TheoryData<string> Names() => [.. Shapes.Keys];

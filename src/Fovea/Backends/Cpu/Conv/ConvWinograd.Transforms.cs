@@ -113,28 +113,66 @@ internal static partial class ConvWinograd
         }
     }
 
+    /// <summary>
+    /// Rows of tiles a vector of tiles takes at once: where 4 or 8 tiles make a row (outputs 13-16 or 29-32 cells
+    /// wide: AlexNet's 13x13 layers, VGG-16's 14x14 ones), a vector holds 4 or 2 whole rows, instead of one row and 12
+    /// or 8 idle lanes that the transforms compute all the same. Only the permutes load from several rows.
+    /// </summary>
+    private static int RowsPerVector(int tilesWide) => UsePermutes && tilesWide is 4 or 8 ? Lanes / tilesWide : 1;
+
+    /// <summary>
+    /// The tiles of the next vector from (img, ty, tx), advancing past them: the rest of this row of tiles (at most 16)
+    /// or, with <paramref name="rowsPerVector"/> above 1 and tx 0, that many whole rows (fewer at the block's end).
+    /// Row of tiles q's image and tile row go to images[q] and tileRows[q]; returns the tiles, and rows.
+    /// </summary>
+    private static unsafe int NextVector(int rowsPerVector, int remaining, ref int img, ref int ty, ref int tx, int th, int tw,
+        int* images, int* tileRows, out int rows)
+    {
+        int tiles = rowsPerVector > 1 && tx == 0 ? Math.Min(Lanes, remaining) : Math.Min(Lanes, Math.Min(tw - tx, remaining));
+        rows = 0;
+        for (int taken = 0; taken < tiles; rows++)
+        {
+            images[rows] = img;
+            tileRows[rows] = ty;
+            int n = Math.Min(tw - tx, tiles - taken);
+            NextTiles(ref img, ref ty, ref tx, n, th, tw);
+            taken += n;
+        }
+        return tiles;
+    }
+
     // x [N, C, H, W] → V [36, C, Ld] for the block's tiles [t0, t0 + count) and the channels [c0, c1)
     private static unsafe void TransformInput(in ConvGeometry g, in Plan p, float[] x, int t0, int count, int c0, int c1, float[] v)
     {
-        int h = g.InHeight, wd = g.InWidth, th = p.TilesHigh, tw = p.TilesWide;
+        int h = g.InHeight, wd = g.InWidth, th = p.TilesHigh, tw = p.TilesWide, perVector = RowsPerVector(tw);
         nint xiStride = p.VPlane;
         float* stage = stackalloc float[RowSpan];
         float* columns = stackalloc float[Extent * Lanes];
         Vector512<float>* rows = stackalloc Vector512<float>[Points];
+        int* images = stackalloc int[Lanes / 4];
+        int* tileRows = stackalloc int[Lanes / 4];
+        float** planes = stackalloc float*[Lanes / 4];
+        int* tops = stackalloc int[Lanes / 4];
         fixed (float* px = x, pv = v)
             for (int ci = c0; ci < c1; ci++)
             {
-                // A vector of tiles never spans two rows of tiles; when a row ends mid-vector, the unused lanes are
-                // written past the row's last tile, where the next row's vector (stored later) or the slack at the
-                // end of V's row overwrites or keeps them.
+                // When a vector holds fewer than 16 tiles, the unused lanes are written past its last tile, where the
+                // next vector (stored later) or the slack at the end of V's row overwrites or keeps them.
                 int img = t0 / (th * tw), ty = t0 / tw % th, tx = t0 % tw;
                 for (int at = 0; at < count;)
                 {
-                    float* plane = px + ((long)img * g.InChannels + ci) * h * wd;
-                    InputTiles(plane, h, wd, Step * ty - g.PadTop, Step * tx - g.PadLeft, pv + ci * p.Ld + at, xiStride, rows, stage, columns);
-                    int tiles = Math.Min(Lanes, Math.Min(tw - tx, count - at));
+                    int left = Step * tx - g.PadLeft;
+                    int tiles = NextVector(perVector, count - at, ref img, ref ty, ref tx, th, tw, images, tileRows, out int tileRowCount);
+                    for (int q = 0; q < tileRowCount; q++)
+                    {
+                        planes[q] = px + ((long)images[q] * g.InChannels + ci) * h * wd;
+                        tops[q] = Step * tileRows[q] - g.PadTop;
+                    }
+                    float* dst = pv + ci * p.Ld + at;
+                    if (UsePermutes)
+                        InputTilesPermuted(planes, tops, tileRowCount, tileRowCount > 1 ? Step * tw : Step * Lanes, h, wd, left, dst, xiStride, rows);
+                    else InputTiles(planes[0], h, wd, tops[0], left, dst, xiStride, rows, stage, columns);
                     at += tiles;
-                    NextTiles(ref img, ref ty, ref tx, tiles, th, tw);
                 }
             }
     }
@@ -150,80 +188,89 @@ internal static partial class ConvWinograd
         img++;
     }
 
-    // Bᵀ d B for the 16 tiles whose top-left input cell is (top, left + 4·lane) of the plane; V_ξ of lane l goes
-    // to v[ξ·xiStride + l].
+    // Bᵀ d B for 16 tiles of `rows` rows of tiles, each `span` input floats wide (64: one row, 16 tiles): lane l
+    // belongs to row of tiles q = 4l / span, whose top-left input cell is (tops[q], left + 4l − q·span) of
+    // planes[q]. Masked loads read the rows where they exist and zeros in the padding, so the edges need no copy.
+    // The 64 floats that 16 tiles start in come as four vectors q0-q3, 16 floats each, from the rows of tiles that
+    // they belong to; lanes 0-7 of a column come from q0 and q1, lanes 8-15 from q2 and q3, by the same index, and
+    // columns 4 and 5 are columns 0 and 1 of the vectors read four floats on (s0-s3). V_ξ of lane l goes to
+    // v[ξ·xiStride + l].
+    private static unsafe void InputTilesPermuted(float** planes, int* tops, int rows, int span, int h, int w, int left, float* v,
+        nint xiStride, Vector512<float>* results)
+    {
+        var at = Vector512<int>.Indices + Vector512.Create(left);
+        var every4th = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        for (int r = 0; r < Extent; r++) // Bᵀ along each of the six input rows
+        {
+            InputQuarter(planes, tops, rows, span, 0, r, h, w, left, at, out var q0, out var s0);
+            InputQuarter(planes, tops, rows, span, 1, r, h, w, left, at, out var q1, out var s1);
+            InputQuarter(planes, tops, rows, span, 2, r, h, w, left, at, out var q2, out var s2);
+            InputQuarter(planes, tops, rows, span, 3, r, h, w, left, at, out var q3, out var s3);
+            Input1D(EveryFourth(q0, q1, q2, q3, every4th), EveryFourth(q0, q1, q2, q3, every4th + Vector512<int>.One),
+                EveryFourth(q0, q1, q2, q3, every4th + Vector512.Create(2)), EveryFourth(q0, q1, q2, q3, every4th + Vector512.Create(3)),
+                EveryFourth(s0, s1, s2, s3, every4th), EveryFourth(s0, s1, s2, s3, every4th + Vector512<int>.One),
+                out results[r * Extent], out results[r * Extent + 1], out results[r * Extent + 2], out results[r * Extent + 3],
+                out results[r * Extent + 4], out results[r * Extent + 5]);
+        }
+        InputColumns(results, v, xiStride);
+    }
+
+    // Quarter k of input row r of the vector's tiles: the 16 floats q from (left + 16k) on in the row of tiles they
+    // belong to, and the 16 floats s four further on; zeros where the row lies outside the plane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void InputQuarter(float** planes, int* tops, int rows, int span, int k, int r, int h, int w, int left,
+        Vector512<int> at, out Vector512<float> q, out Vector512<float> s)
+    {
+        int row = Lanes * k / span, offset = Lanes * k % span, ih = row < rows ? tops[row] + r : -1;
+        if ((uint)ih >= (uint)h)
+        {
+            q = s = Vector512<float>.Zero;
+            return;
+        }
+        float* src = planes[row] + (nint)ih * w + left + offset;
+        q = Avx512F.MaskLoad(src, Inside(at + Vector512.Create(offset), w), Vector512<float>.Zero);
+        s = Avx512F.MaskLoad(src + Step, Inside(at + Vector512.Create(offset + Step), w), Vector512<float>.Zero);
+    }
+
+    // Bᵀ d B for the 16 tiles whose top-left input cell is (top, left + 4·lane) of the plane, de-interleaved by scalar
+    // copies (the permutes' plain counterpart); V_ξ of lane l goes to v[ξ·xiStride + l].
     private static unsafe void InputTiles(float* plane, int h, int w, int top, int left, float* v, nint xiStride,
         Vector512<float>* rows, float* stage, float* columns)
     {
         bool edge = left < 0 || left + RowSpan > w;
-        if (UsePermutes)
+        for (int r = 0; r < Extent; r++)
         {
-            // Masked loads read the row where it exists and zeros in the padding, so the edges need no copy. Lanes
-            // 0-7 of a column come from the first 32 floats, lanes 8-15 from the next 32, by the same index;
-            // columns 4 and 5 are columns 0 and 1 of the row read four floats on.
-            var all = Vector512<float>.AllBitsSet;
-            Vector512<float> k0 = all, k1 = all, k2 = all, k3 = all, k4 = all, k5 = all, k6 = all, k7 = all;
+            Vector512<float>* row = rows + r * Extent;
+            int ih = top + r;
+            if ((uint)ih >= (uint)h)
+            {
+                for (int k = 0; k < Extent; k++) row[k] = Vector512<float>.Zero;
+                continue;
+            }
+            float* src = plane + (nint)ih * w + left;
             if (edge)
             {
-                var at = Vector512<int>.Indices + Vector512.Create(left);
-                k0 = Inside(at, w);
-                k1 = Inside(at + Vector512.Create(16), w);
-                k2 = Inside(at + Vector512.Create(32), w);
-                k3 = Inside(at + Vector512.Create(48), w);
-                k4 = Inside(at + Vector512.Create(4), w);
-                k5 = Inside(at + Vector512.Create(20), w);
-                k6 = Inside(at + Vector512.Create(36), w);
-                k7 = Inside(at + Vector512.Create(52), w);
+                // The part of the row that exists, zeros for the padding around it.
+                int a = Math.Clamp(-left, 0, RowSpan), b = Math.Clamp(w - left, a, RowSpan);
+                new Span<float>(stage, a).Clear();
+                new ReadOnlySpan<float>(src + a, b - a).CopyTo(new Span<float>(stage + a, b - a));
+                new Span<float>(stage + b, RowSpan - b).Clear();
+                src = stage;
             }
-            var every4th = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
-            var zero = Vector512<float>.Zero;
-            for (int r = 0; r < Extent; r++) // Bᵀ along each of the six input rows
-            {
-                Vector512<float>* row = rows + r * Extent;
-                int ih = top + r;
-                if ((uint)ih >= (uint)h)
-                {
-                    for (int k = 0; k < Extent; k++) row[k] = zero;
-                    continue;
-                }
-                float* src = plane + (nint)ih * w + left;
-                Vector512<float> q0 = Avx512F.MaskLoad(src, k0, zero), q1 = Avx512F.MaskLoad(src + 16, k1, zero);
-                Vector512<float> q2 = Avx512F.MaskLoad(src + 32, k2, zero), q3 = Avx512F.MaskLoad(src + 48, k3, zero);
-                Vector512<float> s0 = Avx512F.MaskLoad(src + 4, k4, zero), s1 = Avx512F.MaskLoad(src + 20, k5, zero);
-                Vector512<float> s2 = Avx512F.MaskLoad(src + 36, k6, zero), s3 = Avx512F.MaskLoad(src + 52, k7, zero);
-                Input1D(EveryFourth(q0, q1, q2, q3, every4th), EveryFourth(q0, q1, q2, q3, every4th + Vector512<int>.One),
-                    EveryFourth(q0, q1, q2, q3, every4th + Vector512.Create(2)), EveryFourth(q0, q1, q2, q3, every4th + Vector512.Create(3)),
-                    EveryFourth(s0, s1, s2, s3, every4th), EveryFourth(s0, s1, s2, s3, every4th + Vector512<int>.One),
-                    out row[0], out row[1], out row[2], out row[3], out row[4], out row[5]);
-            }
+            for (int j = 0; j < Extent; j++) // d_j[l] = src[4l + j]: column j of each of the 16 tiles
+                for (int l = 0; l < Lanes; l++) columns[j * Lanes + l] = src[Step * l + j];
+            Input1D(Vector512.Load(columns), Vector512.Load(columns + Lanes), Vector512.Load(columns + 2 * Lanes),
+                Vector512.Load(columns + 3 * Lanes), Vector512.Load(columns + 4 * Lanes), Vector512.Load(columns + 5 * Lanes),
+                out row[0], out row[1], out row[2], out row[3], out row[4], out row[5]);
         }
-        else
-            for (int r = 0; r < Extent; r++)
-            {
-                Vector512<float>* row = rows + r * Extent;
-                int ih = top + r;
-                if ((uint)ih >= (uint)h)
-                {
-                    for (int k = 0; k < Extent; k++) row[k] = Vector512<float>.Zero;
-                    continue;
-                }
-                float* src = plane + (nint)ih * w + left;
-                if (edge)
-                {
-                    // The part of the row that exists, zeros for the padding around it.
-                    int a = Math.Clamp(-left, 0, RowSpan), b = Math.Clamp(w - left, a, RowSpan);
-                    new Span<float>(stage, a).Clear();
-                    new ReadOnlySpan<float>(src + a, b - a).CopyTo(new Span<float>(stage + a, b - a));
-                    new Span<float>(stage + b, RowSpan - b).Clear();
-                    src = stage;
-                }
-                for (int j = 0; j < Extent; j++) // d_j[l] = src[4l + j]: column j of each of the 16 tiles
-                    for (int l = 0; l < Lanes; l++) columns[j * Lanes + l] = src[Step * l + j];
-                Input1D(Vector512.Load(columns), Vector512.Load(columns + Lanes), Vector512.Load(columns + 2 * Lanes),
-                    Vector512.Load(columns + 3 * Lanes), Vector512.Load(columns + 4 * Lanes), Vector512.Load(columns + 5 * Lanes),
-                    out row[0], out row[1], out row[2], out row[3], out row[4], out row[5]);
-            }
-        for (int k = 0; k < Extent; k++) // Bᵀ down each column: V_ξ for ξ = 6i + k
+        InputColumns(rows, v, xiStride);
+    }
+
+    // Bᵀ down each column of the row-transformed tiles: V_ξ for ξ = 6i + k.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void InputColumns(Vector512<float>* rows, float* v, nint xiStride)
+    {
+        for (int k = 0; k < Extent; k++)
         {
             Input1D(rows[k], rows[Extent + k], rows[2 * Extent + k], rows[3 * Extent + k], rows[4 * Extent + k], rows[5 * Extent + k],
                 out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
@@ -260,11 +307,15 @@ internal static partial class ConvWinograd
     // M [36, o1 − o0, Ld] → y [N, O, OH, OW] for the block's tiles [t0, t0 + count) and the filters [o0, o1), plus the bias
     private static unsafe void TransformOutput(in ConvGeometry g, in Plan p, float[] m, int t0, int count, int o0, int o1, float[]? bias, float[] y)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, th = p.TilesHigh, tw = p.TilesWide;
+        int oh = g.OutHeight, ow = g.OutWidth, th = p.TilesHigh, tw = p.TilesWide, perVector = RowsPerVector(tw);
         nint xiStride = p.MPlane;
         float* stage = stackalloc float[Step * Lanes];
         float* columns = stackalloc float[Step * Lanes];
         Vector512<float>* half = stackalloc Vector512<float>[Step * Extent];
+        int* images = stackalloc int[Lanes / 4];
+        int* tileRows = stackalloc int[Lanes / 4];
+        float** planes = stackalloc float*[Lanes / 4];
+        int* tops = stackalloc int[Lanes / 4];
         fixed (float* pm = m, py = y)
             for (int oi = o0; oi < o1; oi++)
             {
@@ -272,30 +323,51 @@ internal static partial class ConvWinograd
                 int img = t0 / (th * tw), ty = t0 / tw % th, tx = t0 % tw;
                 for (int at = 0; at < count;)
                 {
-                    int tiles = Math.Min(Lanes, Math.Min(tw - tx, count - at));
-                    float* plane = py + ((long)img * g.OutChannels + oi) * oh * ow;
-                    OutputTiles(pm + (oi - o0) * p.Ld + at, xiStride, b, plane, oh, ow, Step * ty, Step * tx, tiles, half, stage, columns);
+                    int left = Step * tx;
+                    int tiles = NextVector(perVector, count - at, ref img, ref ty, ref tx, th, tw, images, tileRows, out int tileRowCount);
+                    for (int q = 0; q < tileRowCount; q++)
+                    {
+                        planes[q] = py + ((long)images[q] * g.OutChannels + oi) * oh * ow;
+                        tops[q] = Step * tileRows[q];
+                    }
+                    float* src = pm + (oi - o0) * p.Ld + at;
+                    OutputColumns(src, xiStride, half);
+                    // Every row of tiles but the last is whole (several rows start at left 0); the last ends at the
+                    // vector's last tile, so that no cell of another block's tiles is written.
+                    int width = Math.Min(Step * (tiles - (tileRowCount - 1) * tw), ow - left);
+                    if (UsePermutes)
+                        OutputTilesPermuted(half, b, planes, tops, tileRowCount, tileRowCount > 1 ? Step * tw : Step * Lanes, oh, ow, left, width);
+                    else OutputTiles(half, b, planes[0], oh, ow, tops[0], left, width, stage, columns);
                     at += tiles;
-                    NextTiles(ref img, ref ty, ref tx, tiles, th, tw);
                 }
             }
     }
 
-    // Aᵀ m A + bias for 16 tiles whose top-left output cell is (top, left + 4·lane), written only where the tile
-    // is one of the first `tiles` and inside the output plane.
-    private static unsafe void OutputTiles(float* m, nint xiStride, Vector512<float> bias, float* y, int oh, int ow, int top, int left,
-        int tiles, Vector512<float>* half, float* stage, float* columns)
+    // Aᵀ down each of the six columns of the vector's tiles, whose M_ξ lie xiStride apart from m on.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void OutputColumns(float* m, nint xiStride, Vector512<float>* half)
     {
-        for (int k = 0; k < Extent; k++) // Aᵀ down each of the six columns
+        for (int k = 0; k < Extent; k++)
             Output1D(Vector512.Load(m + k * xiStride), Vector512.Load(m + (Extent + k) * xiStride), Vector512.Load(m + (2 * Extent + k) * xiStride),
                 Vector512.Load(m + (3 * Extent + k) * xiStride), Vector512.Load(m + (4 * Extent + k) * xiStride), Vector512.Load(m + (5 * Extent + k) * xiStride),
                 out half[k], out half[Extent + k], out half[2 * Extent + k], out half[3 * Extent + k]);
-        int width = Math.Min(Step * tiles, ow - left);
-        bool full = width == Step * Lanes;
+    }
+
+    // Aᵀ along each row of the column-transformed tiles, plus the bias, for 16 tiles of `rows` rows of tiles, each
+    // `span` output floats wide (64: one row, 16 tiles): lane l belongs to row of tiles q = 4l / span, whose top-left
+    // output cell is (tops[q], left + 4l − q·span) of planes[q]. Written only in the rows inside the output plane, in
+    // the first `width` cells from left of the last row of tiles and in the whole width of the others.
+    private static unsafe void OutputTilesPermuted(Vector512<float>* half, Vector512<float> bias, float** planes, int* tops, int rows, int span,
+        int oh, int ow, int left, int width)
+    {
         var at = Vector512<int>.Indices;
-        Vector512<float> k0 = Inside(at, width), k1 = Inside(at + Vector512.Create(16), width);
-        Vector512<float> k2 = Inside(at + Vector512.Create(32), width), k3 = Inside(at + Vector512.Create(48), width);
-        for (int i = 0; i < Step && top + i < oh; i++) // Aᵀ along each row that lies inside the output
+        // dst[4l + j] = y_j[l]: pairs first (y0[l], y1[l]) and (y2[l], y3[l]), then the pairs of pairs as 64-bit
+        // elements; each of the four results is 16 floats of one row of tiles, stored with a mask.
+        var pairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var upper = pairs + Vector512.Create(8);
+        var quads = Vector512.Create(0L, 8, 1, 9, 2, 10, 3, 11);
+        var later = quads + Vector512.Create(4L);
+        for (int i = 0; i < Step; i++)
         {
             var row = half + i * Extent;
             Output1D(row[0], row[1], row[2], row[3], row[4], row[5], out var y0, out var y1, out var y2, out var y3);
@@ -303,46 +375,46 @@ internal static partial class ConvWinograd
             y1 += bias;
             y2 += bias;
             y3 += bias;
-            float* dst = y + (nint)(top + i) * ow + left;
-            if (UsePermutes)
-            {
-                // dst[4l + j] = y_j[l]: pairs first (y0[l], y1[l]) and (y2[l], y3[l]), then the pairs of pairs as
-                // 64-bit elements; masked stores leave the cells past the row's end alone.
-                var pairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                var upper = pairs + Vector512.Create(8);
-                var a0 = Avx512F.PermuteVar16x32x2(y0, pairs, y1).AsDouble();
-                var a1 = Avx512F.PermuteVar16x32x2(y0, upper, y1).AsDouble();
-                var b0 = Avx512F.PermuteVar16x32x2(y2, pairs, y3).AsDouble();
-                var b1 = Avx512F.PermuteVar16x32x2(y2, upper, y3).AsDouble();
-                var quads = Vector512.Create(0L, 8, 1, 9, 2, 10, 3, 11);
-                var later = quads + Vector512.Create(4L);
-                var z0 = Avx512F.PermuteVar8x64x2(a0, quads, b0).AsSingle();
-                var z1 = Avx512F.PermuteVar8x64x2(a0, later, b0).AsSingle();
-                var z2 = Avx512F.PermuteVar8x64x2(a1, quads, b1).AsSingle();
-                var z3 = Avx512F.PermuteVar8x64x2(a1, later, b1).AsSingle();
-                if (full)
-                {
-                    z0.Store(dst);
-                    z1.Store(dst + 16);
-                    z2.Store(dst + 32);
-                    z3.Store(dst + 48);
-                }
-                else
-                {
-                    Avx512F.MaskStore(dst, k0, z0);
-                    Avx512F.MaskStore(dst + 16, k1, z1);
-                    Avx512F.MaskStore(dst + 32, k2, z2);
-                    Avx512F.MaskStore(dst + 48, k3, z3);
-                }
-                continue;
-            }
-            y0.Store(columns);
-            y1.Store(columns + Lanes);
-            y2.Store(columns + 2 * Lanes);
-            y3.Store(columns + 3 * Lanes);
+            var a0 = Avx512F.PermuteVar16x32x2(y0, pairs, y1).AsDouble();
+            var a1 = Avx512F.PermuteVar16x32x2(y0, upper, y1).AsDouble();
+            var b0 = Avx512F.PermuteVar16x32x2(y2, pairs, y3).AsDouble();
+            var b1 = Avx512F.PermuteVar16x32x2(y2, upper, y3).AsDouble();
+            OutputQuarter(planes, tops, rows, span, 0, i, oh, ow, left, width, at, Avx512F.PermuteVar8x64x2(a0, quads, b0).AsSingle());
+            OutputQuarter(planes, tops, rows, span, 1, i, oh, ow, left, width, at, Avx512F.PermuteVar8x64x2(a0, later, b0).AsSingle());
+            OutputQuarter(planes, tops, rows, span, 2, i, oh, ow, left, width, at, Avx512F.PermuteVar8x64x2(a1, quads, b1).AsSingle());
+            OutputQuarter(planes, tops, rows, span, 3, i, oh, ow, left, width, at, Avx512F.PermuteVar8x64x2(a1, later, b1).AsSingle());
+        }
+    }
+
+    // Quarter k of output row i of the vector's tiles (lanes 4k to 4k + 3, 16 floats) to the row of tiles it belongs
+    // to, in its cells below `width` (the last row of tiles) or ow; nothing where the row lies outside the plane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void OutputQuarter(float** planes, int* tops, int rows, int span, int k, int i, int oh, int ow, int left, int width,
+        Vector512<int> at, Vector512<float> z)
+    {
+        int row = Lanes * k / span, offset = Lanes * k % span;
+        if (row >= rows || tops[row] + i >= oh) return;
+        var inside = Inside(at + Vector512.Create(offset), row == rows - 1 ? width : ow);
+        Avx512F.MaskStore(planes[row] + (nint)(tops[row] + i) * ow + left + offset, inside, z);
+    }
+
+    // Aᵀ along each row of the column-transformed tiles, plus the bias, for the 16 tiles whose top-left output cell is
+    // (top, left + 4·lane), interleaved by scalar copies (the permutes' plain counterpart); written only in the first
+    // `width` cells of each row inside the output plane.
+    private static unsafe void OutputTiles(Vector512<float>* half, Vector512<float> bias, float* y, int oh, int ow, int top, int left, int width,
+        float* stage, float* columns)
+    {
+        for (int i = 0; i < Step && top + i < oh; i++)
+        {
+            var row = half + i * Extent;
+            Output1D(row[0], row[1], row[2], row[3], row[4], row[5], out var y0, out var y1, out var y2, out var y3);
+            (y0 + bias).Store(columns);
+            (y1 + bias).Store(columns + Lanes);
+            (y2 + bias).Store(columns + 2 * Lanes);
+            (y3 + bias).Store(columns + 3 * Lanes);
             for (int l = 0; l < Lanes; l++)
                 for (int j = 0; j < Step; j++) stage[Step * l + j] = columns[j * Lanes + l];
-            new ReadOnlySpan<float>(stage, width).CopyTo(new Span<float>(dst, width));
+            new ReadOnlySpan<float>(stage, width).CopyTo(new Span<float>(y + (nint)(top + i) * ow + left, width));
         }
     }
 
