@@ -57,7 +57,7 @@ public sealed partial class GpuBackend
     }
 
     // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]. Every algorithm is the implicit GEMM here.
-    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false)
+    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false, bool inference = false)
     {
         g.Validate();
         var s = ConvShape.From(g);

@@ -101,9 +101,11 @@ public interface IBackend
     // Convolution (NCHW; 1-D is height 1)
     /// <summary>
     /// y = conv(x, w) + bias, written whole; with <paramref name="relu"/>, max(y, 0) (NaN stays NaN), the ReLU that
-    /// follows a layer in inference, fused into the kernel where the kernel can.
+    /// follows a layer in inference, fused into the kernel where the kernel can. <paramref name="inference"/> says that
+    /// no gradient is recorded for this call, so the same weights are likely to come again: a backend may keep what it
+    /// derives from them (the CPU's Winograd keeps its transformed filters) for the next call whose weights are equal.
     /// </summary>
-    void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false);
+    void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false, bool inference = false);
     /// <summary>∇ data: dx from dy and the weights.</summary>
     void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx);
     /// <summary>∇ filter: dw (and db, when given) from x and dy.</summary>

@@ -106,10 +106,10 @@ internal sealed class StepRecorder(IBackend backend) : IBackend
         Storage b, int bOffset, int ldb, int strideB, float beta, Storage c, int cOffset, int ldc, int strideC) =>
         Run(() => backend.Gemm(transA, transB, batch, m, n, k, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, beta, c, cOffset, ldc, strideC));
 
-    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false)
+    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false, bool inference = false)
     {
         var geo = g;
-        Run(() => backend.Conv2d(geo, algorithm, x, w, bias, y, relu));
+        Run(() => backend.Conv2d(geo, algorithm, x, w, bias, y, relu, inference));
     }
 
     public void Conv2dBackwardData(in ConvGeometry g, Storage dy, Storage w, Storage dx)

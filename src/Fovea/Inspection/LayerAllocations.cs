@@ -24,16 +24,21 @@ internal readonly record struct BackwardOp(long Lends, long GivesBack);
 /// <param name="InferenceForward">Forward in evaluation mode without gradients.</param>
 /// <param name="ForwardScratch">The convolution scratch of each forward pass, in order (buffer lengths in floats).</param>
 /// <param name="BackwardScratch">The same for the backward passes, in the order they run.</param>
+/// <param name="InferenceScratch">The forward passes' scratch in inference, where it differs from <paramref name="ForwardScratch"/>.</param>
+/// <param name="InferenceKept">Bytes an inference forward keeps for the layer from one pass to the next (Winograd's transformed filters).</param>
 internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Backward, long InferenceForward, int[][]? ForwardScratch = null,
-    int[][]? BackwardScratch = null)
+    int[][]? BackwardScratch = null, int[][]? InferenceScratch = null, long InferenceKept = 0)
 {
     private const long F = sizeof(float);
 
     /// <summary>Bytes of the largest single scratch pass in training.</summary>
     public long Workspace => F * (ForwardScratch ?? []).Concat(BackwardScratch ?? []).Select(p => p.Sum(x => (long)x)).DefaultIfEmpty().Max();
 
-    /// <summary>Bytes of the largest forward scratch pass.</summary>
-    public long InferenceWorkspace => F * (ForwardScratch ?? []).Select(p => p.Sum(x => (long)x)).DefaultIfEmpty().Max();
+    /// <summary>The scratch of each inference forward pass, in order.</summary>
+    public int[][] InferencePasses => InferenceScratch ?? ForwardScratch ?? [];
+
+    /// <summary>Bytes of the largest inference forward scratch pass, and what inference keeps.</summary>
+    public long InferenceWorkspace => F * InferencePasses.Select(p => p.Sum(x => (long)x)).DefaultIfEmpty().Max() + InferenceKept;
 
     /// <summary>
     /// The allocations of <paramref name="module"/> taking <paramref name="input"/> to <paramref name="output"/>
@@ -181,7 +186,8 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
         BackwardOp[] backward = pad > 0 && inputNeedsGrad ? [conv, new(F * i, dx)] : [conv];
         // The filter gradient comes first in the backward closure (its last read of the input), then the data gradient.
         int[][] backwardScratch = inputNeedsGrad ? [ConvScratch.BackwardFilter(g), ConvScratch.BackwardData(g)] : [ConvScratch.BackwardFilter(g)];
-        return new(forward, backward, forward, [ConvScratch.Forward(g, algorithm)], backwardScratch);
+        return new(forward, backward, forward, [ConvScratch.Forward(g, algorithm)], backwardScratch, [ConvScratch.Inference(g, algorithm)],
+            F * ConvScratch.KeptFloats(g, algorithm));
     }
 
     // Functional.BatchNorm. Training: mean, variance and 1/sqrt(var + eps) ([C] each, the last through three ops), the

@@ -1,5 +1,6 @@
 using Fovea.NN;
 using Fovea.Optim;
+using ConvWinograd = Fovea.Backends.Cpu.ConvWinograd;
 using ScratchPool = Fovea.Backends.Cpu.ScratchPool;
 
 namespace Fovea.Inspection;
@@ -13,7 +14,10 @@ namespace Fovea.Inspection;
 /// <param name="OptimizerBytes">The optimiser's state tensors after the step.</param>
 /// <param name="InputBytes">The images and labels.</param>
 /// <param name="StepBytes">The most bytes the step's pool lent at once (<see cref="StepMemory.PeakLentBytes"/>).</param>
-/// <param name="WorkspaceBytes">The most convolution scratch in existence at once: lent, or kept idle by the scratch pool for later passes.</param>
+/// <param name="WorkspaceBytes">
+/// The most convolution scratch in existence at once: lent, or kept idle by the scratch pool for later passes; in
+/// inference, also the transformed filters kept for the model's weights.
+/// </param>
 /// <param name="WorkspaceLentBytes">
 /// The most scratch lent at once, counting whole buffers: the pool may hand a small request a large idle buffer, so
 /// this can exceed what the passes ask for.
@@ -80,8 +84,9 @@ public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, lon
         using (GradMode.NoGrad())
         using (StepMemory.Begin())
             _ = model.Forward(images);
+        long kept = model.Parameters().Sum(p => p.Storage is CpuStorage s && s.DType == DType.Float32 ? ConvWinograd.KeptBytes(s.Floats) : 0);
         return new MeasuredStep(model.StateDict().Values.Sum(Bytes), 0, 0, Bytes(images), StepMemory.PeakLentBytes,
-            ScratchPool.PeakHeldBytes, ScratchPool.PeakLentBytes);
+            ScratchPool.PeakHeldBytes + kept, ScratchPool.PeakLentBytes);
     }
 
     private static long Bytes(Tensor t) => (long)t.NumEl * (t.DType == DType.Int64 ? sizeof(long) : sizeof(float));

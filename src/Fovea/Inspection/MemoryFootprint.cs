@@ -85,7 +85,10 @@ public sealed class MemoryFootprint
     /// </summary>
     public long WorkspaceBytes { get; }
 
-    /// <summary>The same over the forward passes alone.</summary>
+    /// <summary>
+    /// The same over inference's forward passes, plus what they keep from one pass to the next: Winograd's transformed
+    /// filters and the copy of the weights they are checked against (5x the layer's weights).
+    /// </summary>
     public long InferenceWorkspaceBytes { get; }
 
     /// <summary>The most one training step's pool lends at once: the forward's and the loss's buffers, and the backward's peak.</summary>
@@ -176,15 +179,12 @@ public sealed class MemoryFootprint
         }
         var training = new ScratchPoolSimulation();
         var inference = new ScratchPoolSimulation();
-        foreach (var pass in allocations.SelectMany(a => a.ForwardScratch ?? []))
-        {
-            training.Pass(pass);
-            inference.Pass(pass);
-        }
+        foreach (var pass in allocations.SelectMany(a => a.ForwardScratch ?? [])) training.Pass(pass);
         foreach (var pass in Enumerable.Reverse(allocations).SelectMany(a => a.BackwardScratch ?? [])) training.Pass(pass);
+        foreach (var pass in allocations.SelectMany(a => a.InferencePasses)) inference.Pass(pass);
         long images = 4 * Count(summary.InputShape);
         return new MemoryFootprint(batch, optimizer, layers, images, 8L * batch, CrossEntropyForwardBytes(summary.OutputShape),
-            peak, 4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats);
+            peak, 4 * training.PeakHeldFloats, 4 * inference.PeakHeldFloats + allocations.Sum(a => a.InferenceKept));
     }
 
     /// <summary>

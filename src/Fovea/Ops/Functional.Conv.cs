@@ -56,7 +56,7 @@ public static partial class Functional
         var y = Tensor.Empty(g.OutputShape, x.Device);
         // A ReLU on a recorded output stays an op of its own, with its own backward; unrecorded, the kernel applies it.
         bool records = Recorder.Needs([xd, wd, bd]);
-        backend.Conv2d(g, algorithm, xd.Storage, wd.Storage, bd?.Storage, y.Storage, relu && !records);
+        backend.Conv2d(g, algorithm, xd.Storage, wd.Storage, bd?.Storage, y.Storage, relu && !records, inference: !records);
         if (relu) return records ? Record(y, g, xd, wd, bd, layer).Relu() : y;
         return Record(y, g, xd, wd, bd, layer);
     }

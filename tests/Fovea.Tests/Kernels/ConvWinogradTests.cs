@@ -1,4 +1,5 @@
 using Fovea.Backends.Cpu;
+using Fovea.NN;
 
 namespace Fovea.Tests.Kernels;
 
@@ -95,6 +96,89 @@ public class ConvWinogradTests
             var g = ConvGeometry.Create(4, 512, 28, 28, 512, 3, 3, padH: 1, padW: 1);
             long bytes = ConvWinograd.Scratch(g).Sum(n => sizeof(float) * (long)n);
             Assert.InRange(bytes, 1, 16_000_000);
+        }
+        finally
+        {
+            CpuParallel.Threads = savedThreads;
+        }
+    }
+
+    /// <summary>
+    /// An inference forward keeps its transformed filters for the weights array and uses them again only while the
+    /// weights are unchanged: a weight changed in place, or another GEMM kernel family (another packed layout), makes
+    /// it transform them again. A forward that records a gradient keeps nothing.
+    /// </summary>
+    [Fact]
+    public void KeptFiltersFollowTheWeights()
+    {
+        int savedThreads = CpuParallel.Threads;
+        var savedIsa = Gemm.ActiveIsa;
+        try
+        {
+            CpuParallel.Threads = 2;
+            var g = G(16, 16, 14, 14, 24, 1, 1, 1, 1); // 256 tiles: blocks side by side
+            var x = ConvCases.Random(g.Batch * g.InputImageSize, 31);
+            var w = ConvCases.Random((int)g.WeightCount, 32);
+            var b = ConvCases.Random(g.OutChannels, 33);
+            float[] Reference()
+            {
+                var r = new float[g.Batch * g.OutputImageSize];
+                ConvReference.Forward(g, x, w, b, r);
+                return r;
+            }
+            var first = new float[g.Batch * g.OutputImageSize];
+            ConvWinograd.Forward(g, x, w, b, first, keepFilters: true);
+            AssertWithin(Reference(), first, "first pass");
+            Assert.Equal(sizeof(float) * ConvWinograd.KeptFloats(g), ConvWinograd.KeptBytes(w));
+            Assert.True(ConvWinograd.KeptBytes(w) >= 5 * sizeof(float) * g.WeightCount);
+
+            var again = new float[first.Length];
+            ConvWinograd.Forward(g, x, w, b, again, keepFilters: true);
+            Assert.Equal(first, again);
+
+            w[7] += 0.5f;
+            var changed = new float[first.Length];
+            ConvWinograd.Forward(g, x, w, b, changed, keepFilters: true);
+            AssertWithin(Reference(), changed, "after a weight changed in place");
+
+            Gemm.ActiveIsa = Gemm.Isa.Vector;
+            var otherLayout = new float[first.Length];
+            ConvWinograd.Forward(g, x, w, b, otherLayout, keepFilters: true);
+            AssertWithin(Reference(), otherLayout, "with the portable GEMM's layout");
+
+            var trained = ConvCases.Random((int)g.WeightCount, 34);
+            ConvWinograd.Forward(g, x, trained, b, new float[first.Length]);
+            Assert.Equal(0, ConvWinograd.KeptBytes(trained));
+        }
+        finally
+        {
+            CpuParallel.Threads = savedThreads;
+            Gemm.ActiveIsa = savedIsa;
+        }
+    }
+
+    /// <summary>
+    /// The memory estimate of inference counts the transformed filters a Winograd layer keeps, as the measured pass
+    /// does (on one thread, where the scratch is exact).
+    /// </summary>
+    [Fact]
+    public void InferenceEstimateCountsTheKeptFilters()
+    {
+        int savedThreads = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 1;
+            var gen = new Generator(5);
+            var conv = new Conv2d(32, 32, 3, padding: 1, generator: gen);
+            var net = new Sequential(conv, new ReLU(), new Flatten(), new Linear(32 * 8 * 8, 4, generator: gen));
+            var g = ConvGeometry.Create(40, 32, 8, 8, 32, 3, 3, padH: 1, padW: 1); // 160 tiles: Winograd, by blocks on one thread
+            Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g));
+            var estimate = Inspection.MemoryFootprint.Estimate(net, [32, 8, 8], 40);
+            var measured = Inspection.MeasuredStep.Inference(net, Tensor.Randn([40, 32, 8, 8], new Generator(8)));
+            long kept = ConvWinograd.KeptBytes(((CpuStorage)conv.Weight.Storage).Floats);
+            Assert.Equal(sizeof(float) * ConvWinograd.KeptFloats(g), kept);
+            Assert.Equal(estimate.InferenceBytes, measured.TotalBytes);
+            Assert.Equal(sizeof(float) * ConvWinograd.Scratch(g, keepFilters: true).Sum(n => (long)n) + kept, estimate.Layers[0].InferenceWorkspaceBytes);
         }
         finally
         {

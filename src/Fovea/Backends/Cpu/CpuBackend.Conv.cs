@@ -14,8 +14,9 @@ public sealed partial class CpuBackend
                 beta, fc.AsSpan(cOffset + i * strideC), ldc);
     }
 
-    // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]; relu: max(y, 0), fused where the kernel can
-    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false)
+    // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]; relu: max(y, 0), fused where the
+    // kernel can; inference: Winograd keeps its transformed filters for the next call with equal weights
+    public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false, bool inference = false)
     {
         var chosen = algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm;
         ConvAlgorithmChooser.EnsureSupported(chosen, g);
@@ -26,7 +27,7 @@ public sealed partial class CpuBackend
         {
             case ConvAlgorithm.Direct: ConvDirect.Forward(g, fx, fw, fb, fy, relu); return;
             case ConvAlgorithm.Fft: ConvFft.Forward(g, fx, fw, fb, fy); break;
-            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy); break;
+            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy, keepFilters: inference); break;
             default: ConvIm2col.Forward(g, fx, fw, fb, fy); break;
         }
         if (relu) ReluInPlace(fy, g.Batch * g.OutputImageSize);

@@ -9,13 +9,24 @@ internal static class ConvScratch
 {
     /// <summary>The forward pass by <paramref name="algorithm"/> (Auto is resolved as the backend resolves it).</summary>
     public static int[] Forward(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        (algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm) switch
+        Resolve(g, algorithm) switch
         {
             ConvAlgorithm.Winograd => ConvWinograd.Scratch(g),
             ConvAlgorithm.Fft => ConvFft.Scratch(g),
             ConvAlgorithm.Im2colGemm => ConvIm2col.ImageScratch(g),
             _ => ConvDirect.ForwardScratch(g),
         };
+
+    /// <summary>The forward pass of inference, which keeps Winograd's transformed filters instead of lending them (<see cref="KeptFloats"/>).</summary>
+    public static int[] Inference(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
+        Resolve(g, algorithm) == ConvAlgorithm.Winograd ? ConvWinograd.Scratch(g, keepFilters: true) : Forward(g, algorithm);
+
+    /// <summary>Floats an inference forward keeps for the layer's weights from one pass to the next, outside the pool.</summary>
+    public static long KeptFloats(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
+        Resolve(g, algorithm) == ConvAlgorithm.Winograd ? ConvWinograd.KeptFloats(g) : 0;
+
+    private static ConvAlgorithm Resolve(in ConvGeometry g, ConvAlgorithm algorithm) =>
+        algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm;
 
     /// <summary>The data-gradient pass.</summary>
     public static int[] BackwardData(in ConvGeometry g) =>

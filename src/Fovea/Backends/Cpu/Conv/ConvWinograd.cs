@@ -141,10 +141,11 @@ internal static partial class ConvWinograd
     private static long BlockWork(in ConvGeometry g, int tiles) => (long)Points * g.OutChannels * g.InChannels * tiles;
 
     /// <summary>
-    /// The <see cref="ScratchPool"/> buffers the forward holds at once: by blocks, the whole U and per block running
-    /// at once its V and M; by filters, the block's V and per chunk running at once its U and M.
+    /// The <see cref="ScratchPool"/> buffers the forward holds at once: by blocks, the whole U (unless an inference
+    /// pass keeps it: <see cref="KeptFloats"/>) and per block running at once its V and M; by filters, the block's V
+    /// and per chunk running at once its U and M.
     /// </summary>
-    internal static int[] Scratch(in ConvGeometry g)
+    internal static int[] Scratch(in ConvGeometry g, bool keepFilters = false)
     {
         var p = MakePlan(g);
         if (p.Tiles == 0) return [];
@@ -159,7 +160,7 @@ internal static partial class ConvWinograd
             }
             return [.. buffers];
         }
-        buffers.Add(Points * p.UPlane);
+        if (!keepFilters) buffers.Add(Points * p.UPlane);
         for (int k = CpuParallel.Concurrency(p.Blocks, BlockWork(g, p.BlockTiles)); k > 0; k--)
         {
             buffers.Add(Points * p.VPlane);
@@ -192,27 +193,32 @@ internal static partial class ConvWinograd
         return [(int)g.WeightCount, .. Scratch(asForward)];
     }
 
-    // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]
-    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]. keepFilters: no gradient is recorded, so
+    // the same weights are likely to come again; run by blocks, the transformed filters are then kept for them.
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters = false)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
         var p = MakePlan(g);
         if (p.Tiles == 0) return;
         if (p.ByFilters) ForwardByFilters(g, p, x, w, bias, y);
-        else ForwardByBlocks(g, p, x, w, bias, y);
+        else ForwardByBlocks(g, p, x, w, bias, y, keepFilters);
     }
 
-    // Every filter transformed once into U, packed for the GEMM, then the blocks side by side, each running its input
-    // transform, 36 GEMMs and output transform on one thread, so that its V and M are still in cache when the next
-    // phase reads them.
-    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
+    // Every filter transformed once into U, packed for the GEMM (or U kept from an earlier inference pass), then the
+    // blocks side by side, each running its input transform, 36 GEMMs and output transform on one thread, so that its
+    // V and M are still in cache when the next phase reads them.
+    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters)
     {
-        int c = g.InChannels, o = g.OutChannels;
-        var u = ScratchPool.Rent(Points * p.UPlane);
-        CpuParallel.For(DivUp(c, TapChannels), (long)Points * o * TapChannels, new FilterTransforms(g, p, w, u));
+        float[] u;
+        if (keepFilters) u = KeptTransform(g, p, w);
+        else TransformEveryFilter(g, p, w, u = ScratchPool.Rent(Points * p.UPlane));
         CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), new TileBlocks(g, p, x, u, bias, y));
-        ScratchPool.Return(u);
+        if (!keepFilters) ScratchPool.Return(u);
     }
+
+    /// <summary>Every filter's transform into U, packed for the GEMM as the plan says.</summary>
+    private static void TransformEveryFilter(in ConvGeometry g, in Plan p, float[] w, float[] u) =>
+        CpuParallel.For(DivUp(g.InChannels, TapChannels), (long)Points * g.OutChannels * TapChannels, new FilterTransforms(g, p, w, u));
 
     /// <summary>Every filter's transform into U for the input channels of run k (<see cref="TapChannels"/> of them).</summary>
     private readonly struct FilterTransforms(ConvGeometry g, Plan p, float[] w, float[] u) : CpuParallel.IItems
