@@ -37,7 +37,7 @@ public class ConvWinogradTests
 
     /// <summary>
     /// max |y − y_ref| / max |y_ref| ≤ 1e-4 (inputs and weights U(−1, 1), a bias), whatever the threads, the blocks
-    /// and the (de)interleave path.
+    /// and the (de)interleave path; with the ReLU that the output transform applies, against max(y_ref, 0).
     /// </summary>
     [Theory]
     [MemberData(nameof(Names))]
@@ -54,6 +54,10 @@ public class ConvWinogradTests
             var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
             ConvWinograd.Forward(g, x, w, b, y);
             AssertWithin(expected, y, $"{name} ({what}): output");
+            var clamped = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            ConvWinograd.Forward(g, x, w, b, clamped, relu: true);
+            AssertWithin([.. expected.Select(v => Math.Max(v, 0f))], clamped, $"{name} ({what}): output with its ReLU");
+            Assert.DoesNotContain(clamped, v => v < 0);
         });
     }
 

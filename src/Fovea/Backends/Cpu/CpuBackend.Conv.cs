@@ -27,7 +27,7 @@ public sealed partial class CpuBackend
         {
             case ConvAlgorithm.Direct: ConvDirect.Forward(g, fx, fw, fb, fy, relu); return;
             case ConvAlgorithm.Fft: ConvFft.Forward(g, fx, fw, fb, fy); break;
-            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy, keepFilters: inference); break;
+            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy, keepFilters: inference, relu); return;
             default: ConvIm2col.Forward(g, fx, fw, fb, fy); break;
         }
         if (relu) ReluInPlace(fy, g.Batch * g.OutputImageSize);

@@ -304,9 +304,12 @@ internal static partial class ConvWinograd
         Vector512.ConditionalSelect(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle(),
             Avx512F.PermuteVar16x32x2(q2, index, q3), Avx512F.PermuteVar16x32x2(q0, index, q1));
 
-    // M [36, o1 − o0, Ld] → y [N, O, OH, OW] for the block's tiles [t0, t0 + count) and the filters [o0, o1), plus the bias
-    private static unsafe void TransformOutput(in ConvGeometry g, in Plan p, float[] m, int t0, int count, int o0, int o1, float[]? bias, float[] y)
+    // M [36, o1 − o0, Ld] → y [N, O, OH, OW] for the block's tiles [t0, t0 + count) and the filters [o0, o1), plus the
+    // bias, at least floor
+    private static unsafe void TransformOutput(in ConvGeometry g, in Plan p, float[] m, int t0, int count, int o0, int o1, float[]? bias, float[] y,
+        float floor)
     {
+        var low = Vector512.Create(floor);
         int oh = g.OutHeight, ow = g.OutWidth, th = p.TilesHigh, tw = p.TilesWide, perVector = RowsPerVector(tw);
         nint xiStride = p.MPlane;
         float* stage = stackalloc float[Step * Lanes];
@@ -336,8 +339,8 @@ internal static partial class ConvWinograd
                     // vector's last tile, so that no cell of another block's tiles is written.
                     int width = Math.Min(Step * (tiles - (tileRowCount - 1) * tw), ow - left);
                     if (UsePermutes)
-                        OutputTilesPermuted(half, b, planes, tops, tileRowCount, tileRowCount > 1 ? Step * tw : Step * Lanes, oh, ow, left, width);
-                    else OutputTiles(half, b, planes[0], oh, ow, tops[0], left, width, stage, columns);
+                        OutputTilesPermuted(half, b, low, planes, tops, tileRowCount, tileRowCount > 1 ? Step * tw : Step * Lanes, oh, ow, left, width);
+                    else OutputTiles(half, b, low, planes[0], oh, ow, tops[0], left, width, stage, columns);
                     at += tiles;
                 }
             }
@@ -353,11 +356,11 @@ internal static partial class ConvWinograd
                 out half[k], out half[Extent + k], out half[2 * Extent + k], out half[3 * Extent + k]);
     }
 
-    // Aᵀ along each row of the column-transformed tiles, plus the bias, for 16 tiles of `rows` rows of tiles, each
+    // Aᵀ along each row of the column-transformed tiles, plus the bias, at least low, for 16 tiles of `rows` rows of tiles, each
     // `span` output floats wide (64: one row, 16 tiles): lane l belongs to row of tiles q = 4l / span, whose top-left
     // output cell is (tops[q], left + 4l − q·span) of planes[q]. Written only in the rows inside the output plane, in
     // the first `width` cells from left of the last row of tiles and in the whole width of the others.
-    private static unsafe void OutputTilesPermuted(Vector512<float>* half, Vector512<float> bias, float** planes, int* tops, int rows, int span,
+    private static unsafe void OutputTilesPermuted(Vector512<float>* half, Vector512<float> bias, Vector512<float> low, float** planes, int* tops, int rows, int span,
         int oh, int ow, int left, int width)
     {
         var at = Vector512<int>.Indices;
@@ -371,10 +374,10 @@ internal static partial class ConvWinograd
         {
             var row = half + i * Extent;
             Output1D(row[0], row[1], row[2], row[3], row[4], row[5], out var y0, out var y1, out var y2, out var y3);
-            y0 += bias;
-            y1 += bias;
-            y2 += bias;
-            y3 += bias;
+            y0 = Vector512.Max(y0 + bias, low);
+            y1 = Vector512.Max(y1 + bias, low);
+            y2 = Vector512.Max(y2 + bias, low);
+            y3 = Vector512.Max(y3 + bias, low);
             var a0 = Avx512F.PermuteVar16x32x2(y0, pairs, y1).AsDouble();
             var a1 = Avx512F.PermuteVar16x32x2(y0, upper, y1).AsDouble();
             var b0 = Avx512F.PermuteVar16x32x2(y2, pairs, y3).AsDouble();
@@ -398,20 +401,20 @@ internal static partial class ConvWinograd
         Avx512F.MaskStore(planes[row] + (nint)(tops[row] + i) * ow + left + offset, inside, z);
     }
 
-    // Aᵀ along each row of the column-transformed tiles, plus the bias, for the 16 tiles whose top-left output cell is
+    // Aᵀ along each row of the column-transformed tiles, plus the bias, at least low, for the 16 tiles whose top-left output cell is
     // (top, left + 4·lane), interleaved by scalar copies (the permutes' plain counterpart); written only in the first
     // `width` cells of each row inside the output plane.
-    private static unsafe void OutputTiles(Vector512<float>* half, Vector512<float> bias, float* y, int oh, int ow, int top, int left, int width,
+    private static unsafe void OutputTiles(Vector512<float>* half, Vector512<float> bias, Vector512<float> low, float* y, int oh, int ow, int top, int left, int width,
         float* stage, float* columns)
     {
         for (int i = 0; i < Step && top + i < oh; i++)
         {
             var row = half + i * Extent;
             Output1D(row[0], row[1], row[2], row[3], row[4], row[5], out var y0, out var y1, out var y2, out var y3);
-            (y0 + bias).Store(columns);
-            (y1 + bias).Store(columns + Lanes);
-            (y2 + bias).Store(columns + 2 * Lanes);
-            (y3 + bias).Store(columns + 3 * Lanes);
+            Vector512.Max(y0 + bias, low).Store(columns);
+            Vector512.Max(y1 + bias, low).Store(columns + Lanes);
+            Vector512.Max(y2 + bias, low).Store(columns + 2 * Lanes);
+            Vector512.Max(y3 + bias, low).Store(columns + 3 * Lanes);
             for (int l = 0; l < Lanes; l++)
                 for (int j = 0; j < Step; j++) stage[Step * l + j] = columns[j * Lanes + l];
             new ReadOnlySpan<float>(stage, width).CopyTo(new Span<float>(y + (nint)(top + i) * ow + left, width));
@@ -419,10 +422,12 @@ internal static partial class ConvWinograd
     }
 
     // M [36, Ld, FilterChunk] → y [N, O, OH, OW] for the block's tiles [t0, t0 + count) and the filters [o0, o1),
-    // plus the bias. Here the lanes are 16 filters of one tile, so each result is scattered over 16 output planes.
+    // plus the bias, at least floor. Here the lanes are 16 filters of one tile, so each result is scattered over 16
+    // output planes.
     private static unsafe void TransformOutputByFilters(in ConvGeometry g, in Plan p, float[] m, int t0, int count, int o0, int o1,
-        float[]? bias, float[] y)
+        float[]? bias, float[] y, float floor)
     {
+        var low = Vector512.Create(floor);
         int oh = g.OutHeight, ow = g.OutWidth, th = p.TilesHigh, tw = p.TilesWide, plane = oh * ow;
         nint xiStride = p.MPlane;
         Vector512<float>* half = stackalloc Vector512<float>[Step * Extent];
@@ -447,10 +452,10 @@ internal static partial class ConvWinograd
                     {
                         var row = half + i * Extent;
                         Output1D(row[0], row[1], row[2], row[3], row[4], row[5], out var y0, out var y1, out var y2, out var y3);
-                        (y0 + b).Store(cells + (Step * i) * Lanes);
-                        (y1 + b).Store(cells + (Step * i + 1) * Lanes);
-                        (y2 + b).Store(cells + (Step * i + 2) * Lanes);
-                        (y3 + b).Store(cells + (Step * i + 3) * Lanes);
+                        Vector512.Max(y0 + b, low).Store(cells + (Step * i) * Lanes);
+                        Vector512.Max(y1 + b, low).Store(cells + (Step * i + 1) * Lanes);
+                        Vector512.Max(y2 + b, low).Store(cells + (Step * i + 2) * Lanes);
+                        Vector512.Max(y3 + b, low).Store(cells + (Step * i + 3) * Lanes);
                     }
                     int top = Step * ty, left = Step * tx, rows = Math.Min(Step, oh - top), cols = Math.Min(Step, ow - left);
                     float* dst = py + ((long)img * g.OutChannels + f0) * plane + (nint)top * ow + left;

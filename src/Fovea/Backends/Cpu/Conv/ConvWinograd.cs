@@ -193,26 +193,29 @@ internal static partial class ConvWinograd
         return [(int)g.WeightCount, .. Scratch(asForward)];
     }
 
-    // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW]. keepFilters: no gradient is recorded, so
-    // the same weights are likely to come again; run by blocks, the transformed filters are then kept for them.
-    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters = false)
+    // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW], max(y, 0) with relu. keepFilters: no
+    // gradient is recorded, so the same weights are likely to come again; run by blocks, the transformed filters are
+    // then kept for them.
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters = false, bool relu = false)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
         var p = MakePlan(g);
         if (p.Tiles == 0) return;
-        if (p.ByFilters) ForwardByFilters(g, p, x, w, bias, y);
-        else ForwardByBlocks(g, p, x, w, bias, y, keepFilters);
+        // The output transforms clamp every result at this floor: −∞ leaves it as it is (NaN too), 0 is the ReLU.
+        var floor = relu ? 0f : float.NegativeInfinity;
+        if (p.ByFilters) ForwardByFilters(g, p, x, w, bias, y, floor);
+        else ForwardByBlocks(g, p, x, w, bias, y, keepFilters, floor);
     }
 
     // Every filter transformed once into U, packed for the GEMM (or U kept from an earlier inference pass), then the
     // blocks side by side, each running its input transform, 36 GEMMs and output transform on one thread, so that its
     // V and M are still in cache when the next phase reads them.
-    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters)
+    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters, float floor)
     {
         float[] u;
         if (keepFilters) u = KeptTransform(g, p, w);
         else TransformEveryFilter(g, p, w, u = ScratchPool.Rent(Points * p.UPlane));
-        CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), new TileBlocks(g, p, x, u, bias, y));
+        CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), new TileBlocks(g, p, x, u, bias, y, floor));
         if (!keepFilters) ScratchPool.Return(u);
     }
 
@@ -228,7 +231,7 @@ internal static partial class ConvWinograd
     }
 
     /// <summary>Block b of the tiles: its input transform, 36 GEMMs and output transform, on one thread.</summary>
-    private readonly struct TileBlocks(ConvGeometry g, Plan p, float[] x, float[] u, float[]? bias, float[] y) : CpuParallel.IItems
+    private readonly struct TileBlocks(ConvGeometry g, Plan p, float[] x, float[] u, float[]? bias, float[] y, float floor) : CpuParallel.IItems
     {
         public void Run(int b)
         {
@@ -238,7 +241,7 @@ internal static partial class ConvWinograd
             var m = ScratchPool.Rent(Points * p.MPlane);
             TransformInput(g, p, x, t0, count, 0, c, v);
             Multiply(p, count, u, v, m);
-            TransformOutput(g, p, m, t0, count, 0, o, bias, y);
+            TransformOutput(g, p, m, t0, count, 0, o, bias, y, floor);
             ScratchPool.Return(v);
             ScratchPool.Return(m);
         }
@@ -250,7 +253,7 @@ internal static partial class ConvWinograd
     // elements serves only a few multiply-adds, so writing it whole and reading it back from memory cost more than
     // the products. The GEMMs put the tiles down the rows (M_ξᵀ = V_ξᵀ U_ξ): with only a vector or two of tiles,
     // as columns they would leave the micro-kernel's 32-wide register tile mostly empty.
-    private static void ForwardByFilters(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y)
+    private static void ForwardByFilters(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, float floor)
     {
         int c = g.InChannels;
         var v = ScratchPool.Rent(Points * p.VPlane);
@@ -258,7 +261,7 @@ internal static partial class ConvWinograd
         {
             int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
             CpuParallel.For(c, (long)Points * count, new InputTransforms(g, p, x, t0, count, v));
-            CpuParallel.For(p.FilterChunks, ChunkWork(g, p, count), new FilterChunkProducts(g, p, w, v, t0, count, bias, y));
+            CpuParallel.For(p.FilterChunks, ChunkWork(g, p, count), new FilterChunkProducts(g, p, w, v, t0, count, bias, y, floor));
         }
         ScratchPool.Return(v);
     }
@@ -270,7 +273,8 @@ internal static partial class ConvWinograd
     }
 
     /// <summary>Chunk k of the filters for the block's tiles [t0, t0 + count): its filter transform, GEMMs and output transform, on one thread.</summary>
-    private readonly struct FilterChunkProducts(ConvGeometry g, Plan p, float[] w, float[] v, int t0, int count, float[]? bias, float[] y) : CpuParallel.IItems
+    private readonly struct FilterChunkProducts(ConvGeometry g, Plan p, float[] w, float[] v, int t0, int count, float[]? bias, float[] y, float floor)
+        : CpuParallel.IItems
     {
         public void Run(int k)
         {
@@ -286,7 +290,7 @@ internal static partial class ConvWinograd
             for (int xi = 0; xi < Points; xi++)
                 Gemm.SgemmOneThread(true, false, Math.Max(count, MinGemmRows), o1 - o0, c, v.AsSpan(xi * p.VPlane), p.Ld,
                     u.AsSpan(xi * p.UPlane), p.LdU, 0f, m.AsSpan(xi * p.MPlane), p.FilterChunk);
-            TransformOutputByFilters(g, p, m, t0, count, o0, o1, bias, y);
+            TransformOutputByFilters(g, p, m, t0, count, o0, o1, bias, y, floor);
             ScratchPool.Return(u);
             ScratchPool.Return(m);
         }
