@@ -55,9 +55,12 @@ internal static class ConvAlgorithmChooser
     /// 13.4 → 21.4, 8x64x32x32 (512): 2.0 → 2.2, 1x128x112x112 (784): 5.8 → 10.7. With 512 output channels
     /// Winograd's products run slower still and the line is 200: 4x256x28x28 → 512 (196): 22.2 → 19.8, 4x512x28x28
     /// (196): 42-51 → 40; the whole VGG-16 forward at batch 4, the two lines alternated in one process, took 3-9% less
-    /// with 200 in four runs of seven.
+    /// with 200 in four runs of seven. Once Winograd kept its transformed filters between inference passes and its
+    /// transforms took whole rows of 4 tiles a vector, AlexNet's 13x13 layers at batch 8 (128 tiles, by blocks on two
+    /// threads) came to 3.27, 5.00, 3.52 ms in inference against the direct kernel's 4.54, 6.23, 4.27, and even with
+    /// it in training (4.49, 6.21, 4.57): the line for fewer than 512 filters is 128.
     /// </summary>
-    internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 160;
+    internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 128;
 
     public static ConvAlgorithm Choose(in ConvGeometry g)
     {
