@@ -117,7 +117,7 @@ public sealed partial class GpuBackend
         };
 
     /// <summary>The GPU computes every convolution as an implicit GEMM.</summary>
-    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => ConvAlgorithm.Im2colGemm;
+    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g, bool inference = false) => ConvAlgorithm.Im2colGemm;
 
     // x [N, C, S] → sums [C]
     private void ChannelSum(Storage x, int n, int c, int s, Storage sums) =>

@@ -111,7 +111,7 @@ public interface IBackend
     /// <summary>∇ filter: dw (and db, when given) from x and dy.</summary>
     void Conv2dBackwardFilter(in ConvGeometry g, Storage x, Storage dy, Storage dw, Storage? dbias);
     /// <summary>The algorithm <see cref="ConvAlgorithm.Auto"/> would use for this shape.</summary>
-    ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g);
+    ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g, bool inference = false);
 
     // Padding and pooling
     void Pad2d(in PadGeometry g, Storage x, Storage y);

@@ -124,7 +124,7 @@ internal sealed class StepRecorder(IBackend backend) : IBackend
         Run(() => backend.Conv2dBackwardFilter(geo, x, dy, dw, dbias));
     }
 
-    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => backend.ChooseConvAlgorithm(g);
+    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g, bool inference = false) => backend.ChooseConvAlgorithm(g, inference);
 
     public void Pad2d(in PadGeometry g, Storage x, Storage y)
     {

@@ -136,7 +136,7 @@ public class Conv2d : Module
         ConvGeometry g;
         try { g = Geometry(x.Size(0), x.Size(2), x.Size(3), pad); }
         catch (ArgumentException e) { throw new ArgumentException($"{Describe}: input {input.ShapeString}: {e.Message}", e); }
-        ChosenAlgorithm = Algorithm == ConvAlgorithm.Auto ? x.Device.Backend.ChooseConvAlgorithm(g) : Algorithm;
+        ChosenAlgorithm = Algorithm == ConvAlgorithm.Auto ? x.Device.Backend.ChooseConvAlgorithm(g, inference: !RecordsGradient(x)) : Algorithm;
         return Functional.Conv2d(x, Weight, Bias, (Stride.H, Stride.W), pad, (Dilation.H, Dilation.W), Groups, ChosenAlgorithm.Value, Describe, relu);
     }
 

@@ -162,6 +162,40 @@ public class ConvWinogradTests
     }
 
     /// <summary>
+    /// Inference takes Winograd wherever it runs by blocks and so keeps its filters (from 16 tiles a thread), and
+    /// leaves the rest to the training rules; a Conv2d asks for the inference choice only when it records nothing.
+    /// </summary>
+    [Fact]
+    public void InferencePicksWinogradWhereItKeepsItsFilters()
+    {
+        int savedThreads = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 2;
+            foreach (var g in new[] { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 512, 28, 28, 512, 1, 1, 1, 1) })
+            {
+                Assert.True(ConvWinograd.KeepsFilters(g));
+                Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g, inference: true));
+            }
+            // 16 tiles: one thread's worth; 3 channels: Winograd does not pay; 5x5: it does not apply.
+            var others = new[] { G(1, 512, 14, 14, 512, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 5, 5, padH: 2, padW: 2) };
+            foreach (var g in others)
+                Assert.Equal(ConvAlgorithmChooser.Choose(g), ConvAlgorithmChooser.Choose(g, inference: true));
+
+            var conv = new Conv2d(512, 512, 3, padding: 1, generator: new Generator(4));
+            var x = Tensor.Zeros([1, 512, 28, 28]);
+            using (GradMode.NoGrad()) conv.Forward(x);
+            Assert.Equal(ConvAlgorithm.Winograd, conv.ChosenAlgorithm);
+            conv.Forward(x);
+            Assert.Equal(ConvAlgorithmChooser.Choose(G(1, 512, 28, 28, 512, 1, 1, 1, 1)), conv.ChosenAlgorithm);
+        }
+        finally
+        {
+            CpuParallel.Threads = savedThreads;
+        }
+    }
+
+    /// <summary>
     /// The memory estimate of inference counts the transformed filters a Winograd layer keeps, as the measured pass
     /// does (on one thread, where the scratch is exact).
     /// </summary>

@@ -18,7 +18,7 @@ public sealed partial class CpuBackend
     // kernel can; inference: Winograd keeps its transformed filters for the next call with equal weights
     public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false, bool inference = false)
     {
-        var chosen = algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm;
+        var chosen = algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g, inference) : algorithm;
         ConvAlgorithmChooser.EnsureSupported(chosen, g);
         float[] fx = F(x), fw = F(w), fy = F(y);
         float[]? fb = bias is null ? null : F(bias);
@@ -64,7 +64,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g) => ConvAlgorithmChooser.Choose(g);
+    public ConvAlgorithm ChooseConvAlgorithm(in ConvGeometry g, bool inference = false) => ConvAlgorithmChooser.Choose(g, inference);
 
     private static void CheckConvBuffers(in ConvGeometry g, float[] x, float[] w, float[]? b, float[] y)
     {

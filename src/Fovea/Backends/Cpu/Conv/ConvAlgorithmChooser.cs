@@ -55,18 +55,27 @@ internal static class ConvAlgorithmChooser
     /// 13.4 → 21.4, 8x64x32x32 (512): 2.0 → 2.2, 1x128x112x112 (784): 5.8 → 10.7. With 512 output channels
     /// Winograd's products run slower still and the line is 200: 4x256x28x28 → 512 (196): 22.2 → 19.8, 4x512x28x28
     /// (196): 42-51 → 40; the whole VGG-16 forward at batch 4, the two lines alternated in one process, took 3-9% less
-    /// with 200 in four runs of seven. Once Winograd kept its transformed filters between inference passes and its
-    /// transforms took whole rows of 4 tiles a vector, AlexNet's 13x13 layers at batch 8 (128 tiles, by blocks on two
-    /// threads) came to 3.27, 5.00, 3.52 ms in inference against the direct kernel's 4.54, 6.23, 4.27, and even with
-    /// it in training (4.49, 6.21, 4.57): the line for fewer than 512 filters is 128.
+    /// with 200 in four runs of seven. Once Winograd's transforms took whole rows of 4 tiles a vector, AlexNet's 13x13
+    /// layers at batch 8 (128 tiles, by blocks on two threads) took 4.11, 5.48, 3.59 ms by Winograd against the direct
+    /// kernel's 4.40, 5.99, 4.06: the line for fewer than 512 filters is 128. (Inference has its own rule: see
+    /// <see cref="Choose"/>.)
     /// </summary>
     internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 128;
 
-    public static ConvAlgorithm Choose(in ConvGeometry g)
+    /// <summary>
+    /// The algorithm for a forward over <paramref name="g"/>; <paramref name="inference"/>: no gradient is recorded,
+    /// so Winograd keeps its transformed filters (<see cref="ConvWinograd.KeepsFilters"/>).
+    /// </summary>
+    public static ConvAlgorithm Choose(in ConvGeometry g, bool inference = false)
     {
         // 1x1 at unit stride reads no window (unpadded, it is one GEMM as it lies); depthwise has no channel sum
         // for a GEMM to exploit, so unfolding would only copy.
         if (ReadsNoWindow(g) || IsDepthwise(g)) return ConvAlgorithm.Direct;
+        // With its filters kept, Winograd's 2.25x fewer multiplies are left with only the tiles' transforms to pay
+        // for, and it won everywhere it runs by blocks (ms, channel-rows direct → Winograd kept, 2 threads):
+        // 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, 4x512x14x14 → 512 9.5 → 7.2, 1x512x28x28 → 512
+        // 9.2 → 7.6, AlexNet's 13x13 layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89.
+        if (inference && WinogradPays(g) && ConvWinograd.KeepsFilters(g)) return ConvAlgorithm.Winograd;
         bool rows = ConvDirect.UsesChannelRows(g);
         if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles(g))) return ConvAlgorithm.Winograd;
         if (ConvFft.Supports(g) && Math.Min(g.KernelHeight, g.KernelWidth) >= 7

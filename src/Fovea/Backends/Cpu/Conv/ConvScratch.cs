@@ -19,14 +19,15 @@ internal static class ConvScratch
 
     /// <summary>The forward pass of inference, which keeps Winograd's transformed filters instead of lending them (<see cref="KeptFloats"/>).</summary>
     public static int[] Inference(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        Resolve(g, algorithm) == ConvAlgorithm.Winograd ? ConvWinograd.Scratch(g, keepFilters: true) : Forward(g, algorithm);
+        Resolve(g, algorithm, inference: true) == ConvAlgorithm.Winograd ? ConvWinograd.Scratch(g, keepFilters: true)
+            : Forward(g, Resolve(g, algorithm, inference: true));
 
     /// <summary>Floats an inference forward keeps for the layer's weights from one pass to the next, outside the pool.</summary>
     public static long KeptFloats(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        Resolve(g, algorithm) == ConvAlgorithm.Winograd ? ConvWinograd.KeptFloats(g) : 0;
+        Resolve(g, algorithm, inference: true) == ConvAlgorithm.Winograd ? ConvWinograd.KeptFloats(g) : 0;
 
-    private static ConvAlgorithm Resolve(in ConvGeometry g, ConvAlgorithm algorithm) =>
-        algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g) : algorithm;
+    private static ConvAlgorithm Resolve(in ConvGeometry g, ConvAlgorithm algorithm, bool inference = false) =>
+        algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g, inference) : algorithm;
 
     /// <summary>The data-gradient pass.</summary>
     public static int[] BackwardData(in ConvGeometry g) =>

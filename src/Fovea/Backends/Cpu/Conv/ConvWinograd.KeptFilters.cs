@@ -38,7 +38,7 @@ internal static partial class ConvWinograd
     /// <summary>Floats an inference forward keeps for this geometry's weights (<see cref="KeptBytes"/>): 0 unless it runs by blocks.</summary>
     internal static long KeptFloats(in ConvGeometry g)
     {
-        var p = MakePlan(g);
-        return p.Tiles == 0 || p.ByFilters ? 0 : (long)Points * p.UPlane + g.WeightCount;
+        var p = MakePlan(g, keepFilters: true);
+        return KeepsFilters(g) ? (long)Points * p.UPlane + g.WeightCount : 0;
     }
 }
