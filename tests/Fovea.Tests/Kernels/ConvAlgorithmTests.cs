@@ -40,7 +40,7 @@ internal static class ConvCases
     public static bool Supports(ConvAlgorithm a, in ConvGeometry g) => a switch
     {
         ConvAlgorithm.Fft => g.IsUnitStrideDense,
-        ConvAlgorithm.Winograd => g.IsUnitStrideDense && g.KernelHeight == 3 && g.KernelWidth == 3,
+        ConvAlgorithm.Winograd => g.IsUnitStrideDense && (g.KernelHeight, g.KernelWidth) is (3, 3) or (5, 5),
         _ => true,
     };
 
@@ -293,8 +293,9 @@ public class ConvAlgorithmTests
         e = Assert.Throws<ArgumentException>(() => cpu.Conv2d(g, ConvAlgorithm.Winograd, x, w, null, y));
         Assert.Contains("Winograd", e.Message);
 
-        var g5 = ConvGeometry.Create(1, 2, 8, 8, 2, 5, 5);
-        e = Assert.Throws<ArgumentException>(() => cpu.Conv2d(g5, ConvAlgorithm.Winograd, x, w, null, y));
+        var g7 = ConvGeometry.Create(1, 2, 8, 8, 2, 7, 7);
+        Storage w7 = cpu.Allocate(DType.Float32, (int)g7.WeightCount);
+        e = Assert.Throws<ArgumentException>(() => cpu.Conv2d(g7, ConvAlgorithm.Winograd, x, w7, null, y));
         Assert.Contains("3x3", e.Message);
         var grouped = ConvGeometry.Create(1, 2, 8, 8, 2, 3, 3, groups: 2);
         e = Assert.Throws<ArgumentException>(() => cpu.Conv2d(grouped, ConvAlgorithm.Fft, x, w, null, y));

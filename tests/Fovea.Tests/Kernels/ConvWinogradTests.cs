@@ -86,6 +86,59 @@ public class ConvWinogradTests
         });
     }
 
+    private static ConvGeometry G5(int n, int c, int h, int w, int o, int top, int left, int bottom, int right) =>
+        ConvGeometry.Create(n, c, h, w, o, 5, 5, padH: top, padW: left) with { PadBottom = bottom, PadRight = right };
+
+    public static readonly Dictionary<string, ConvGeometry> FiveByFive = new()
+    {
+        ["AlexNet's second layer, smaller: 27x27 pad 2"] = G5(2, 16, 27, 27, 24, 2, 2, 2, 2),
+        ["64 channels, 13x11, batch 3"] = G5(3, 64, 13, 11, 40, 2, 2, 2, 2),
+        ["asymmetric padding"] = G5(2, 7, 12, 17, 9, 0, 3, 1, 4),
+        ["unpadded, one output"] = G5(1, 5, 5, 5, 3, 0, 0, 0, 0),
+        ["padding wider than the kernel"] = G5(1, 4, 3, 6, 5, 5, 5, 5, 5),
+        ["rows of 4 tiles, 208 tiles"] = G5(13, 6, 13, 13, 8, 2, 2, 2, 2),
+    };
+
+    public static TheoryData<string> FiveByFiveNames() => [.. FiveByFive.Keys];
+
+    /// <summary>
+    /// A 5x5 kernel as four 3x3 parts over the shifted input: within 1e-4 of the reference under every split, with
+    /// its ReLU and with its filters kept, and its data gradient (a 5x5 forward over dy) too. Its filter gradient is
+    /// refused: that one is F(4x4, 3x3)'s alone.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FiveByFiveNames))]
+    public void FiveByFiveKernelsAsFourPartsStayWithinOneInTenThousand(string name)
+    {
+        var g = FiveByFive[name];
+        var x = ConvCases.Random(g.Batch * g.InputImageSize, 41);
+        var w = ConvCases.Random((int)g.WeightCount, 42);
+        var b = ConvCases.Random(g.OutChannels, 43);
+        var dy = ConvCases.Random(g.Batch * g.OutputImageSize, 44);
+        var expected = new float[g.Batch * g.OutputImageSize];
+        ConvReference.Forward(g, x, w, b, expected);
+        var expectedDx = new float[x.Length];
+        ConvReference.BackwardData(g, dy, w, expectedDx);
+        EverySplit(what =>
+        {
+            var y = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            ConvWinograd.Forward(g, x, w, b, y);
+            AssertWithin(expected, y, $"{name} ({what}): output");
+            var kept = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            ConvWinograd.Forward(g, x, w, b, kept, keepFilters: true, relu: true);
+            AssertWithin([.. expected.Select(v => Math.Max(v, 0f))], kept, $"{name} ({what}): kept filters, with the ReLU");
+            if (ConvDataGradient.TryAsForward(g, out _))
+            {
+                var dx = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+                ConvWinograd.BackwardData(g, dy, w, dx);
+                AssertWithin(expectedDx, dx, $"{name} ({what}): data gradient");
+            }
+        });
+        Assert.False(ConvWinograd.TakesFilterGradient(g));
+        var e = Assert.Throws<ArgumentException>(() => ConvWinograd.BackwardFilter(g, x, dy, new float[w.Length], null));
+        Assert.Contains("3x3", e.Message);
+    }
+
     /// <summary>
     /// VGG-16's 512 → 512 layer at 28x28, batch 4, 2 threads: by blocks it would hold its whole U (38 MB) and two
     /// blocks' V and M (24 MB) at once; split by filters it holds one V and two chunks' U and M.
@@ -172,13 +225,16 @@ public class ConvWinogradTests
         try
         {
             CpuParallel.Threads = 2;
-            foreach (var g in new[] { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 512, 28, 28, 512, 1, 1, 1, 1) })
+            // AlexNet's 5x5 layer too, as four 3x3 parts: training keeps it direct.
+            var fiveByFive = G5(8, 64, 27, 27, 192, 2, 2, 2, 2);
+            Assert.NotEqual(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(fiveByFive));
+            foreach (var g in new[] { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 512, 28, 28, 512, 1, 1, 1, 1), fiveByFive })
             {
                 Assert.True(ConvWinograd.KeepsFilters(g));
                 Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g, inference: true));
             }
-            // 16 tiles: one thread's worth; 3 channels: Winograd does not pay; 5x5: it does not apply.
-            var others = new[] { G(1, 512, 14, 14, 512, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 5, 5, padH: 2, padW: 2) };
+            // 16 tiles: one thread's worth; 3 channels: Winograd does not pay; 7x7: it does not apply.
+            var others = new[] { G(1, 512, 14, 14, 512, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3) };
             foreach (var g in others)
                 Assert.Equal(ConvAlgorithmChooser.Choose(g), ConvAlgorithmChooser.Choose(g, inference: true));
 

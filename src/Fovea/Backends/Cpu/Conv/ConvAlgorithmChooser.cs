@@ -63,6 +63,14 @@ internal static class ConvAlgorithmChooser
     internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 128;
 
     /// <summary>
+    /// Fewest tiles a thread from which inference runs a 5x5 kernel by Winograd (four 3x3 parts, U 4x as deep).
+    /// AlexNet's second layer (64 → 192, 27x27), ms, direct → Winograd kept, 2 threads: batch 8 (392 tiles) 8.60 →
+    /// 7.20 alone, 9.26 → 8.40 inside the whole forward; batch 4 (196) 4.28 → 3.81; batch 1 (49) even alone (1.06)
+    /// but 1.15 → 1.49 inside the forward, whose weights stream between its passes.
+    /// </summary>
+    private const int FiveByFiveMinThreadTiles = 64;
+
+    /// <summary>
     /// The algorithm for a forward over <paramref name="g"/>; <paramref name="inference"/>: no gradient is recorded,
     /// so Winograd keeps its transformed filters (<see cref="ConvWinograd.KeepsFilters"/>).
     /// </summary>
@@ -75,7 +83,9 @@ internal static class ConvAlgorithmChooser
         // for, and it won everywhere it runs by blocks (ms, channel-rows direct → Winograd kept, 2 threads):
         // 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, 4x512x14x14 → 512 9.5 → 7.2, 1x512x28x28 → 512
         // 9.2 → 7.6, AlexNet's 13x13 layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89.
-        if (inference && WinogradPays(g) && ConvWinograd.KeepsFilters(g)) return ConvAlgorithm.Winograd;
+        if (inference && WinogradPays(g, inference) && ConvWinograd.KeepsFilters(g)
+            && (g.KernelHeight == 3 || ConvWinograd.TileCount(g) >= (long)CpuParallel.Threads * FiveByFiveMinThreadTiles))
+            return ConvAlgorithm.Winograd;
         bool rows = ConvDirect.UsesChannelRows(g);
         if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles(g))) return ConvAlgorithm.Winograd;
         if (ConvFft.Supports(g) && Math.Min(g.KernelHeight, g.KernelWidth) >= 7
@@ -85,9 +95,13 @@ internal static class ConvAlgorithmChooser
         return ConvAlgorithm.Im2colGemm;
     }
 
-    /// <summary>Winograd F(4x4, 3x3) takes the shape and does fewer multiply-adds than the direct sum, from 16 channels.</summary>
-    private static bool WinogradPays(in ConvGeometry g) =>
-        ConvWinograd.Supports(g) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels && ConvWinograd.EstimatedMacs(g) < g.Macs;
+    /// <summary>
+    /// Winograd F(4x4, 3x3) takes the shape and does fewer multiply-adds than the direct sum, from 16 channels; 5x5
+    /// kernels (four 3x3 parts) only in inference, whose kept filters spare the four-times-deeper filter transform.
+    /// </summary>
+    private static bool WinogradPays(in ConvGeometry g, bool inference = false) =>
+        ConvWinograd.Supports(g) && (inference || g.KernelHeight == 3) && g.InChannels >= WinogradMinChannels && g.OutChannels >= WinogradMinChannels
+        && ConvWinograd.EstimatedMacs(g) < g.Macs;
 
     /// <summary>
     /// The data gradient's algorithm. At unit stride it is a forward convolution of dy (<see cref="ConvDataGradient"/>),

@@ -26,7 +26,8 @@ internal static partial class ConvWinograd
     /// </summary>
     internal static bool TakesFilterGradient(in ConvGeometry g)
     {
-        if (!Supports(g)) return false;
+        // The filter gradient is F(4x4, 3x3)'s alone: a 5x5 kernel's parts are not summed back into its taps.
+        if (!Supports(g) || Parts(g) > 1) return false;
         var p = MakePlan(g, byFilters: false);
         return p.Tiles >= CpuParallel.Threads * MinParallelBlockTiles && (long)Points * g.OutChannels * SumRow(g) <= FilterSumBudget;
     }
@@ -58,6 +59,7 @@ internal static partial class ConvWinograd
     public static void BackwardFilter(in ConvGeometry g, float[] x, float[] dy, float[] dw, float[]? db)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
+        if (Parts(g) > 1) throw new ArgumentException($"Winograd's filter gradient needs a 3x3 kernel, got {g.KernelHeight}x{g.KernelWidth}");
         var p = MakePlan(g, byFilters: false);
         int c = g.InChannels, o = g.OutChannels, ldS = SumRow(g), sPlane = SumPlane(g);
         if (p.Tiles == 0)

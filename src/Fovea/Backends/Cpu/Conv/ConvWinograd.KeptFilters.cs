@@ -27,7 +27,9 @@ internal static partial class ConvWinograd
         if (Kept.TryGetValue(w, out var kept) && kept.Layout == p.PackedU && kept.UPlane == p.UPlane && weights.SequenceEqual(kept.Weights))
             return kept.U;
         var u = GC.AllocateUninitializedArray<float>(Points * p.UPlane);
-        TransformEveryFilter(g, p, w, u);
+        float[]? parts = Parts(g) > 1 ? SplitFilters(g, w) : null;
+        TransformEveryFilter(g, p, parts ?? w, u);
+        if (parts is not null) ScratchPool.Return(parts);
         Kept.AddOrUpdate(w, new KeptFilters(weights.ToArray(), p.PackedU, p.UPlane, u));
         return u;
     }

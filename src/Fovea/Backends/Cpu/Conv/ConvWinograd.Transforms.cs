@@ -26,11 +26,12 @@ internal static partial class ConvWinograd
     /// <summary>Input channels whose taps are gathered at once: a run of 8·9 floats per filter, nine 8x8 transposes.</summary>
     private const int TapChannels = 8;
 
-    // w [O, C, 3, 3] → U [36, C, O'] for the filters [o0, o1) (lane l of a vector is filter o0 + 16k + l) and the
-    // input channels [c0, c1), each plane laid out as `to` says; the planes of U lie `plane` floats apart.
+    // w [O, C', 3, 3] (C' = Channels(g): a 5x5 kernel's parts) → U [36, C', O'] for the filters [o0, o1) (lane l of a
+    // vector is filter o0 + 16k + l) and the channels [c0, c1), each plane laid out as `to` says; the planes of U lie
+    // `plane` floats apart.
     private static unsafe void TransformFilters(in ConvGeometry g, float[] w, int o0, int o1, int c0, int c1, float[] u, UPlaneLayout to, int plane)
     {
-        nint xiStride = plane, row = (nint)g.InChannels * 9;
+        nint xiStride = plane, row = (nint)Channels(g) * 9;
         float* taps = stackalloc float[TapChannels * 9 * Lanes];
         Vector512<float>* half = stackalloc Vector512<float>[Extent * 3];
         int* lanes = stackalloc int[Lanes];
@@ -141,7 +142,8 @@ internal static partial class ConvWinograd
         return tiles;
     }
 
-    // x [N, C, H, W] → V [36, C, Ld] for the block's tiles [t0, t0 + count) and the channels [c0, c1)
+    // x [N, C, H, W] → V [36, C', Ld] for the block's tiles [t0, t0 + count) and the channels [c0, c1) of the 3x3 sum:
+    // channel q·C + c is input channel c shifted by part q's offset (Parts).
     private static unsafe void TransformInput(in ConvGeometry g, in Plan p, float[] x, int t0, int count, int c0, int c1, float[] v)
     {
         int h = g.InHeight, wd = g.InWidth, th = p.TilesHigh, tw = p.TilesWide, perVector = RowsPerVector(tw);
@@ -159,14 +161,16 @@ internal static partial class ConvWinograd
                 // When a vector holds fewer than 16 tiles, the unused lanes are written past its last tile, where the
                 // next vector (stored later) or the slack at the end of V's row overwrites or keeps them.
                 int img = t0 / (th * tw), ty = t0 / tw % th, tx = t0 % tw;
+                int source = ci % g.InChannels, part = ci / g.InChannels;
+                int down = PartShift * (part >> 1) - g.PadTop, right = PartShift * (part & 1) - g.PadLeft;
                 for (int at = 0; at < count;)
                 {
-                    int left = Step * tx - g.PadLeft;
+                    int left = Step * tx + right;
                     int tiles = NextVector(perVector, count - at, ref img, ref ty, ref tx, th, tw, images, tileRows, out int tileRowCount);
                     for (int q = 0; q < tileRowCount; q++)
                     {
-                        planes[q] = px + ((long)images[q] * g.InChannels + ci) * h * wd;
-                        tops[q] = Step * tileRows[q] - g.PadTop;
+                        planes[q] = px + ((long)images[q] * g.InChannels + source) * h * wd;
+                        tops[q] = Step * tileRows[q] + down;
                     }
                     float* dst = pv + ci * p.Ld + at;
                     if (UsePermutes)

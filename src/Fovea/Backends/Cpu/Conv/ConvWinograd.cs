@@ -65,12 +65,54 @@ internal static partial class ConvWinograd
     }
 
     /// <summary>Whether Winograd can compute this geometry: a test that, unlike <see cref="Unsupported"/>, builds no message.</summary>
-    internal static bool Supports(in ConvGeometry g) => g.KernelHeight == 3 && g.KernelWidth == 3 && g.IsUnitStrideDense;
+    internal static bool Supports(in ConvGeometry g) => (g.KernelHeight, g.KernelWidth) is (3, 3) or (5, 5) && g.IsUnitStrideDense;
 
     /// <summary>Why Winograd cannot compute this geometry, or null when it can.</summary>
     internal static string? Unsupported(in ConvGeometry g) =>
         Supports(g) ? null
-            : $"Winograd F(4x4,3x3) needs a 3x3 kernel with stride 1, dilation 1 and groups 1, got {g.KernelHeight}x{g.KernelWidth} stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
+            : $"Winograd F(4x4,3x3) needs a 3x3 (or 5x5) kernel with stride 1, dilation 1 and groups 1, got {g.KernelHeight}x{g.KernelWidth} stride {g.StrideH}x{g.StrideW}, dilation {g.DilationH}x{g.DilationW}, groups {g.Groups}";
+
+    /// <summary>
+    /// The 3x3 parts the kernel is cut into: 1, or 4 for a 5x5 kernel, whose taps (3a + i, 3b + j) form part 2a + b
+    /// (taps past the fifth row or column are zeros), applied to the input shifted by (3a, 3b). The parts are channels
+    /// of one 3x3 convolution: 4C channels whose sum is the 5x5 one, so the 36 products are 4x as deep. The multiplies
+    /// are then 9 per output against 25 direct, on F(4x4, 3x3)'s tiles and transforms.
+    /// </summary>
+    private static int Parts(in ConvGeometry g) => g.KernelHeight == 5 ? 4 : 1;
+
+    /// <summary>The channels of the 3x3 sum: the input's, once per part.</summary>
+    private static int Channels(in ConvGeometry g) => g.InChannels * Parts(g);
+
+    /// <summary>Shift between a 5x5 kernel's parts, in rows or columns.</summary>
+    private const int PartShift = 3;
+
+    private static int PartsLength(in ConvGeometry g) => g.OutChannels * Channels(g) * 9;
+
+    /// <summary>w [O, C, 5, 5] → [O, 4C, 3, 3] from the pool: channel q·C + c of filter o holds part q (<see cref="Parts"/>) of w[o, c].</summary>
+    private static float[] SplitFilters(in ConvGeometry g, float[] w)
+    {
+        var parts = ScratchPool.Rent(PartsLength(g));
+        CpuParallel.ForChunks(g.OutChannels, (long)Channels(g) * 9, new FilterParts(g.InChannels, w, parts));
+        return parts;
+    }
+
+    private readonly struct FilterParts(int c, float[] w, float[] parts) : CpuParallel.IChunks
+    {
+        public void Run(int first, int end)
+        {
+            for (int o = first; o < end; o++)
+                for (int q = 0; q < 4; q++)
+                    for (int ci = 0; ci < c; ci++)
+                    {
+                        var src = w.AsSpan((o * c + ci) * 25, 25);
+                        var dst = parts.AsSpan(((o * 4 + q) * c + ci) * 9, 9);
+                        int r0 = PartShift * (q >> 1), c0 = PartShift * (q & 1);
+                        for (int i = 0; i < 3; i++)
+                            for (int j = 0; j < 3; j++)
+                                dst[3 * i + j] = r0 + i < 5 && c0 + j < 5 ? src[(r0 + i) * 5 + c0 + j] : 0f;
+                    }
+        }
+    }
 
     /// <summary>
     /// What the filter transform costs, in tiles' worth of GEMM work: with few tiles it is no longer small beside the
@@ -88,7 +130,7 @@ internal static partial class ConvWinograd
     /// Winograd's work in multiply-adds, to set against the direct count <see cref="ConvGeometry.Macs"/>: the 36 GEMMs
     /// over the tiles (4x4 output tiles, so an output not a multiple of 4 pays for whole tiles) and the filter transform.
     /// </summary>
-    internal static long EstimatedMacs(in ConvGeometry g) => (long)Points * g.InChannels * g.OutChannels * (TileCount(g) + FilterTransformTiles);
+    internal static long EstimatedMacs(in ConvGeometry g) => (long)Points * Channels(g) * g.OutChannels * (TileCount(g) + FilterTransformTiles);
 
     /// <summary>The 4x4 output tiles of the batch: the width of each of the 36 products.</summary>
     internal static long TileCount(in ConvGeometry g) => (long)g.Batch * ((g.OutHeight + Step - 1) / Step) * ((g.OutWidth + Step - 1) / Step);
@@ -132,7 +174,7 @@ internal static partial class ConvWinograd
     /// </summary>
     private static Plan MakePlan(in ConvGeometry g, bool byFilters = true, bool keepFilters = false)
     {
-        int c = g.InChannels, o = g.OutChannels;
+        int c = Channels(g), o = g.OutChannels;
         int th = (g.OutHeight + Step - 1) / Step, tw = (g.OutWidth + Step - 1) / Step;
         int tiles = checked(g.Batch * th * tw), threads = CpuParallel.Threads;
         int most = Math.Max(Lanes, (keepFilters ? KeptBudgetFactor * TileBudget : TileBudget) / (Points * (c + o)));
@@ -165,7 +207,7 @@ internal static partial class ConvWinograd
 
     private static int DivUp(int a, int b) => (a + b - 1) / b;
 
-    private static long BlockWork(in ConvGeometry g, int tiles) => (long)Points * g.OutChannels * g.InChannels * tiles;
+    private static long BlockWork(in ConvGeometry g, int tiles) => (long)Points * g.OutChannels * Channels(g) * tiles;
 
     /// <summary>
     /// The <see cref="ScratchPool"/> buffers the forward holds at once: by blocks, the whole U (unless an inference
@@ -177,6 +219,8 @@ internal static partial class ConvWinograd
         var p = MakePlan(g, keepFilters: keepFilters);
         if (p.Tiles == 0) return [];
         var buffers = new List<int>();
+        // A 5x5 kernel's parts (while its filters are transformed: a kept U's first pass splits them too).
+        if (Parts(g) > 1) buffers.Add(PartsLength(g));
         if (p.ByFilters)
         {
             buffers.Add(Points * p.VPlane);
@@ -196,7 +240,7 @@ internal static partial class ConvWinograd
         return [.. buffers];
     }
 
-    private static long ChunkWork(in ConvGeometry g, in Plan p, int tiles) => (long)Points * p.FilterChunk * g.InChannels * tiles;
+    private static long ChunkWork(in ConvGeometry g, in Plan p, int tiles) => (long)Points * p.FilterChunk * Channels(g) * tiles;
 
     /// <summary>
     /// The data gradient as this forward pass over dy with the turned filters (<see cref="ConvDataGradient"/>), where
@@ -230,8 +274,12 @@ internal static partial class ConvWinograd
         if (p.Tiles == 0) return;
         // The output transforms clamp every result at this floor: −∞ leaves it as it is (NaN too), 0 is the ReLU.
         var floor = relu ? 0f : float.NegativeInfinity;
-        if (p.ByFilters) ForwardByFilters(g, p, x, w, bias, y, floor);
-        else ForwardByBlocks(g, p, x, w, bias, y, keepFilters, floor);
+        // A 5x5 kernel's filters are split into their 3x3 parts first, unless kept filters spare the transform.
+        bool keeps = keepFilters && !p.ByFilters;
+        float[]? parts = Parts(g) > 1 && !keeps ? SplitFilters(g, w) : null;
+        if (p.ByFilters) ForwardByFilters(g, p, x, parts ?? w, bias, y, floor);
+        else ForwardByBlocks(g, p, x, parts ?? w, bias, y, keeps, floor);
+        if (parts is not null) ScratchPool.Return(parts);
     }
 
     // Every filter transformed once into U, packed for the GEMM (or U kept from an earlier inference pass), then the
@@ -248,13 +296,14 @@ internal static partial class ConvWinograd
 
     /// <summary>Every filter's transform into U, packed for the GEMM as the plan says.</summary>
     private static void TransformEveryFilter(in ConvGeometry g, in Plan p, float[] w, float[] u) =>
-        CpuParallel.For(DivUp(g.InChannels, TapChannels), (long)Points * g.OutChannels * TapChannels, new FilterTransforms(g, p, w, u));
+        CpuParallel.For(DivUp(Channels(g), TapChannels), (long)Points * g.OutChannels * TapChannels, new FilterTransforms(g, p, w, u));
 
     /// <summary>Every filter's transform into U for the input channels of run k (<see cref="TapChannels"/> of them).</summary>
     private readonly struct FilterTransforms(ConvGeometry g, Plan p, float[] w, float[] u) : CpuParallel.IItems
     {
         public void Run(int k) =>
-            TransformFilters(g, w, 0, g.OutChannels, k * TapChannels, Math.Min(g.InChannels, (k + 1) * TapChannels), u, new UPlaneLayout(0, p.PackedU), p.UPlane);
+            TransformFilters(g, w, 0, g.OutChannels, k * TapChannels, Math.Min(Channels(g), (k + 1) * TapChannels), u, new UPlaneLayout(0, p.PackedU),
+                p.UPlane);
     }
 
     /// <summary>Block b of the tiles: its input transform, 36 GEMMs and output transform, on one thread.</summary>
@@ -262,7 +311,7 @@ internal static partial class ConvWinograd
     {
         public void Run(int b)
         {
-            int c = g.InChannels, o = g.OutChannels;
+            int c = Channels(g), o = g.OutChannels;
             int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);
             var v = ScratchPool.Rent(Points * p.VPlane);
             var m = ScratchPool.Rent(Points * p.MPlane);
@@ -282,7 +331,7 @@ internal static partial class ConvWinograd
     // as columns they would leave the micro-kernel's 32-wide register tile mostly empty.
     private static void ForwardByFilters(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, float floor)
     {
-        int c = g.InChannels;
+        int c = Channels(g);
         var v = ScratchPool.Rent(Points * p.VPlane);
         for (int b = 0; b < p.Blocks; b++)
         {
@@ -305,7 +354,7 @@ internal static partial class ConvWinograd
     {
         public void Run(int k)
         {
-            int c = g.InChannels, o = g.OutChannels;
+            int c = Channels(g), o = g.OutChannels;
             int o0 = k * p.FilterChunk, o1 = Math.Min(o, o0 + p.FilterChunk);
             var u = ScratchPool.Rent(Points * p.UPlane);
             var m = ScratchPool.Rent(Points * p.MPlane);
