@@ -215,7 +215,7 @@ public class ConvWinogradTests
     }
 
     /// <summary>
-    /// Inference takes Winograd wherever it runs by blocks and so keeps its filters (from 16 tiles a thread), and
+    /// Inference takes Winograd wherever it runs by blocks and so keeps its filters (from 64 tiles a thread), and
     /// leaves the rest to the training rules; a Conv2d asks for the inference choice only when it records nothing.
     /// </summary>
     [Fact]
@@ -228,22 +228,22 @@ public class ConvWinogradTests
             // AlexNet's 5x5 layer too, as four 3x3 parts: training keeps it direct.
             var fiveByFive = G5(8, 64, 27, 27, 192, 2, 2, 2, 2);
             Assert.NotEqual(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(fiveByFive));
-            foreach (var g in new[] { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 512, 28, 28, 512, 1, 1, 1, 1), fiveByFive })
+            foreach (var g in new[] { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), fiveByFive })
             {
                 Assert.True(ConvWinograd.KeepsFilters(g));
                 Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g, inference: true));
             }
-            // 16 tiles: one thread's worth; 3 channels: Winograd does not pay; 7x7: it does not apply.
-            var others = new[] { G(1, 512, 14, 14, 512, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3) };
+            // 49 tiles: fewer than 64 a thread; 3 channels: Winograd does not pay; 7x7: it does not apply.
+            var others = new[] { G(1, 512, 28, 28, 512, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3) };
             foreach (var g in others)
                 Assert.Equal(ConvAlgorithmChooser.Choose(g), ConvAlgorithmChooser.Choose(g, inference: true));
 
-            var conv = new Conv2d(512, 512, 3, padding: 1, generator: new Generator(4));
-            var x = Tensor.Zeros([1, 512, 28, 28]);
+            var conv = new Conv2d(64, 192, 5, padding: 2, generator: new Generator(4));
+            var x = Tensor.Zeros([8, 64, 27, 27]);
             using (GradMode.NoGrad()) conv.Forward(x);
             Assert.Equal(ConvAlgorithm.Winograd, conv.ChosenAlgorithm);
             conv.Forward(x);
-            Assert.Equal(ConvAlgorithmChooser.Choose(G(1, 512, 28, 28, 512, 1, 1, 1, 1)), conv.ChosenAlgorithm);
+            Assert.Equal(ConvAlgorithmChooser.Choose(fiveByFive), conv.ChosenAlgorithm);
         }
         finally
         {

@@ -62,13 +62,6 @@ internal static class ConvAlgorithmChooser
     /// </summary>
     internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 128;
 
-    /// <summary>
-    /// Fewest tiles a thread from which inference runs a 5x5 kernel by Winograd (four 3x3 parts, U 4x as deep).
-    /// AlexNet's second layer (64 → 192, 27x27), ms, direct → Winograd kept, 2 threads: batch 8 (392 tiles) 8.60 →
-    /// 7.20 alone, 9.26 → 8.40 inside the whole forward; batch 4 (196) 4.28 → 3.81; batch 1 (49) even alone (1.06)
-    /// but 1.15 → 1.49 inside the forward, whose weights stream between its passes.
-    /// </summary>
-    private const int FiveByFiveMinThreadTiles = 64;
 
     /// <summary>
     /// The algorithm for a forward over <paramref name="g"/>; <paramref name="inference"/>: no gradient is recorded,
@@ -80,12 +73,12 @@ internal static class ConvAlgorithmChooser
         // for a GEMM to exploit, so unfolding would only copy.
         if (ReadsNoWindow(g) || IsDepthwise(g)) return ConvAlgorithm.Direct;
         // With its filters kept, Winograd's 2.25x fewer multiplies are left with only the tiles' transforms to pay
-        // for, and it won everywhere it runs by blocks (ms, channel-rows direct → Winograd kept, 2 threads):
-        // 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, 4x512x14x14 → 512 9.5 → 7.2, 1x512x28x28 → 512
-        // 9.2 → 7.6, AlexNet's 13x13 layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89.
-        if (inference && WinogradPays(g, inference) && ConvWinograd.KeepsFilters(g)
-            && (g.KernelHeight == 3 || ConvWinograd.TileCount(g) >= (long)CpuParallel.Threads * FiveByFiveMinThreadTiles))
-            return ConvAlgorithm.Winograd;
+        // for, and it wins wherever it runs by blocks, each reading all of the kept U (ms, channel-rows direct →
+        // Winograd kept, 2 threads): 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, AlexNet's 13x13
+        // layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89. With fewer than 64 tiles a thread it ran faster
+        // alone (1x512x28x28 → 512 9.2 → 7.6, 4x512x14x14 9.5 → 7.2) but slower inside VGG-16's forward at batch 1,
+        // 82.2 → 86.7 ms, where U (38 MB) comes from memory for every block of 24 tiles.
+        if (inference && WinogradPays(g, inference) && ConvWinograd.KeepsFilters(g)) return ConvAlgorithm.Winograd;
         bool rows = ConvDirect.UsesChannelRows(g);
         if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles(g))) return ConvAlgorithm.Winograd;
         if (ConvFft.Supports(g) && Math.Min(g.KernelHeight, g.KernelWidth) >= 7

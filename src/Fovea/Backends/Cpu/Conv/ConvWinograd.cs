@@ -153,33 +153,20 @@ internal static partial class ConvWinograd
     }
 
     /// <summary>
-    /// Fewest tiles per thread from which an inference pass, whose U is kept, runs by blocks (one vector of tiles). Its
-    /// products then read the kept U once per block instead of transforming filters: AlexNet's 13x13 layers at batch 4
-    /// (64 tiles, 32 a thread), 384 → 256: 2.39 ms against 4.29 by filters and 3.10 by the direct kernel; 1x512x28x28
-    /// → 512 (49 tiles) 7.6 against 10.1 and 9.2. At 16 tiles (1x512x14x14) only one thread would work: 3.3 by
-    /// filters, 2.4 direct.
-    /// </summary>
-    private const int KeptMinBlockTiles = 16;
-
-    /// <summary>
-    /// How many times <see cref="TileBudget"/> a block of an inference pass may hold: each block reads all of the kept
-    /// U, so fewer, larger blocks pay. 4x512x28x28 → 512 (196 tiles, 2 threads): 25.6 ms with 2^20 floats a block
-    /// (8 blocks), 19.8 with 2^22 (2 blocks), 20.1 with 2^24; 4x256x28x28 → 512: 10.8, 10.5, 10.4.
-    /// </summary>
-    private const int KeptBudgetFactor = 4;
-
-    /// <summary>
     /// The work's cut; <paramref name="byFilters"/> false keeps blocks side by side however few the tiles.
-    /// <paramref name="keepFilters"/>: an inference pass, whose U is kept (<see cref="KeptTransform"/>).
+    /// <paramref name="keepFilters"/>: an inference pass, whose U is kept (<see cref="KeptTransform"/>) and so is not
+    /// limited by <see cref="MostFilterTransformFloats"/>; each of its blocks, which reads all of U, takes at least 64
+    /// tiles. 4x512x28x28 → 512 (196 tiles, 2 threads): 25.6 ms in 8 blocks of 28 tiles, 19.8 in 2 of 98 alone;
+    /// inside VGG-16's forward at batch 1, blocks four times the budget (16 MB of V and M each, on 224x224 images)
+    /// made the pass 5% slower.
     /// </summary>
     private static Plan MakePlan(in ConvGeometry g, bool byFilters = true, bool keepFilters = false)
     {
         int c = Channels(g), o = g.OutChannels;
         int th = (g.OutHeight + Step - 1) / Step, tw = (g.OutWidth + Step - 1) / Step;
         int tiles = checked(g.Batch * th * tw), threads = CpuParallel.Threads;
-        int most = Math.Max(Lanes, (keepFilters ? KeptBudgetFactor * TileBudget : TileBudget) / (Points * (c + o)));
-        byFilters = byFilters && (keepFilters ? tiles < threads * KeptMinBlockTiles
-            : tiles < threads * MinParallelBlockTiles || (long)Points * c * o > MostFilterTransformFloats);
+        int most = Math.Max(keepFilters ? MinParallelBlockTiles : Lanes, TileBudget / (Points * (c + o)));
+        byFilters = byFilters && (tiles < threads * MinParallelBlockTiles || !keepFilters && (long)Points * c * o > MostFilterTransformFloats);
         // By blocks, whole rounds of them, so that no thread idles through the last.
         int blocks = byFilters ? DivUp(tiles, most) : DivUp(Math.Max(threads, DivUp(tiles, most)), threads) * threads;
         int blockTiles = Math.Max(Lanes, DivUp(DivUp(tiles, Math.Max(blocks, 1)), Lanes) * Lanes);
