@@ -87,7 +87,7 @@ public class ConvWinogradTests
     }
 
     private static ConvGeometry G5(int n, int c, int h, int w, int o, int top, int left, int bottom, int right) =>
-        ConvGeometry.Create(n, c, h, w, o, 5, 5, padH: top, padW: left) with { PadBottom = bottom, PadRight = right };
+        G(n, c, h, w, o, top, left, bottom, right) with { KernelHeight = 5, KernelWidth = 5 };
 
     public static readonly Dictionary<string, ConvGeometry> FiveByFive = new()
     {
@@ -146,18 +146,12 @@ public class ConvWinogradTests
     [Fact]
     public void ALayerWithALargeFilterTransformHoldsLittleScratch()
     {
-        int savedThreads = CpuParallel.Threads;
-        try
+        OnThreads(2, () =>
         {
-            CpuParallel.Threads = 2;
             var g = ConvGeometry.Create(4, 512, 28, 28, 512, 3, 3, padH: 1, padW: 1);
             long bytes = ConvWinograd.Scratch(g).Sum(n => sizeof(float) * (long)n);
             Assert.InRange(bytes, 1, 16_000_000);
-        }
-        finally
-        {
-            CpuParallel.Threads = savedThreads;
-        }
+        });
     }
 
     /// <summary>
@@ -221,10 +215,8 @@ public class ConvWinogradTests
     [Fact]
     public void InferencePicksWinogradWhereItKeepsItsFilters()
     {
-        int savedThreads = CpuParallel.Threads;
-        try
+        OnThreads(2, () =>
         {
-            CpuParallel.Threads = 2;
             // AlexNet's 5x5 layer too, as four 3x3 parts: training keeps it direct.
             var fiveByFive = G5(8, 64, 27, 27, 192, 2, 2, 2, 2);
             Assert.NotEqual(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(fiveByFive));
@@ -244,11 +236,7 @@ public class ConvWinogradTests
             Assert.Equal(ConvAlgorithm.Winograd, conv.ChosenAlgorithm);
             conv.Forward(x);
             Assert.Equal(ConvAlgorithmChooser.Choose(fiveByFive), conv.ChosenAlgorithm);
-        }
-        finally
-        {
-            CpuParallel.Threads = savedThreads;
-        }
+        });
     }
 
     /// <summary>
@@ -258,10 +246,8 @@ public class ConvWinogradTests
     [Fact]
     public void InferenceEstimateCountsTheKeptFilters()
     {
-        int savedThreads = CpuParallel.Threads;
-        try
+        OnThreads(1, () =>
         {
-            CpuParallel.Threads = 1;
             var gen = new Generator(5);
             var conv = new Conv2d(32, 32, 3, padding: 1, generator: gen);
             var net = new Sequential(conv, new ReLU(), new Flatten(), new Linear(32 * 8 * 8, 4, generator: gen));
@@ -273,10 +259,21 @@ public class ConvWinogradTests
             Assert.Equal(sizeof(float) * ConvWinograd.KeptFloats(g), kept);
             Assert.Equal(estimate.InferenceBytes, measured.TotalBytes);
             Assert.Equal(sizeof(float) * ConvWinograd.Scratch(g, keepFilters: true).Sum(n => (long)n) + kept, estimate.Layers[0].InferenceWorkspaceBytes);
+        });
+    }
+
+    /// <summary>Runs <paramref name="body"/> with the pool at <paramref name="threads"/> threads, restored after.</summary>
+    private static void OnThreads(int threads, Action body)
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = threads;
+            body();
         }
         finally
         {
-            CpuParallel.Threads = savedThreads;
+            CpuParallel.Threads = saved;
         }
     }
 
