@@ -11,7 +11,8 @@ namespace Fovea.Backends.Cpu;
 /// are still in cache when the next phase reads them. With fewer (a small image at batch 1) the filters are split
 /// into chunks instead, each transformed, multiplied and transformed back on one thread. The data gradient is this
 /// forward over dy (<see cref="BackwardData"/>); the filter gradient reads the same tiles the other way round
-/// (ConvWinograd.FilterGradient.cs).
+/// (ConvWinograd.FilterGradient.cs). An inference pass run by blocks keeps its transformed filters for the next one
+/// (ConvWinograd.KeptFilters.cs), and a 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
 /// </summary>
 internal static partial class ConvWinograd
 {
