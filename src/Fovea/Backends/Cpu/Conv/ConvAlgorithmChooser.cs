@@ -62,7 +62,6 @@ internal static class ConvAlgorithmChooser
     /// </summary>
     internal static long ChannelRowsMaxWinogradTiles(in ConvGeometry g) => g.OutChannels >= 512 ? 200 : 128;
 
-
     /// <summary>
     /// The algorithm for a forward over <paramref name="g"/>; <paramref name="inference"/>: no gradient is recorded,
     /// so Winograd keeps its transformed filters (<see cref="ConvWinograd.KeepsFilters"/>).

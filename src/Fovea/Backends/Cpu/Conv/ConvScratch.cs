@@ -18,9 +18,11 @@ internal static class ConvScratch
         };
 
     /// <summary>The forward pass of inference, which keeps Winograd's transformed filters instead of lending them (<see cref="KeptFloats"/>).</summary>
-    public static int[] Inference(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        Resolve(g, algorithm, inference: true) == ConvAlgorithm.Winograd ? ConvWinograd.Scratch(g, keepFilters: true)
-            : Forward(g, Resolve(g, algorithm, inference: true));
+    public static int[] Inference(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto)
+    {
+        var chosen = Resolve(g, algorithm, inference: true);
+        return chosen == ConvAlgorithm.Winograd ? ConvWinograd.Scratch(g, keepFilters: true) : Forward(g, chosen);
+    }
 
     /// <summary>Floats an inference forward keeps for the layer's weights from one pass to the next, outside the pool.</summary>
     public static long KeptFloats(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>

@@ -41,6 +41,6 @@ internal static partial class ConvWinograd
     internal static long KeptFloats(in ConvGeometry g)
     {
         var p = MakePlan(g, keepFilters: true);
-        return KeepsFilters(g) ? (long)Points * p.UPlane + g.WeightCount : 0;
+        return Keeps(p) ? (long)Points * p.UPlane + g.WeightCount : 0;
     }
 }

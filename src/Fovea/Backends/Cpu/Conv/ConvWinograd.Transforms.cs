@@ -360,12 +360,12 @@ internal static partial class ConvWinograd
                 out half[k], out half[Extent + k], out half[2 * Extent + k], out half[3 * Extent + k]);
     }
 
-    // Aᵀ along each row of the column-transformed tiles, plus the bias, at least low, for 16 tiles of `rows` rows of tiles, each
-    // `span` output floats wide (64: one row, 16 tiles): lane l belongs to row of tiles q = 4l / span, whose top-left
-    // output cell is (tops[q], left + 4l − q·span) of planes[q]. Written only in the rows inside the output plane, in
+    // Aᵀ along each row of the column-transformed tiles, plus the bias, at least low, for 16 tiles of `rows` rows of
+    // tiles, each `span` output floats wide (64: one row, 16 tiles): lane l belongs to row of tiles q = 4l / span, whose
+    // top-left output cell is (tops[q], left + 4l − q·span) of planes[q]. Written only in the rows inside the output plane, in
     // the first `width` cells from left of the last row of tiles and in the whole width of the others.
-    private static unsafe void OutputTilesPermuted(Vector512<float>* half, Vector512<float> bias, Vector512<float> low, float** planes, int* tops, int rows, int span,
-        int oh, int ow, int left, int width)
+    private static unsafe void OutputTilesPermuted(Vector512<float>* half, Vector512<float> bias, Vector512<float> low, float** planes, int* tops,
+        int rows, int span, int oh, int ow, int left, int width)
     {
         var at = Vector512<int>.Indices;
         // dst[4l + j] = y_j[l]: pairs first (y0[l], y1[l]) and (y2[l], y3[l]), then the pairs of pairs as 64-bit
@@ -405,11 +405,11 @@ internal static partial class ConvWinograd
         Avx512F.MaskStore(planes[row] + (nint)(tops[row] + i) * ow + left + offset, inside, z);
     }
 
-    // Aᵀ along each row of the column-transformed tiles, plus the bias, at least low, for the 16 tiles whose top-left output cell is
-    // (top, left + 4·lane), interleaved by scalar copies (the permutes' plain counterpart); written only in the first
-    // `width` cells of each row inside the output plane.
-    private static unsafe void OutputTiles(Vector512<float>* half, Vector512<float> bias, Vector512<float> low, float* y, int oh, int ow, int top, int left, int width,
-        float* stage, float* columns)
+    // Aᵀ along each row of the column-transformed tiles, plus the bias, at least low, for the 16 tiles whose top-left
+    // output cell is (top, left + 4·lane), interleaved by scalar copies (the permutes' plain counterpart); written only
+    // in the first `width` cells of each row inside the output plane.
+    private static unsafe void OutputTiles(Vector512<float>* half, Vector512<float> bias, Vector512<float> low, float* y, int oh, int ow, int top,
+        int left, int width, float* stage, float* columns)
     {
         for (int i = 0; i < Step && top + i < oh; i++)
         {

@@ -59,11 +59,10 @@ internal static partial class ConvWinograd
     private const int FilterChunkMultiple = 32;
 
     /// <summary>Whether an inference pass over this geometry runs by blocks and so keeps its transformed filters.</summary>
-    internal static bool KeepsFilters(in ConvGeometry g)
-    {
-        var p = MakePlan(g, keepFilters: true);
-        return p.Tiles > 0 && !p.ByFilters;
-    }
+    internal static bool KeepsFilters(in ConvGeometry g) => Keeps(MakePlan(g, keepFilters: true));
+
+    /// <summary>Whether an inference pass with this plan keeps its filters: it has tiles, and runs them by blocks.</summary>
+    private static bool Keeps(in Plan p) => p.Tiles > 0 && !p.ByFilters;
 
     /// <summary>Whether Winograd can compute this geometry: a test that, unlike <see cref="Unsupported"/>, builds no message.</summary>
     internal static bool Supports(in ConvGeometry g) => (g.KernelHeight, g.KernelWidth) is (3, 3) or (5, 5) && g.IsUnitStrideDense;
@@ -263,7 +262,7 @@ internal static partial class ConvWinograd
         // The output transforms clamp every result at this floor: −∞ leaves it as it is (NaN too), 0 is the ReLU.
         var floor = relu ? 0f : float.NegativeInfinity;
         // A 5x5 kernel's filters are split into their 3x3 parts first, unless kept filters spare the transform.
-        bool keeps = keepFilters && !p.ByFilters;
+        bool keeps = keepFilters && Keeps(p);
         float[]? parts = Parts(g) > 1 && !keeps ? SplitFilters(g, w) : null;
         if (p.ByFilters) ForwardByFilters(g, p, x, parts ?? w, bias, y, floor);
         else ForwardByBlocks(g, p, x, parts ?? w, bias, y, keeps, floor);
