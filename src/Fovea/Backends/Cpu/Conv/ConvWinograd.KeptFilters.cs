@@ -18,8 +18,9 @@ internal static partial class ConvWinograd
     /// <summary>
     /// U for the weights <paramref name="w"/> as the plan packs it: the one kept from an earlier call while w still
     /// equals the weights it was made from, else transformed now and kept. The weights are compared whole on every
-    /// call (a read of twice their bytes, about a tenth of the transform): an optimiser, a loaded checkpoint or a
-    /// user may change them in place, and nothing else tells when they did.
+    /// call, a read of twice their bytes (AlexNet's four kept layers, 2.45 M floats, cold: 0.76-0.86 ms on one thread,
+    /// against 1.5-1.8 ms for one 13x13 layer's transform): an optimiser, a loaded checkpoint or a user may change
+    /// them in place, and nothing else tells when they did.
     /// </summary>
     private static float[] KeptTransform(in ConvGeometry g, in Plan p, float[] w)
     {
