@@ -37,7 +37,9 @@ public class ConvWinogradTests
 
     /// <summary>
     /// max |y − y_ref| / max |y_ref| ≤ 1e-4 (inputs and weights U(−1, 1), a bias), whatever the threads, the blocks
-    /// and the (de)interleave path; with the ReLU that the output transform applies, against max(y_ref, 0).
+    /// and the (de)interleave path; with the ReLU that the output transform applies, against max(y_ref, 0); and with
+    /// its filters kept, which with fewer than 64 tiles a thread runs by filters from 32-filter slivers (filter counts
+    /// here not multiples of 32, tile counts not multiples of 8).
     /// </summary>
     [Theory]
     [MemberData(nameof(Names))]
@@ -58,6 +60,9 @@ public class ConvWinogradTests
             ConvWinograd.Forward(g, x, w, b, clamped, relu: true);
             AssertWithin([.. expected.Select(v => Math.Max(v, 0f))], clamped, $"{name} ({what}): output with its ReLU");
             Assert.DoesNotContain(clamped, v => v < 0);
+            var kept = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+            ConvWinograd.Forward(g, x, w, b, kept, keepFilters: true);
+            AssertWithin(expected, kept, $"{name} ({what}): output from kept filters");
         });
     }
 
@@ -157,17 +162,20 @@ public class ConvWinogradTests
     /// <summary>
     /// An inference forward keeps its transformed filters for the weights array and uses them again only while the
     /// weights are unchanged: a weight changed in place, or another GEMM kernel family (another packed layout), makes
-    /// it transform them again. A forward that records a gradient keeps nothing.
+    /// it transform them again. A forward that records a gradient keeps nothing. Both ways of running kept filters:
+    /// blocks side by side (256 tiles) and, where the machine has AVX-512, slivers run by filters (16 tiles).
     /// </summary>
-    [Fact]
-    public void KeptFiltersFollowTheWeights()
+    [Theory]
+    [InlineData(16, 16, 24)]
+    [InlineData(1, 40, 48)]
+    public void KeptFiltersFollowTheWeights(int batch, int channels, int filters)
     {
         int savedThreads = CpuParallel.Threads;
         var savedIsa = Gemm.ActiveIsa;
         try
         {
             CpuParallel.Threads = 2;
-            var g = G(16, 16, 14, 14, 24, 1, 1, 1, 1); // 256 tiles: blocks side by side
+            var g = G(batch, channels, 14, 14, filters, 1, 1, 1, 1);
             var x = ConvCases.Random(g.Batch * g.InputImageSize, 31);
             var w = ConvCases.Random((int)g.WeightCount, 32);
             var b = ConvCases.Random(g.OutChannels, 33);
@@ -181,6 +189,8 @@ public class ConvWinogradTests
             ConvWinograd.Forward(g, x, w, b, first, keepFilters: true);
             AssertWithin(Reference(), first, "first pass");
             Assert.Equal(sizeof(float) * ConvWinograd.KeptFloats(g), ConvWinograd.KeptBytes(w));
+            // Without AVX-512, 16 tiles run by filters, transformed on every call: nothing is kept.
+            if (!ConvWinograd.KeepsFilters(g)) return;
             Assert.True(ConvWinograd.KeptBytes(w) >= 5 * sizeof(float) * g.WeightCount);
 
             var again = new float[first.Length];
@@ -209,8 +219,11 @@ public class ConvWinogradTests
     }
 
     /// <summary>
-    /// Inference takes Winograd wherever it runs by blocks and so keeps its filters (from 64 tiles a thread), and
-    /// leaves the rest to the training rules; a Conv2d asks for the inference choice only when it records nothing.
+    /// Inference takes Winograd wherever it keeps its filters and pays: by blocks from 64 tiles a thread, by kept
+    /// slivers below that where the machine has AVX-512 (VGG-16's 28x28 layers and AlexNet's 5x5 layer at batch 1), but
+    /// not AlexNet's 13x13 layers at batch 1 (16 tiles, where the filter-transform term of the estimate still says
+    /// no), and leaves the rest to the training rules; a Conv2d asks for the inference choice only when it records
+    /// nothing.
     /// </summary>
     [Fact]
     public void InferencePicksWinogradWhereItKeepsItsFilters()
@@ -220,13 +233,15 @@ public class ConvWinogradTests
             // AlexNet's 5x5 layer too, as four 3x3 parts: training keeps it direct.
             var fiveByFive = G5(8, 64, 27, 27, 192, 2, 2, 2, 2);
             Assert.NotEqual(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(fiveByFive));
-            foreach (var g in new[] { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), fiveByFive })
+            var kept = new List<ConvGeometry> { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), fiveByFive };
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) kept.AddRange([G(1, 512, 28, 28, 512, 1, 1, 1, 1), G5(1, 64, 27, 27, 192, 2, 2, 2, 2)]);
+            foreach (var g in kept)
             {
                 Assert.True(ConvWinograd.KeepsFilters(g));
                 Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g, inference: true));
             }
-            // 49 tiles: fewer than 64 a thread; 3 channels: Winograd does not pay; 7x7: it does not apply.
-            var others = new[] { G(1, 512, 28, 28, 512, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3) };
+            // 13x13 at batch 1: 16 tiles; 3 channels: Winograd does not pay; 7x7: it does not apply.
+            var others = new[] { G(1, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3) };
             foreach (var g in others)
                 Assert.Equal(ConvAlgorithmChooser.Choose(g), ConvAlgorithmChooser.Choose(g, inference: true));
 
@@ -241,24 +256,30 @@ public class ConvWinogradTests
 
     /// <summary>
     /// The memory estimate of inference counts the transformed filters a Winograd layer keeps, as the measured pass
-    /// does (on one thread, where the scratch is exact).
+    /// does (on one thread, where the scratch is exact): 160 tiles run by blocks, and 32 tiles run by kept slivers
+    /// (where the machine has AVX-512; elsewhere by filters, transformed on every call, keeping nothing).
     /// </summary>
-    [Fact]
-    public void InferenceEstimateCountsTheKeptFilters()
+    [Theory]
+    [InlineData(40, 8)]
+    [InlineData(2, 16)]
+    public void InferenceEstimateCountsTheKeptFilters(int batch, int size)
     {
         OnThreads(1, () =>
         {
             var gen = new Generator(5);
             var conv = new Conv2d(32, 32, 3, padding: 1, generator: gen);
-            var net = new Sequential(conv, new ReLU(), new Flatten(), new Linear(32 * 8 * 8, 4, generator: gen));
-            var g = ConvGeometry.Create(40, 32, 8, 8, 32, 3, 3, padH: 1, padW: 1); // 160 tiles: Winograd, by blocks on one thread
-            Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g));
-            var estimate = Inspection.MemoryFootprint.Estimate(net, [32, 8, 8], 40);
-            var measured = Inspection.MeasuredStep.Inference(net, Tensor.Randn([40, 32, 8, 8], new Generator(8)));
+            var net = new Sequential(conv, new ReLU(), new Flatten(), new Linear(32 * size * size, 4, generator: gen));
+            var g = ConvGeometry.Create(batch, 32, size, size, 32, 3, 3, padH: 1, padW: 1);
+            if (batch == 40) Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g));
+            bool winograd = ConvAlgorithmChooser.Choose(g, inference: true) == ConvAlgorithm.Winograd;
+            Assert.True(winograd || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported);
+            var estimate = Inspection.MemoryFootprint.Estimate(net, [32, size, size], batch);
+            var measured = Inspection.MeasuredStep.Inference(net, Tensor.Randn([batch, 32, size, size], new Generator(8)));
             long kept = ConvWinograd.KeptBytes(((CpuStorage)conv.Weight.Storage).Floats);
             Assert.Equal(sizeof(float) * ConvWinograd.KeptFloats(g), kept);
             Assert.Equal(estimate.InferenceBytes, measured.TotalBytes);
-            Assert.Equal(sizeof(float) * ConvWinograd.Scratch(g, keepFilters: true).Sum(n => (long)n) + kept, estimate.Layers[0].InferenceWorkspaceBytes);
+            if (winograd)
+                Assert.Equal(sizeof(float) * ConvWinograd.Scratch(g, keepFilters: true).Sum(n => (long)n) + kept, estimate.Layers[0].InferenceWorkspaceBytes);
         });
     }
 

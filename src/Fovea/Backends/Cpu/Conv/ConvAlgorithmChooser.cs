@@ -74,9 +74,13 @@ internal static class ConvAlgorithmChooser
         // With its filters kept, Winograd's 2.25x fewer multiplies are left with only the tiles' transforms to pay
         // for, and it wins wherever it runs by blocks, each reading all of the kept U (ms, channel-rows direct →
         // Winograd kept, 2 threads): 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, AlexNet's 13x13
-        // layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89. With fewer than 64 tiles a thread it ran faster
-        // alone (1x512x28x28 → 512 9.2 → 7.6, 4x512x14x14 9.5 → 7.2) but slower inside VGG-16's forward at batch 1,
-        // 82.2 → 86.7 ms, where U (38 MB) comes from memory for every block of 24 tiles.
+        // layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89. With fewer than 64 tiles a thread, by blocks it
+        // lost inside VGG-16's forward at batch 1 (82.2 → 86.7 ms: U, 38 MB, from memory for every block of 24
+        // tiles); by kept slivers, each read once, it wins at 49 tiles (1x512x28x28 → 512 9.8-10.6 → 5.9-8.1 ms,
+        // 1x256x28x28 → 512 5.0-5.2 → 3.0-4.1), is even at 16 on 14x14 (2.8-3.0 → 2.6-3.1) and loses at 16 on 13x13
+        // (AlexNet's layers at batch 1, 0.6-1.5 → 0.9-2.7), which the filter-transform term of the estimate
+        // (WinogradPays) keeps direct. Whole forwards, alternated in one process: VGG-16 b1 78.8 → 63.6 ms, b4
+        // 269.6 → 252.8, AlexNet b1 10.1 → 8.9-9.0 (its 5x5 layer, 49 tiles).
         if (inference && WinogradPays(g, inference) && ConvWinograd.KeepsFilters(g)) return ConvAlgorithm.Winograd;
         bool rows = ConvDirect.UsesChannelRows(g);
         if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles(g))) return ConvAlgorithm.Winograd;

@@ -1,12 +1,17 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Fovea.Backends.Cpu;
 
 // Inference's transformed filters, kept from one forward to the next.
 internal static partial class ConvWinograd
 {
-    /// <summary>U packed in <paramref name="Layout"/> (planes <paramref name="UPlane"/> apart), and a copy of the weights it was made from.</summary>
-    private sealed record KeptFilters(float[] Weights, Gemm.PackedALayout Layout, int UPlane, float[] U);
+    /// <summary>
+    /// U packed in <paramref name="Layout"/>, or in 32-filter slivers (<paramref name="Slivers"/>), planes
+    /// <paramref name="UPlane"/> apart, and a copy of the weights it was made from.
+    /// </summary>
+    private sealed record KeptFilters(float[] Weights, Gemm.PackedALayout Layout, bool Slivers, int UPlane, float[] U);
 
     /// <summary>
     /// The transformed filters of forwards that record no gradient (<see cref="Forward"/> with keepFilters), by weights
@@ -16,29 +21,55 @@ internal static partial class ConvWinograd
     private static readonly ConditionalWeakTable<float[], KeptFilters> Kept = new();
 
     /// <summary>
-    /// U for the weights <paramref name="w"/> as the plan packs it: the one kept from an earlier call while w still
+    /// U for the weights <paramref name="w"/> as the plan lays it out: the one kept from an earlier call while w still
     /// equals the weights it was made from, else transformed now and kept. The weights are compared whole on every
-    /// call, a read of twice their bytes (AlexNet's four kept layers, 2.45 M floats, cold: 0.76-0.86 ms on one thread,
-    /// against 1.5-1.8 ms for one 13x13 layer's transform): an optimiser, a loaded checkpoint or a user may change
-    /// them in place, and nothing else tells when they did.
+    /// call (<see cref="Same"/>): an optimiser, a loaded checkpoint or a user may change them in place, and nothing
+    /// else tells when they did.
     /// </summary>
     private static float[] KeptTransform(in ConvGeometry g, in Plan p, float[] w)
     {
         var weights = w.AsSpan(0, checked((int)g.WeightCount));
-        if (Kept.TryGetValue(w, out var kept) && kept.Layout == p.PackedU && kept.UPlane == p.UPlane && weights.SequenceEqual(kept.Weights))
+        if (Kept.TryGetValue(w, out var kept) && kept.Layout == p.PackedU && kept.Slivers == p.KeptSlivers && kept.UPlane == p.UPlane
+            && Same(w, kept.Weights))
             return kept.U;
-        var u = GC.AllocateUninitializedArray<float>(Points * p.UPlane);
+        // Zeroed: slivers past the last filter are read whole.
+        var u = new float[checked(Points * p.UPlane)];
         float[]? parts = Parts(g) > 1 ? SplitFilters(g, w) : null;
-        TransformEveryFilter(g, p, parts ?? w, u);
+        if (p.KeptSlivers) TransformSlivers(g, p, parts ?? w, u);
+        else TransformEveryFilter(g, p, parts ?? w, u);
         if (parts is not null) ScratchPool.Return(parts);
-        Kept.AddOrUpdate(w, new KeptFilters(weights.ToArray(), p.PackedU, p.UPlane, u));
+        Kept.AddOrUpdate(w, new KeptFilters(weights.ToArray(), p.PackedU, p.KeptSlivers, p.UPlane, u));
         return u;
+    }
+
+    /// <summary>Floats of the weights each thread compares at a time.</summary>
+    private const int ComparePiece = 1 << 14;
+
+    /// <summary>
+    /// Whether w starts with copy: a read of twice the weights' bytes, memory-bound, so the threads split it. A
+    /// 512 → 512 3x3 layer (2.4 M floats): 0.79-0.92 ms on one thread, 0.41-0.52 on two.
+    /// </summary>
+    private static unsafe bool Same(float[] w, float[] copy)
+    {
+        int differ = 0;
+        CpuParallel.ForChunks(DivUp(copy.Length, ComparePiece), ComparePiece, new Comparison(w, copy, &differ));
+        return differ == 0;
+    }
+
+    /// <summary>Pieces [start, end) of w against the copy; any difference sets *differ.</summary>
+    private readonly unsafe struct Comparison(float[] w, float[] copy, int* differ) : CpuParallel.IChunks
+    {
+        public void Run(int start, int end)
+        {
+            int a = start * ComparePiece, b = Math.Min(copy.Length, end * ComparePiece);
+            if (!w.AsSpan(a, b - a).SequenceEqual(copy.AsSpan(a, b - a))) Volatile.Write(ref *differ, 1);
+        }
     }
 
     /// <summary>Bytes kept for the weights array <paramref name="w"/>: its transformed filters and the copy they are checked against; 0 if none.</summary>
     internal static long KeptBytes(float[] w) => Kept.TryGetValue(w, out var kept) ? sizeof(float) * ((long)kept.U.Length + kept.Weights.Length) : 0;
 
-    /// <summary>Floats an inference forward keeps for this geometry's weights (<see cref="KeptBytes"/>): 0 unless it runs by blocks.</summary>
+    /// <summary>Floats an inference forward keeps for this geometry's weights (<see cref="KeptBytes"/>): 0 where it keeps none.</summary>
     internal static long KeptFloats(in ConvGeometry g)
     {
         var p = MakePlan(g, keepFilters: true);

@@ -29,7 +29,7 @@ internal static partial class ConvWinograd
     // w [O, C', 3, 3] (C' = Channels(g): a 5x5 kernel's parts) → U [36, C', O'] for the filters [o0, o1) (lane l of a
     // vector is filter o0 + 16k + l) and the channels [c0, c1), each plane laid out as `to` says; the planes of U lie
     // `plane` floats apart.
-    private static unsafe void TransformFilters(in ConvGeometry g, float[] w, int o0, int o1, int c0, int c1, float[] u, UPlaneLayout to, int plane)
+    private static unsafe void TransformFilters(in ConvGeometry g, float[] w, int o0, int o1, int c0, int c1, Span<float> u, UPlaneLayout to, int plane)
     {
         nint xiStride = plane, row = (nint)Channels(g) * 9;
         float* taps = stackalloc float[TapChannels * 9 * Lanes];

@@ -11,8 +11,9 @@ namespace Fovea.Backends.Cpu;
 /// are still in cache when the next phase reads them. With fewer (a small image at batch 1) the filters are split
 /// into chunks instead, each transformed, multiplied and transformed back on one thread. The data gradient is this
 /// forward over dy (<see cref="BackwardData"/>); the filter gradient reads the same tiles the other way round
-/// (ConvWinograd.FilterGradient.cs). An inference pass run by blocks keeps its transformed filters for the next one
-/// (ConvWinograd.KeptFilters.cs), and a 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
+/// (ConvWinograd.FilterGradient.cs). An inference pass keeps its transformed filters for the next one
+/// (ConvWinograd.KeptFilters.cs); with few tiles it then runs by filters from the kept U (ConvWinograd.KeptSlivers.cs).
+/// A 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
 /// </summary>
 internal static partial class ConvWinograd
 {
@@ -61,8 +62,8 @@ internal static partial class ConvWinograd
     /// <summary>Whether an inference pass over this geometry runs by blocks and so keeps its transformed filters.</summary>
     internal static bool KeepsFilters(in ConvGeometry g) => Keeps(MakePlan(g, keepFilters: true));
 
-    /// <summary>Whether an inference pass with this plan keeps its filters: it has tiles, and runs them by blocks.</summary>
-    private static bool Keeps(in Plan p) => p.Tiles > 0 && !p.ByFilters;
+    /// <summary>Whether an inference pass with this plan keeps its filters: it has tiles, and runs them by blocks or by kept slivers.</summary>
+    private static bool Keeps(in Plan p) => p.Tiles > 0 && (!p.ByFilters || p.KeptSlivers);
 
     /// <summary>Whether Winograd can compute this geometry: a test that, unlike <see cref="Unsupported"/>, builds no message.</summary>
     internal static bool Supports(in ConvGeometry g) => (g.KernelHeight, g.KernelWidth) is (3, 3) or (5, 5) && g.IsUnitStrideDense;
@@ -140,13 +141,14 @@ internal static partial class ConvWinograd
     /// plane packed as the GEMM's left operand (PackedU; every block's products would otherwise pack it again), M is
     /// [36, O, Ld] (a tile per column) and the blocks run side by side. Otherwise (FilterChunk &gt; 0) the blocks run
     /// one after another, and within a block the filters are split into chunks, each with its own U [36, C, LdU] and
-    /// an M of [36, Ld, FilterChunk] (a tile per row). V's and M's rows are a vector longer than a block because the
+    /// an M of [36, Ld, FilterChunk] (a tile per row); kept for inference (KeptSlivers), U holds every filter instead,
+    /// each plane as 32-filter slivers [C, 32] one after another. V's and M's rows are a vector longer than a block because the
     /// transforms read and write whole vectors of 16 tiles, and the last vector of a row of tiles may run past the
     /// block's end; U's rows are whole vectors for the same reason. The 36 planes of each lie
     /// <see cref="PlaneStride"/> apart.
     /// </summary>
     private readonly record struct Plan(int TilesHigh, int TilesWide, int Tiles, int BlockTiles, int Blocks,
-        int FilterChunk, int FilterChunks, int LdU, int UPlane, int VPlane, int MPlane, Gemm.PackedALayout PackedU = default)
+        int FilterChunk, int FilterChunks, int LdU, int UPlane, int VPlane, int MPlane, Gemm.PackedALayout PackedU = default, bool KeptSlivers = false)
     {
         public int Ld => BlockTiles + Lanes;
         public bool ByFilters => FilterChunk > 0;
@@ -158,7 +160,8 @@ internal static partial class ConvWinograd
     /// limited by <see cref="MostFilterTransformFloats"/>; each of its blocks, which reads all of U, takes at least 64
     /// tiles. 4x512x28x28 → 512 (196 tiles, 2 threads): 25.6 ms in 8 blocks of 28 tiles, 19.8 in 2 of 98 alone;
     /// inside VGG-16's forward at batch 1, blocks four times the budget (16 MB of V and M each, on 224x224 images)
-    /// made the pass 5% slower.
+    /// made the pass 5% slower. With fewer than 64 tiles a thread, it runs by filters from U kept as slivers
+    /// (<see cref="ForwardByKeptSlivers"/>) where the machine has AVX-512.
     /// </summary>
     private static Plan MakePlan(in ConvGeometry g, bool byFilters = true, bool keepFilters = false)
     {
@@ -181,6 +184,9 @@ internal static partial class ConvWinograd
         int fit = Math.Max(FilterChunkMultiple, FilterChunkBudget / (Points * c) / FilterChunkMultiple * FilterChunkMultiple);
         int chunks = DivUp(Math.Max(threads, DivUp(o, fit)), threads) * threads;
         int chunk = DivUp(DivUp(o, chunks), FilterChunkMultiple) * FilterChunkMultiple;
+        if (keepFilters && KeepsSlivers)
+            return new Plan(th, tw, tiles, blockTiles, blocks, chunk, DivUp(o, chunk), 0, PlaneStride(DivUp(o, KeptSliver) * KeptSliver * c),
+                PlaneStride(c * ld), PlaneStride(blockTiles * chunk), KeptSlivers: true);
         return new Plan(th, tw, tiles, blockTiles, blocks, chunk, DivUp(o, chunk), chunk,
             PlaneStride(c * chunk), PlaneStride(c * ld), PlaneStride(blockTiles * chunk));
     }
@@ -199,7 +205,7 @@ internal static partial class ConvWinograd
     /// <summary>
     /// The <see cref="ScratchPool"/> buffers the forward holds at once: by blocks, the whole U (unless an inference
     /// pass keeps it: <see cref="KeptFloats"/>) and per block running at once its V and M; by filters, the block's V
-    /// and per chunk running at once its U and M.
+    /// and per chunk running at once its U and M; by kept slivers, per thread its V and M.
     /// </summary>
     internal static int[] Scratch(in ConvGeometry g, bool keepFilters = false)
     {
@@ -208,6 +214,15 @@ internal static partial class ConvWinograd
         var buffers = new List<int>();
         // A 5x5 kernel's parts (while its filters are transformed: a kept U's first pass splits them too).
         if (Parts(g) > 1) buffers.Add(PartsLength(g));
+        if (p.KeptSlivers)
+        {
+            for (int k = CpuParallel.Concurrency(p.FilterChunks, ChunkWork(g, p, Math.Min(p.BlockTiles, p.Tiles))); k > 0; k--)
+            {
+                buffers.Add(Points * p.VPlane);
+                buffers.Add(Points * p.MPlane);
+            }
+            return [.. buffers];
+        }
         if (p.ByFilters)
         {
             buffers.Add(Points * p.VPlane);
@@ -264,7 +279,8 @@ internal static partial class ConvWinograd
         // A 5x5 kernel's filters are split into their 3x3 parts first, unless kept filters spare the transform.
         bool keeps = keepFilters && Keeps(p);
         float[]? parts = Parts(g) > 1 && !keeps ? SplitFilters(g, w) : null;
-        if (p.ByFilters) ForwardByFilters(g, p, x, parts ?? w, bias, y, floor);
+        if (p.ByFilters && keeps) ForwardByKeptSlivers(g, p, x, w, bias, y, floor);
+        else if (p.ByFilters) ForwardByFilters(g, p, x, parts ?? w, bias, y, floor);
         else ForwardByBlocks(g, p, x, parts ?? w, bias, y, keeps, floor);
         if (parts is not null) ScratchPool.Return(parts);
     }
