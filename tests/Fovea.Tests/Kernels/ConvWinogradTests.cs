@@ -26,6 +26,7 @@ public class ConvWinogradTests
         ["wide rows, 38 tiles each"] = G(1, 4, 6, 150, 3, 1, 1, 1, 1),
         ["odd channels, batch 5"] = G(5, 7, 9, 30, 17, 1, 1, 1, 1),
         ["200 tiles, batch 8"] = G(8, 16, 20, 20, 16, 1, 1, 1, 1),
+        ["384 channels, 14x14, batch 2: 32 tiles"] = G(2, 384, 14, 14, 40, 1, 1, 1, 1),
         // Rows of 4 and of 8 tiles, which a vector of 16 takes several at a time, across images; enough tiles that the
         // blocks run side by side on 3 threads; a last vector of three rows, or of one.
         ["13x13, rows of 4 tiles, batch 13"] = G(13, 20, 13, 13, 24, 1, 1, 1, 1),
@@ -38,8 +39,8 @@ public class ConvWinogradTests
     /// <summary>
     /// max |y − y_ref| / max |y_ref| ≤ 1e-4 (inputs and weights U(−1, 1), a bias), whatever the threads, the blocks
     /// and the (de)interleave path; with the ReLU that the output transform applies, against max(y_ref, 0); and with
-    /// its filters kept, which with fewer than 64 tiles a thread runs by filters from 32-filter slivers (filter counts
-    /// here not multiples of 32, tile counts not multiples of 8).
+    /// its filters kept, which from 32 tiles to 64 a thread runs by filters from 32-filter slivers (filter counts here
+    /// not multiples of 32, tile counts not multiples of 8).
     /// </summary>
     [Theory]
     [MemberData(nameof(Names))]
@@ -163,19 +164,19 @@ public class ConvWinogradTests
     /// An inference forward keeps its transformed filters for the weights array and uses them again only while the
     /// weights are unchanged: a weight changed in place, or another GEMM kernel family (another packed layout), makes
     /// it transform them again. A forward that records a gradient keeps nothing. Both ways of running kept filters:
-    /// blocks side by side (256 tiles) and, where the machine has AVX-512, slivers run by filters (16 tiles).
+    /// blocks side by side (256 tiles) and, where the machine has AVX-512, slivers run by filters (49 tiles).
     /// </summary>
     [Theory]
-    [InlineData(16, 16, 24)]
-    [InlineData(1, 40, 48)]
-    public void KeptFiltersFollowTheWeights(int batch, int channels, int filters)
+    [InlineData(16, 16, 14, 24)]
+    [InlineData(1, 40, 28, 48)]
+    public void KeptFiltersFollowTheWeights(int batch, int channels, int size, int filters)
     {
         int savedThreads = CpuParallel.Threads;
         var savedIsa = Gemm.ActiveIsa;
         try
         {
             CpuParallel.Threads = 2;
-            var g = G(batch, channels, 14, 14, filters, 1, 1, 1, 1);
+            var g = G(batch, channels, size, size, filters, 1, 1, 1, 1);
             var x = ConvCases.Random(g.Batch * g.InputImageSize, 31);
             var w = ConvCases.Random((int)g.WeightCount, 32);
             var b = ConvCases.Random(g.OutChannels, 33);
@@ -189,7 +190,7 @@ public class ConvWinogradTests
             ConvWinograd.Forward(g, x, w, b, first, keepFilters: true);
             AssertWithin(Reference(), first, "first pass");
             Assert.Equal(sizeof(float) * ConvWinograd.KeptFloats(g), ConvWinograd.KeptBytes(w));
-            // Without AVX-512, 16 tiles run by filters, transformed on every call: nothing is kept.
+            // Without AVX-512, 49 tiles run by filters, transformed on every call: nothing is kept.
             if (!ConvWinograd.KeepsFilters(g)) return;
             Assert.True(ConvWinograd.KeptBytes(w) >= 5 * sizeof(float) * g.WeightCount);
 
@@ -220,10 +221,9 @@ public class ConvWinogradTests
 
     /// <summary>
     /// Inference takes Winograd wherever it keeps its filters and pays: by blocks from 64 tiles a thread, by kept
-    /// slivers below that where the machine has AVX-512 (VGG-16's 28x28 layers and AlexNet's 5x5 layer at batch 1), but
-    /// not AlexNet's 13x13 layers at batch 1 (16 tiles, where the filter-transform term of the estimate still says
-    /// no), and leaves the rest to the training rules; a Conv2d asks for the inference choice only when it records
-    /// nothing.
+    /// slivers from 32 tiles below that where the machine has AVX-512 (VGG-16's 28x28 layers at batch 1), but not
+    /// with 16 tiles (VGG-16's 14x14 and AlexNet's 13x13 layers at batch 1) nor for a 5x5 kernel with few tiles, and
+    /// leaves the rest to the training rules; a Conv2d asks for the inference choice only when it records nothing.
     /// </summary>
     [Fact]
     public void InferencePicksWinogradWhereItKeepsItsFilters()
@@ -234,14 +234,18 @@ public class ConvWinogradTests
             var fiveByFive = G5(8, 64, 27, 27, 192, 2, 2, 2, 2);
             Assert.NotEqual(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(fiveByFive));
             var kept = new List<ConvGeometry> { G(4, 512, 28, 28, 512, 1, 1, 1, 1), G(8, 192, 13, 13, 384, 1, 1, 1, 1), fiveByFive };
-            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) kept.AddRange([G(1, 512, 28, 28, 512, 1, 1, 1, 1), G5(1, 64, 27, 27, 192, 2, 2, 2, 2)]);
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) kept.Add(G(1, 512, 28, 28, 512, 1, 1, 1, 1));
             foreach (var g in kept)
             {
                 Assert.True(ConvWinograd.KeepsFilters(g));
                 Assert.Equal(ConvAlgorithm.Winograd, ConvAlgorithmChooser.Choose(g, inference: true));
             }
-            // 13x13 at batch 1: 16 tiles; 3 channels: Winograd does not pay; 7x7: it does not apply.
-            var others = new[] { G(1, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3) };
+            // 16 tiles; 5x5 with 49; 3 channels: Winograd does not pay; 7x7: it does not apply.
+            var others = new[]
+            {
+                G(1, 192, 13, 13, 384, 1, 1, 1, 1), G(1, 512, 14, 14, 512, 1, 1, 1, 1), G5(1, 64, 27, 27, 192, 2, 2, 2, 2),
+                G(1, 3, 32, 32, 64, 1, 1, 1, 1), ConvGeometry.Create(8, 64, 27, 27, 192, 7, 7, padH: 3, padW: 3),
+            };
             foreach (var g in others)
                 Assert.Equal(ConvAlgorithmChooser.Choose(g), ConvAlgorithmChooser.Choose(g, inference: true));
 

@@ -76,11 +76,9 @@ internal static class ConvAlgorithmChooser
         // Winograd kept, 2 threads): 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, AlexNet's 13x13
         // layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89. With fewer than 64 tiles a thread, by blocks it
         // lost inside VGG-16's forward at batch 1 (82.2 → 86.7 ms: U, 38 MB, from memory for every block of 24
-        // tiles); by kept slivers, each read once, it wins at 49 tiles (1x512x28x28 → 512 9.8-10.6 → 5.9-8.1 ms,
-        // 1x256x28x28 → 512 5.0-5.2 → 3.0-4.1), is even at 16 on 14x14 (2.8-3.0 → 2.6-3.1) and loses at 16 on 13x13
-        // (AlexNet's layers at batch 1, 0.6-1.5 → 0.9-2.7), which the filter-transform term of the estimate
-        // (WinogradPays) keeps direct. Whole forwards, alternated in one process: VGG-16 b1 78.8 → 63.6 ms, b4
-        // 269.6 → 252.8, AlexNet b1 10.1 → 8.9-9.0 (its 5x5 layer, 49 tiles).
+        // tiles); by kept slivers, from 32 tiles (ConvWinograd.MinSliverTiles), it wins there: VGG-16's forward at
+        // batch 1, captured once each way and alternated in one process, 82.0-83.4 → 75.5-76.0 ms (75.1 → 66.1 on
+        // a quieter machine); at batch 4 (its 14x14 layers, 64 tiles) 240-253 → 240-250, even.
         if (inference && WinogradPays(g, inference) && ConvWinograd.KeepsFilters(g)) return ConvAlgorithm.Winograd;
         bool rows = ConvDirect.UsesChannelRows(g);
         if (WinogradPays(g) && !(rows && ConvWinograd.TileCount(g) < ChannelRowsMaxWinogradTiles(g))) return ConvAlgorithm.Winograd;

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Fovea.Backends.Cpu;
 
-// Inference with too few tiles for blocks side by side (a small image at batch 1 to 4), its transformed filters kept.
+// Inference with too few tiles for blocks side by side (VGG-16's 28x28 layers at batch 1), its transformed filters kept.
 internal static partial class ConvWinograd
 {
     /// <summary>Filters per sliver of a kept U run by filters: two vectors, the width of <see cref="Tile8x32"/>.</summary>
@@ -15,6 +15,17 @@ internal static partial class ConvWinograd
     /// 1x384x13x13 → 256 at 2 threads, products alone: 256 floats 60 GFMA/s a thread, 1024 and 2048 70-77.
     /// </summary>
     private const int SliverAhead = 1024;
+
+    /// <summary>
+    /// Fewest tiles an inference plan runs by kept slivers; with fewer it runs by filters, transforming them on every
+    /// call, and the chooser leaves such layers to the training rules. Kept slivers against the direct kernel (ms, 2
+    /// threads, alternated call by call): at 49 tiles 1x512x28x28 → 512 10.4-10.9 → 7.5-7.9, 1x256x28x28 → 512
+    /// 5.1-5.2 → 3.8-4.1; at 64 4x512x14x14 → 512 10.6-10.9 → 8.5-8.6; but at 16 1x512x14x14 → 512 2.8-3.0 →
+    /// 3.3-3.4 and AlexNet's 13x13 layers 0.6-1.7 → 0.9-2.7, where the weight check and the input transform weigh
+    /// as much as the products. 5x5 kernels (four parts, 4x the channels) stay out: AlexNet's at batch 1 (49 tiles)
+    /// took 1.4-1.5 ms direct against 1.9-2.2 from slivers.
+    /// </summary>
+    private const int MinSliverTiles = 32;
 
     /// <summary>Whether an inference plan with few tiles keeps its filters as slivers: the kernel needs AVX-512.</summary>
     private static bool KeepsSlivers => Avx512F.IsSupported;

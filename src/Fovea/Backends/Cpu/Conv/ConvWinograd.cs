@@ -12,7 +12,8 @@ namespace Fovea.Backends.Cpu;
 /// into chunks instead, each transformed, multiplied and transformed back on one thread. The data gradient is this
 /// forward over dy (<see cref="BackwardData"/>); the filter gradient reads the same tiles the other way round
 /// (ConvWinograd.FilterGradient.cs). An inference pass keeps its transformed filters for the next one
-/// (ConvWinograd.KeptFilters.cs); with few tiles it then runs by filters from the kept U (ConvWinograd.KeptSlivers.cs).
+/// (ConvWinograd.KeptFilters.cs); with 32 to 64 tiles a thread it then runs by filters from the kept U
+/// (ConvWinograd.KeptSlivers.cs).
 /// A 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
 /// </summary>
 internal static partial class ConvWinograd
@@ -160,8 +161,8 @@ internal static partial class ConvWinograd
     /// limited by <see cref="MostFilterTransformFloats"/>; each of its blocks, which reads all of U, takes at least 64
     /// tiles. 4x512x28x28 → 512 (196 tiles, 2 threads): 25.6 ms in 8 blocks of 28 tiles, 19.8 in 2 of 98 alone;
     /// inside VGG-16's forward at batch 1, blocks four times the budget (16 MB of V and M each, on 224x224 images)
-    /// made the pass 5% slower. With fewer than 64 tiles a thread, it runs by filters from U kept as slivers
-    /// (<see cref="ForwardByKeptSlivers"/>) where the machine has AVX-512.
+    /// made the pass 5% slower. With fewer than 64 tiles a thread but at least <see cref="MinSliverTiles"/>, a 3x3
+    /// kernel runs by filters from U kept as slivers (<see cref="ForwardByKeptSlivers"/>) where the machine has AVX-512.
     /// </summary>
     private static Plan MakePlan(in ConvGeometry g, bool byFilters = true, bool keepFilters = false)
     {
@@ -184,7 +185,7 @@ internal static partial class ConvWinograd
         int fit = Math.Max(FilterChunkMultiple, FilterChunkBudget / (Points * c) / FilterChunkMultiple * FilterChunkMultiple);
         int chunks = DivUp(Math.Max(threads, DivUp(o, fit)), threads) * threads;
         int chunk = DivUp(DivUp(o, chunks), FilterChunkMultiple) * FilterChunkMultiple;
-        if (keepFilters && KeepsSlivers)
+        if (keepFilters && KeepsSlivers && Parts(g) == 1 && tiles >= MinSliverTiles)
             return new Plan(th, tw, tiles, blockTiles, blocks, chunk, DivUp(o, chunk), 0, PlaneStride(DivUp(o, KeptSliver) * KeptSliver * c),
                 PlaneStride(c * ld), PlaneStride(blockTiles * chunk), KeptSlivers: true);
         return new Plan(th, tw, tiles, blockTiles, blocks, chunk, DivUp(o, chunk), chunk,
