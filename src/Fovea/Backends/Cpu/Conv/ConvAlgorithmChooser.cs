@@ -76,7 +76,7 @@ internal static class ConvAlgorithmChooser
         // Winograd kept, 2 threads): 4x512x28x28 → 512 37.3 → 19.1, 4x256x28x28 → 512 18.0 → 10.7, AlexNet's 13x13
         // layers at batch 8 4.40 → 2.86, 5.99 → 4.03, 4.06 → 2.89. With fewer than 64 tiles a thread, by blocks it
         // lost inside VGG-16's forward at batch 1 (82.2 → 86.7 ms: U, 38 MB, from memory for every block of 24
-        // tiles); by kept slivers, from 32 tiles (ConvWinograd.MinSliverTiles), it wins there: VGG-16's forward at
+        // tiles); by kept slivers, from 48 tiles (ConvWinograd.MinSliverTiles), it wins there: VGG-16's forward at
         // batch 1, captured once each way and alternated in one process, 82.0-83.4 → 75.5-76.0 ms (75.1 → 66.1 on
         // a quieter machine); at batch 4 (its 14x14 layers, 64 tiles) 240-253 → 240-250, even.
         if (inference && WinogradPays(g, inference) && ConvWinograd.KeepsFilters(g)) return ConvAlgorithm.Winograd;

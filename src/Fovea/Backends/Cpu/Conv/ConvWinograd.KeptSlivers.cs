@@ -22,10 +22,12 @@ internal static partial class ConvWinograd
     /// threads, alternated call by call): at 49 tiles 1x512x28x28 → 512 10.4-10.9 → 7.5-7.9, 1x256x28x28 → 512
     /// 5.1-5.2 → 3.8-4.1; at 64 4x512x14x14 → 512 10.6-10.9 → 8.5-8.6; but at 16 1x512x14x14 → 512 2.8-3.0 →
     /// 3.3-3.4 and AlexNet's 13x13 layers 0.6-1.7 → 0.9-2.7, where the weight check and the input transform weigh
-    /// as much as the products. 5x5 kernels (four parts, 4x the channels) stay out: AlexNet's at batch 1 (49 tiles)
-    /// took 1.4-1.5 ms direct against 1.9-2.2 from slivers.
+    /// as much as the products. Whole AlexNet forwards, each way captured once and alternated: at batch 4 (64 tiles)
+    /// 21.0 → 19.5 and 19.9 → 18.5 ms, at batch 2 (32) 13.3 → 13.8 and 12.8 → 12.5, even, so 32 tiles stay direct
+    /// and do not hold U. 5x5 kernels (four parts, 4x the channels) stay out: AlexNet's at batch 1 (49 tiles) took
+    /// 1.4-1.5 ms direct against 1.9-2.2 from slivers.
     /// </summary>
-    private const int MinSliverTiles = 32;
+    private const int MinSliverTiles = 48;
 
     /// <summary>Whether an inference plan with few tiles keeps its filters as slivers: the kernel needs AVX-512.</summary>
     private static bool KeepsSlivers => Avx512F.IsSupported;

@@ -12,7 +12,7 @@ namespace Fovea.Backends.Cpu;
 /// into chunks instead, each transformed, multiplied and transformed back on one thread. The data gradient is this
 /// forward over dy (<see cref="BackwardData"/>); the filter gradient reads the same tiles the other way round
 /// (ConvWinograd.FilterGradient.cs). An inference pass keeps its transformed filters for the next one
-/// (ConvWinograd.KeptFilters.cs); with 32 to 64 tiles a thread it then runs by filters from the kept U
+/// (ConvWinograd.KeptFilters.cs); with 48 tiles to 64 a thread it then runs by filters from the kept U
 /// (ConvWinograd.KeptSlivers.cs).
 /// A 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
 /// </summary>
