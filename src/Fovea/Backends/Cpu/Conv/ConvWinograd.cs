@@ -13,8 +13,7 @@ namespace Fovea.Backends.Cpu;
 /// forward over dy (<see cref="BackwardData"/>); the filter gradient reads the same tiles the other way round
 /// (ConvWinograd.FilterGradient.cs). An inference pass keeps its transformed filters for the next one
 /// (ConvWinograd.KeptFilters.cs); with 48 tiles to 64 a thread it then runs by filters from the kept U
-/// (ConvWinograd.KeptSlivers.cs).
-/// A 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
+/// (ConvWinograd.KeptSlivers.cs). A 5x5 kernel runs as four 3x3 parts (<see cref="Parts"/>).
 /// </summary>
 internal static partial class ConvWinograd
 {
@@ -60,7 +59,7 @@ internal static partial class ConvWinograd
     /// <summary>Filters per chunk are a multiple of the widest GEMM register tile (32 columns), so no tile is part-empty but the last.</summary>
     private const int FilterChunkMultiple = 32;
 
-    /// <summary>Whether an inference pass over this geometry runs by blocks and so keeps its transformed filters.</summary>
+    /// <summary>Whether an inference pass over this geometry keeps its transformed filters (run by blocks or by kept slivers).</summary>
     internal static bool KeepsFilters(in ConvGeometry g) => Keeps(MakePlan(g, keepFilters: true));
 
     /// <summary>Whether an inference pass with this plan keeps its filters: it has tiles, and runs them by blocks or by kept slivers.</summary>
@@ -143,9 +142,9 @@ internal static partial class ConvWinograd
     /// [36, O, Ld] (a tile per column) and the blocks run side by side. Otherwise (FilterChunk &gt; 0) the blocks run
     /// one after another, and within a block the filters are split into chunks, each with its own U [36, C, LdU] and
     /// an M of [36, Ld, FilterChunk] (a tile per row); kept for inference (KeptSlivers), U holds every filter instead,
-    /// each plane as 32-filter slivers [C, 32] one after another. V's and M's rows are a vector longer than a block because the
-    /// transforms read and write whole vectors of 16 tiles, and the last vector of a row of tiles may run past the
-    /// block's end; U's rows are whole vectors for the same reason. The 36 planes of each lie
+    /// each plane as 32-filter slivers [C, 32] one after another. V's and M's rows are a vector longer than a block
+    /// because the transforms read and write whole vectors of 16 tiles, and the last vector of a row of tiles may run
+    /// past the block's end; U's rows are whole vectors for the same reason. The 36 planes of each lie
     /// <see cref="PlaneStride"/> apart.
     /// </summary>
     private readonly record struct Plan(int TilesHigh, int TilesWide, int Tiles, int BlockTiles, int Blocks,
