@@ -33,8 +33,7 @@ internal static partial class ConvWinograd
         // Zeroed: slivers past the last filter are read whole.
         var u = new float[checked(Points * p.UPlane)];
         float[]? parts = Parts(g) > 1 ? SplitFilters(g, w) : null;
-        if (p.KeptSlivers) TransformSlivers(g, p, parts ?? w, u);
-        else TransformEveryFilter(g, p, parts ?? w, u);
+        TransformEveryFilter(g, p, parts ?? w, u);
         if (parts is not null) ScratchPool.Return(parts);
         Kept.AddOrUpdate(w, new KeptFilters(weights.ToArray(), p.PackedU, p.KeptSlivers, p.UPlane, u));
         return u;

@@ -7,7 +7,10 @@ namespace Fovea.Backends.Cpu;
 // Inference with too few tiles for blocks side by side (VGG-16's 28x28 layers at batch 1), its transformed filters kept.
 internal static partial class ConvWinograd
 {
-    /// <summary>Filters per sliver of a kept U run by filters: two vectors, the width of <see cref="Tile8x32"/>.</summary>
+    /// <summary>
+    /// Filters per sliver of a kept U run by filters (<see cref="TransformEveryFilter"/> writes them): two vectors, the
+    /// width of <see cref="Tile8x32"/>.
+    /// </summary>
     private const int KeptSliver = 32;
 
     /// <summary>
@@ -31,24 +34,6 @@ internal static partial class ConvWinograd
 
     /// <summary>Whether an inference plan with few tiles keeps its filters as slivers: the kernel needs AVX-512.</summary>
     private static bool KeepsSlivers => Avx512F.IsSupported;
-
-    /// <summary>Every filter's transform into U as slivers of 32 filters, each [C', 32] (k-major), one after another in each plane.</summary>
-    private static void TransformSlivers(in ConvGeometry g, in Plan p, float[] w, float[] u)
-    {
-        int slivers = DivUp(g.OutChannels, KeptSliver), runs = DivUp(Channels(g), TapChannels);
-        CpuParallel.For(slivers * runs, (long)Points * KeptSliver * TapChannels, new SliverTransforms(g, p, w, u, runs));
-    }
-
-    /// <summary>Item k: sliver k / runs of the filters, for the input channels of run k % runs (<see cref="TapChannels"/> of them).</summary>
-    private readonly struct SliverTransforms(ConvGeometry g, Plan p, float[] w, float[] u, int runs) : CpuParallel.IItems
-    {
-        public void Run(int k)
-        {
-            int f0 = k / runs * KeptSliver, run = k % runs;
-            TransformFilters(g, w, f0, Math.Min(g.OutChannels, f0 + KeptSliver), run * TapChannels, Math.Min(Channels(g), (run + 1) * TapChannels),
-                u.AsSpan(f0 * Channels(g)), new UPlaneLayout(KeptSliver), p.UPlane);
-        }
-    }
 
     // Each thread takes a run of the filter chunks: it transforms the block's input itself, streams its slivers of the
     // kept U once from memory through the products, and transforms its outputs. With U transformed on every call

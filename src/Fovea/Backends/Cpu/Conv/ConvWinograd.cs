@@ -267,8 +267,8 @@ internal static partial class ConvWinograd
     }
 
     // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW], max(y, 0) with relu. keepFilters: no
-    // gradient is recorded, so the same weights are likely to come again; run by blocks, the transformed filters are
-    // then kept for them.
+    // gradient is recorded, so the same weights are likely to come again; run by blocks or by kept slivers, the
+    // transformed filters are then kept for them.
     public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters = false, bool relu = false)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
@@ -297,16 +297,27 @@ internal static partial class ConvWinograd
         if (!keepFilters) ScratchPool.Return(u);
     }
 
-    /// <summary>Every filter's transform into U, packed for the GEMM as the plan says.</summary>
-    private static void TransformEveryFilter(in ConvGeometry g, in Plan p, float[] w, float[] u) =>
-        CpuParallel.For(DivUp(Channels(g), TapChannels), (long)Points * g.OutChannels * TapChannels, new FilterTransforms(g, p, w, u));
-
-    /// <summary>Every filter's transform into U for the input channels of run k (<see cref="TapChannels"/> of them).</summary>
-    private readonly struct FilterTransforms(ConvGeometry g, Plan p, float[] w, float[] u) : CpuParallel.IItems
+    /// <summary>Every filter's transform into U as the plan lays it out: packed for the GEMM, or as 32-filter slivers.</summary>
+    private static void TransformEveryFilter(in ConvGeometry g, in Plan p, float[] w, float[] u)
     {
-        public void Run(int k) =>
-            TransformFilters(g, w, 0, g.OutChannels, k * TapChannels, Math.Min(Channels(g), (k + 1) * TapChannels), u, new UPlaneLayout(0, p.PackedU),
-                p.UPlane);
+        int group = p.KeptSlivers ? KeptSliver : g.OutChannels, runs = DivUp(Channels(g), TapChannels);
+        CpuParallel.For(DivUp(g.OutChannels, group) * runs, (long)Points * group * TapChannels, new FilterTransforms(g, p, w, u, group, runs));
+    }
+
+    /// <summary>
+    /// Item k: the filters of group k / runs (every filter, or one sliver) for the input channels of run k % runs
+    /// (<see cref="TapChannels"/> of them). Slivers, [C', 32] each, lie one after another in each plane; the packed
+    /// layout places every filter itself.
+    /// </summary>
+    private readonly struct FilterTransforms(ConvGeometry g, Plan p, float[] w, float[] u, int group, int runs) : CpuParallel.IItems
+    {
+        public void Run(int k)
+        {
+            int f0 = k / runs * group, run = k % runs;
+            var layout = p.KeptSlivers ? new UPlaneLayout(KeptSliver) : new UPlaneLayout(0, p.PackedU);
+            TransformFilters(g, w, f0, Math.Min(g.OutChannels, f0 + group), run * TapChannels, Math.Min(Channels(g), (run + 1) * TapChannels),
+                u.AsSpan(f0 * Channels(g)), layout, p.UPlane);
+        }
     }
 
     /// <summary>Block b of the tiles: its input transform, 36 GEMMs and output transform, on one thread.</summary>
