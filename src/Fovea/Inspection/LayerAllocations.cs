@@ -25,7 +25,7 @@ internal readonly record struct BackwardOp(long Lends, long GivesBack);
 /// <param name="ForwardScratch">The convolution scratch of each forward pass, in order (buffer lengths in floats).</param>
 /// <param name="BackwardScratch">The same for the backward passes, in the order they run.</param>
 /// <param name="InferenceScratch">The forward passes' scratch in inference, where it differs from <paramref name="ForwardScratch"/>.</param>
-/// <param name="InferenceKept">Bytes an inference forward keeps for the layer from one pass to the next (Winograd's transformed filters).</param>
+/// <param name="InferenceKept">Bytes an inference forward keeps for the layer from one pass to the next (Winograd's transformed filters, a frozen linear layer's transposed weights).</param>
 internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Backward, long InferenceForward, int[][]? ForwardScratch = null,
     int[][]? BackwardScratch = null, int[][]? InferenceScratch = null, long InferenceKept = 0)
 {
@@ -71,7 +71,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                         pads = (0, 0, 0, 0);
                     }
                     var g = c.Geometry(n, h, w, pads);
-                    return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, 0);
+                    return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, 0, c.Weight.Storage.Frozen);
                 }
             case Conv1d c:
                 {
@@ -88,7 +88,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                     // The weight reaches the 2-D convolution as a recorded [O, C, 1, K] view, so its gradient cannot go
                     // straight into Grad: the convolution lends it, and the view's backward, which copies it into Grad,
                     // runs only after every earlier layer's (the engine's depth-first order), so it is held to the end.
-                    return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, F * g.WeightCount);
+                    return Conv(g, c.Algorithm, inputNeedsGrad, pad, i, o, F * g.WeightCount, c.Weight.Storage.Frozen);
                 }
             case Linear l:
                 {
@@ -96,7 +96,12 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
                     // wanted: dW and db go straight into Grad.
                     long rows = input[^1] == l.InFeatures ? i / l.InFeatures : input[0];
                     long y = F * rows * l.OutFeatures;
-                    return new(y, [new(inputNeedsGrad ? F * rows * l.InFeatures : 0, F * o)], y);
+                    BackwardOp[] backward = [new(inputNeedsGrad ? F * rows * l.InFeatures : 0, F * o)];
+                    // Frozen and large, at one row it runs from a kept transposed copy of the weights, with one scratch
+                    // pass (Gemm.FrozenRow).
+                    if (rows != 1 || !l.Weight.Storage.Frozen || !Backends.Cpu.Gemm.KeepsRows(l.OutFeatures, l.InFeatures)) return new(y, backward, y);
+                    int[][] scratch = [[Backends.Cpu.Gemm.RowsScratch(l.OutFeatures, l.InFeatures)]];
+                    return new(y, backward, y, scratch, InferenceKept: F * l.OutFeatures * l.InFeatures);
                 }
             case ReLU r:
                 {
@@ -176,8 +181,10 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
 
     // Functional.Conv2d: the output; backward the input's gradient when wanted (the weight's and the bias's go straight
     // into Grad), plus weightGrad when the weight is a view. A padding mode other than zeros first pads a copy
-    // (Functional.Pad), whose backward turns the padded input's gradient into the input's.
-    private static LayerAllocations Conv(in ConvGeometry g, ConvAlgorithm algorithm, bool inputNeedsGrad, long pad, long i, long o, long weightGrad)
+    // (Functional.Pad), whose backward turns the padded input's gradient into the input's. Frozen weights: inference keeps
+    // no copy of them beside Winograd's transformed filters.
+    private static LayerAllocations Conv(in ConvGeometry g, ConvAlgorithm algorithm, bool inputNeedsGrad, long pad, long i, long o, long weightGrad,
+        bool frozen)
     {
         long forward = F * (pad + g.Batch * (long)g.OutputImageSize);
         long dx = inputNeedsGrad ? F * g.Batch * (long)g.InputImageSize : 0;
@@ -187,7 +194,7 @@ internal readonly record struct LayerAllocations(long Forward, BackwardOp[]? Bac
         // The filter gradient comes first in the backward closure (its last read of the input), then the data gradient.
         int[][] backwardScratch = inputNeedsGrad ? [ConvScratch.BackwardFilter(g), ConvScratch.BackwardData(g)] : [ConvScratch.BackwardFilter(g)];
         return new(forward, backward, forward, [ConvScratch.Forward(g, algorithm)], backwardScratch, [ConvScratch.Inference(g, algorithm)],
-            F * ConvScratch.KeptFloats(g, algorithm));
+            F * ConvScratch.KeptFloats(g, algorithm, frozen));
     }
 
     // Functional.BatchNorm. Training: mean, variance and 1/sqrt(var + eps) ([C] each, the last through three ops), the

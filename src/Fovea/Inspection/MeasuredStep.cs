@@ -84,7 +84,8 @@ public sealed record MeasuredStep(long ParametersBytes, long GradientsBytes, lon
         using (GradMode.NoGrad())
         using (StepMemory.Begin())
             _ = model.Forward(images);
-        long kept = model.Parameters().Sum(p => p.Storage is CpuStorage s && s.DType == DType.Float32 ? ConvWinograd.KeptBytes(s.Floats) : 0);
+        long kept = model.Parameters().Sum(p => p.Storage is CpuStorage s && s.DType == DType.Float32
+            ? ConvWinograd.KeptBytes(s.Floats) + Backends.Cpu.Gemm.KeptBytes(s.Floats) : 0);
         return new MeasuredStep(model.StateDict().Values.Sum(Bytes), 0, 0, Bytes(images), StepMemory.PeakLentBytes,
             ScratchPool.PeakHeldBytes + kept, ScratchPool.PeakLentBytes);
     }

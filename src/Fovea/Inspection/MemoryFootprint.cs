@@ -87,7 +87,8 @@ public sealed class MemoryFootprint
 
     /// <summary>
     /// The same over inference's forward passes, plus what they keep from one pass to the next: Winograd's transformed
-    /// filters and the copy of the weights they are checked against (5x the layer's weights).
+    /// filters and the copy of the weights they are checked against (5x the layer's weights; 4x frozen), and a frozen
+    /// large linear layer's transposed weights at batch 1.
     /// </summary>
     public long InferenceWorkspaceBytes { get; }
 

@@ -128,6 +128,40 @@ public abstract class Module
     /// <summary>Sets evaluation mode on this module and every descendant.</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>
+    /// Promises that the parameters of this module and every descendant will not change, as an ONNX Runtime session's
+    /// weights or those of <c>torch.jit.freeze</c> do not: they stop requiring grad, and Fovea's own writes into them
+    /// (<see cref="LoadStateDict"/>, <see cref="Tensor.CopyFrom"/>, <see cref="Tensor.ZeroInPlace"/>) are refused. In
+    /// exchange, kernels keep what they derive from the weights (a convolution's Winograd-transformed filters, a large
+    /// linear layer's transposed weights for a batch of one) and use it without checking the weights again on every
+    /// call. Values written straight into a frozen parameter's storage array are not seen. The mode (training or
+    /// evaluation) stays as it is: a frozen part of a model (a pretrained backbone) can sit under a trained head.
+    /// </summary>
+    public Module Freeze()
+    {
+        foreach (var p in Parameters())
+        {
+            p.RequiresGrad = false;
+            p.ClearGrad();
+            p.Storage.SetFrozen(true);
+        }
+        return this;
+    }
+
+    /// <summary>
+    /// Undoes <see cref="Freeze"/>: the parameters may change again and require grad, and what kernels kept from their
+    /// frozen values is dropped.
+    /// </summary>
+    public Module Unfreeze()
+    {
+        foreach (var p in Parameters())
+        {
+            p.Storage.SetFrozen(false);
+            p.RequiresGrad = true;
+        }
+        return this;
+    }
+
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {
@@ -140,11 +174,23 @@ public abstract class Module
         foreach (var (_, m) in NamedModules())
         {
             foreach (var name in m._parameterOrder)
-                if (m._parameters[name] is { } p && !p.Device.Equals(device)) m._parameters[name] = new Parameter(p.Detach().To(device));
+                if (m._parameters[name] is { } p && !p.Device.Equals(device)) m._parameters[name] = Moved(p, device);
             foreach (var name in m._bufferOrder)
                 if (m._buffers[name] is { } b && !b.Device.Equals(device)) m._buffers[name] = b.To(device);
         }
         return this;
+    }
+
+    // A parameter's copy on another device, frozen as the parameter was.
+    private static Parameter Moved(Parameter p, Device device)
+    {
+        var moved = new Parameter(p.Detach().To(device));
+        if (p.Storage.Frozen)
+        {
+            moved.RequiresGrad = false;
+            moved.Storage.SetFrozen(true);
+        }
+        return moved;
     }
 
     /// <summary>The arguments shown in <see cref="ToString"/>, as PyTorch's extra_repr.</summary>

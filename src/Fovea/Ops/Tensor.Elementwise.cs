@@ -38,13 +38,14 @@ public partial class Tensor
     /// ReLU written over this tensor's own buffer, as PyTorch's <c>relu_</c> and <c>ReLU(inplace=True)</c> do: a
     /// convolution's output is read by nothing after the ReLU, so it need not be kept beside it (VGG-16 at batch 4:
     /// 217 MB). The result shares this tensor's storage. Where overwriting could change what a backward reads (a
-    /// strided view, a leaf that wants a gradient, the output of an op whose backward reads it) it makes a new tensor
-    /// instead, so the result is always the same as <see cref="Relu"/>'s.
+    /// strided view, a leaf that wants a gradient, the output of an op whose backward reads it, a frozen tensor) it makes
+    /// a new tensor instead, so the result is always the same as <see cref="Relu"/>'s.
     /// </summary>
     public Tensor ReluInPlace()
     {
         RequireFloat("relu");
-        bool overwrite = IsContiguous && Offset == 0 && !(RequiresGrad && GradFn is null) && GradFn is not { ReadsOutput: true };
+        bool overwrite = IsContiguous && Offset == 0 && !(RequiresGrad && GradFn is null) && GradFn is not { ReadsOutput: true }
+            && !Storage.Frozen;
         if (!overwrite) return Relu();
         return MaskedRelu(this, new Tensor(Storage, Shape), "relu_");
     }

@@ -11,6 +11,23 @@ public abstract class Storage
 
     /// <summary>Number of elements.</summary>
     public abstract int Length { get; }
+
+    /// <summary>
+    /// Whether the values are promised not to change (<see cref="NN.Module.Freeze"/>): kernels may then keep copies made
+    /// from them, such as a convolution's transformed filters or a weight matrix laid out another way, and use them
+    /// without comparing the values again on every call. Fovea's own writes into a frozen tensor are refused.
+    /// </summary>
+    public bool Frozen { get; private set; }
+
+    /// <summary>Sets <see cref="Frozen"/>; either way, the copies kept from earlier values are dropped.</summary>
+    internal void SetFrozen(bool frozen)
+    {
+        Frozen = frozen;
+        ForgetKept();
+    }
+
+    /// <summary>Drops what kernels keep made from this buffer's values.</summary>
+    private protected virtual void ForgetKept() { }
 }
 
 /// <summary>Storage in managed memory: a float[] or a long[].</summary>
@@ -31,4 +48,11 @@ public sealed class CpuStorage : Storage
 
     /// <summary>The int64 buffer; throws for a float32 storage.</summary>
     public long[] Longs => _longs ?? throw new InvalidOperationException("expected an int64 tensor, got float32");
+
+    private protected override void ForgetKept()
+    {
+        if (_floats is null) return;
+        Backends.Cpu.ConvWinograd.ForgetKept(_floats);
+        Backends.Cpu.Gemm.ForgetKept(_floats);
+    }
 }

@@ -80,6 +80,7 @@ public partial class Tensor
         if (!Shapes.Equal(source.ShapeSpan, ShapeSpan))
             throw new ArgumentException($"cannot copy a tensor of shape {source.ShapeString} into one of shape {ShapeString}");
         if (!IsContiguous || Offset != 0) throw new InvalidOperationException("CopyFrom needs a dense destination");
+        RequireWritable("copying into");
         var s = source.Device.Equals(Device) ? source : source.To(Device);
         Backend.CopyStrided(s.Storage, s.Offset, s._shape, s._strides, Storage, 0);
     }
@@ -104,5 +105,9 @@ public partial class Tensor
     }
 
     /// <summary>Sets every element to zero, in place.</summary>
-    public void ZeroInPlace() => Backend.Fill(Storage, 0f);
+    public void ZeroInPlace()
+    {
+        RequireWritable("zeroing");
+        Backend.Fill(Storage, 0f);
+    }
 }

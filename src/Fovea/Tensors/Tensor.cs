@@ -58,8 +58,26 @@ public partial class Tensor
     /// <summary>True when elements are laid out densely in row-major order from <see cref="Offset"/>.</summary>
     public bool IsContiguous => Shapes.IsContiguous(_shape, _strides);
 
-    /// <summary>Whether ops on this tensor are recorded for <see cref="Backward"/>.</summary>
-    public bool RequiresGrad { get; set; }
+    /// <summary>Whether ops on this tensor are recorded for <see cref="Backward"/>; never for a frozen one.</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (value) RequireWritable("requiring grad for");
+            _requiresGrad = value;
+        }
+    }
+
+    private bool _requiresGrad;
+
+    /// <summary>Refuses a write into a frozen tensor (<see cref="Storage.Frozen"/>), naming the <paramref name="action"/>.</summary>
+    internal void RequireWritable(string action)
+    {
+        if (Storage.Frozen)
+            throw new InvalidOperationException($"{action} a frozen tensor {ShapeString}: its module was frozen (Module.Freeze), " +
+                "which promises its values will not change; call Unfreeze() on the module first");
+    }
 
     /// <summary>The accumulated gradient, after <see cref="Backward"/>.</summary>
     public Tensor? Grad { get; set; }

@@ -9,13 +9,24 @@ public sealed partial class CpuBackend
         float beta, Storage c, int cOffset, int ldc, int strideC)
     {
         float[] fa = F(a), fb = F(b), fc = F(c);
+        // One row times a whole frozen weight matrix stored [n, k]: a linear layer's forward at batch 1.
+        if (batch == 1 && m == 1 && !transA && transB && b.Frozen && bOffset == 0 && ldb == k && fb.Length == (long)n * k
+            && Cpu.Gemm.KeepsRows(n, k) && aOffset + k <= fa.Length && cOffset + n <= fc.Length)
+        {
+            unsafe
+            {
+                fixed (float* pa = &fa[aOffset], pc = &fc[cOffset]) Cpu.Gemm.FrozenRow(n, k, pa, fb, beta, pc);
+            }
+            return;
+        }
         for (int i = 0; i < batch; i++)
             Cpu.Gemm.Sgemm(transA, transB, m, n, k, fa.AsSpan(aOffset + i * strideA), lda, fb.AsSpan(bOffset + i * strideB), ldb,
                 beta, fc.AsSpan(cOffset + i * strideC), ldc);
     }
 
     // x [N, C, H, W], w [O, C/groups, KH, KW], bias [O] or null → y [N, O, OH, OW]; relu: max(y, 0), fused where the
-    // kernel can; inference: Winograd keeps its transformed filters for the next call with equal weights
+    // kernel can; inference: Winograd keeps its transformed filters for the next call with equal weights (or, frozen,
+    // with the same weights array)
     public void Conv2d(in ConvGeometry g, ConvAlgorithm algorithm, Storage x, Storage w, Storage? bias, Storage y, bool relu = false, bool inference = false)
     {
         var chosen = algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g, inference) : algorithm;
@@ -27,7 +38,7 @@ public sealed partial class CpuBackend
         {
             case ConvAlgorithm.Direct: ConvDirect.Forward(g, fx, fw, fb, fy, relu); return;
             case ConvAlgorithm.Fft: ConvFft.Forward(g, fx, fw, fb, fy); break;
-            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy, keepFilters: inference, relu); return;
+            case ConvAlgorithm.Winograd: ConvWinograd.Forward(g, fx, fw, fb, fy, keepFilters: inference, relu, w.Frozen); return;
             default: ConvIm2col.Forward(g, fx, fw, fb, fy); break;
         }
         if (relu) ReluInPlace(fy, g.Batch * g.OutputImageSize);

@@ -24,9 +24,12 @@ internal static class ConvScratch
         return chosen == ConvAlgorithm.Winograd ? ConvWinograd.Scratch(g, keepFilters: true) : Forward(g, chosen);
     }
 
-    /// <summary>Floats an inference forward keeps for the layer's weights from one pass to the next, outside the pool.</summary>
-    public static long KeptFloats(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto) =>
-        Resolve(g, algorithm, inference: true) == ConvAlgorithm.Winograd ? ConvWinograd.KeptFloats(g) : 0;
+    /// <summary>
+    /// Floats an inference forward keeps for the layer's weights from one pass to the next, outside the pool, for
+    /// weights <paramref name="frozen"/> or not.
+    /// </summary>
+    public static long KeptFloats(in ConvGeometry g, ConvAlgorithm algorithm = ConvAlgorithm.Auto, bool frozen = false) =>
+        Resolve(g, algorithm, inference: true) == ConvAlgorithm.Winograd ? ConvWinograd.KeptFloats(g, frozen) : 0;
 
     private static ConvAlgorithm Resolve(in ConvGeometry g, ConvAlgorithm algorithm, bool inference = false) =>
         algorithm == ConvAlgorithm.Auto ? ConvAlgorithmChooser.Choose(g, inference) : algorithm;

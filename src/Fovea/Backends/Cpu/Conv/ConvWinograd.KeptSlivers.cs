@@ -40,9 +40,9 @@ internal static partial class ConvWinograd
     // (ForwardByFilters) these shapes lost to the direct kernel; kept, the products read 4x the weights' bytes but do
     // 2.25-4x fewer multiply-adds. V is the thread's own: shared, both cores read all of it, and the next call's
     // transform waited for its lines to come back (1x384x13x13: 0.34 ms on two threads against 0.11 on one).
-    private static void ForwardByKeptSlivers(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, float floor)
+    private static void ForwardByKeptSlivers(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, float floor, bool frozen)
     {
-        var u = KeptTransform(g, p, w);
+        var u = KeptTransform(g, p, w, frozen);
         for (int b = 0; b < p.Blocks; b++)
         {
             int t0 = b * p.BlockTiles, count = Math.Min(p.BlockTiles, p.Tiles - t0);

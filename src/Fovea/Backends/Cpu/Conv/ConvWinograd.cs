@@ -268,8 +268,10 @@ internal static partial class ConvWinograd
 
     // x [N, C, H, W], w [O, C, 3, 3], bias [O] or null → y [N, O, OH, OW], max(y, 0) with relu. keepFilters: no
     // gradient is recorded, so the same weights are likely to come again; run by blocks or by kept slivers, the
-    // transformed filters are then kept for them.
-    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters = false, bool relu = false)
+    // transformed filters are then kept for them. frozen: w is promised not to change (Storage.Frozen), so what is
+    // kept is used without comparing w again.
+    public static void Forward(in ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters = false, bool relu = false,
+        bool frozen = false)
     {
         if (Unsupported(g) is { } why) throw new ArgumentException(why);
         var p = MakePlan(g, keepFilters: keepFilters);
@@ -279,19 +281,20 @@ internal static partial class ConvWinograd
         // A 5x5 kernel's filters are split into their 3x3 parts first, unless kept filters spare the transform.
         bool keeps = keepFilters && Keeps(p);
         float[]? parts = Parts(g) > 1 && !keeps ? SplitFilters(g, w) : null;
-        if (p.ByFilters && keeps) ForwardByKeptSlivers(g, p, x, w, bias, y, floor);
+        if (p.ByFilters && keeps) ForwardByKeptSlivers(g, p, x, w, bias, y, floor, frozen);
         else if (p.ByFilters) ForwardByFilters(g, p, x, parts ?? w, bias, y, floor);
-        else ForwardByBlocks(g, p, x, parts ?? w, bias, y, keeps, floor);
+        else ForwardByBlocks(g, p, x, parts ?? w, bias, y, keeps, floor, frozen);
         if (parts is not null) ScratchPool.Return(parts);
     }
 
     // Every filter transformed once into U, packed for the GEMM (or U kept from an earlier inference pass), then the
     // blocks side by side, each running its input transform, 36 GEMMs and output transform on one thread, so that its
     // V and M are still in cache when the next phase reads them.
-    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters, float floor)
+    private static void ForwardByBlocks(in ConvGeometry g, Plan p, float[] x, float[] w, float[]? bias, float[] y, bool keepFilters, float floor,
+        bool frozen)
     {
         float[] u;
-        if (keepFilters) u = KeptTransform(g, p, w);
+        if (keepFilters) u = KeptTransform(g, p, w, frozen);
         else TransformEveryFilter(g, p, w, u = ScratchPool.Rent(Points * p.UPlane));
         CpuParallel.For(p.Blocks, BlockWork(g, p.BlockTiles), new TileBlocks(g, p, x, u, bias, y, floor));
         if (!keepFilters) ScratchPool.Return(u);
