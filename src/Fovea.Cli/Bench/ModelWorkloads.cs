@@ -30,11 +30,14 @@ internal static class ModelWorkloads
         if (RuntimeFeature.IsDynamicCodeSupported && Device.Backend is Gpu.GpuBackend gpu) gpu.Synchronize();
     }
 
-    /// <summary>Inference: eval mode, no autograd tape; one forward of a batch.</summary>
+    /// <summary>
+    /// Inference: eval mode, the weights frozen (<see cref="Module.Freeze"/>, as a model deployed for inference has
+    /// them, and as an ONNX Runtime session holds them), no autograd tape; one forward of a batch.
+    /// </summary>
     public static Action Inference(string model, int batch)
     {
         var (net, x, _) = Build(model, batch);
-        net.Eval();
+        net.Eval().Freeze();
         if (Captures)
         {
             var forward = CapturedStep.Capture(() =>
