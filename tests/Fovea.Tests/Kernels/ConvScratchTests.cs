@@ -108,25 +108,30 @@ public class ConvScratchTests
     public void AThreadGetsBackTheBufferItGaveBackAmongEqualLengths()
     {
         ScratchPool.Clear();
+        // Every buffer given back was rented and every one rented is given back: the pool's count of lent bytes is
+        // global, and later tests measure against it.
+        var first = ScratchPool.Rent(4096);
+        var second = ScratchPool.Rent(4096);
+        var third = ScratchPool.Rent(4096);
         // Two threads each give back a buffer of one length, in turn.
-        float[] Give(float[] buffer)
+        void Give(float[] buffer)
         {
             var thread = new Thread(() => ScratchPool.Return(buffer));
             thread.Start();
             thread.Join();
-            return buffer;
         }
-        var first = Give(new float[4096]);
-        var second = new float[4096];
+        Give(first);
         ScratchPool.Return(second);
-        var third = Give(new float[4096]);
+        Give(third);
 
         // Best fit alone would take the last given back; this thread gave back the second.
         Assert.Same(second, ScratchPool.Rent(4096));
         // With none of its own left, it gets another of that length, not a longer one.
-        ScratchPool.Return(new float[8192]);
+        ScratchPool.Return(ScratchPool.Rent(8192));
         var next = ScratchPool.Rent(4096);
         Assert.True(ReferenceEquals(next, first) || ReferenceEquals(next, third), "a buffer of the same length");
+        ScratchPool.Return(second);
+        ScratchPool.Return(next);
         ScratchPool.Clear();
     }
 }
