@@ -1,5 +1,6 @@
 using Fovea.Backends.Cpu;
 using Fovea.NN;
+using static Fovea.Tests.Support.Threads;
 
 namespace Fovea.Tests.Kernels;
 
@@ -286,21 +287,6 @@ public class ConvWinogradTests
             if (winograd)
                 Assert.Equal(sizeof(float) * ConvWinograd.Scratch(g, keepFilters: true).Sum(n => (long)n) + kept, estimate.Layers[0].InferenceWorkspaceBytes);
         });
-    }
-
-    /// <summary>Runs <paramref name="body"/> with the pool at <paramref name="threads"/> threads, restored after.</summary>
-    private static void OnThreads(int threads, Action body)
-    {
-        int saved = CpuParallel.Threads;
-        try
-        {
-            CpuParallel.Threads = threads;
-            body();
-        }
-        finally
-        {
-            CpuParallel.Threads = saved;
-        }
     }
 
     private static void AssertWithin(float[] expected, float[] actual, string what)

@@ -1,9 +1,11 @@
 using Fovea.Backends.Cpu;
+using static Fovea.Tests.Support.Threads;
 
 namespace Fovea.Tests.Kernels;
 
 // Gemm.FrozenRow (one row times a frozen weight matrix, by rows of its kept transposed copy, zero inputs skipped)
-// against the double-precision triple loop in GemmReference.
+// against the double-precision triple loop in GemmReference. Serial: it sets the pool's thread count.
+[Collection(Support.SerialCollection.Name)]
 public class GemmFrozenRowTests
 {
     /// <summary>
@@ -75,19 +77,5 @@ public class GemmFrozenRowTests
         var x = new float[length];
         for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
         return x;
-    }
-
-    private static void OnThreads(int threads, Action body)
-    {
-        int saved = CpuParallel.Threads;
-        try
-        {
-            CpuParallel.Threads = threads;
-            body();
-        }
-        finally
-        {
-            CpuParallel.Threads = saved;
-        }
     }
 }

@@ -1,10 +1,13 @@
 using Fovea.Backends.Cpu;
 using Fovea.NN;
 using Fovea.Optim;
+using static Fovea.Tests.Support.Threads;
 
 namespace Fovea.Tests.NN;
 
 // Module.Freeze: the promise that weights will not change, what it refuses, and what kernels keep because of it.
+// Serial: the memory test measures the scratch pool and sets the pool's thread count.
+[Collection(Support.SerialCollection.Name)]
 public class FreezeTests
 {
     [Fact]
@@ -126,10 +129,9 @@ public class FreezeTests
     [Fact]
     public void InferenceEstimateCountsWhatFrozenLayersKeep()
     {
-        int saved = CpuParallel.Threads;
-        try
+        // One thread, where the scratch is exact.
+        OnThreads(1, () =>
         {
-            CpuParallel.Threads = 1;
             var gen = new Generator(8);
             var conv = new Conv2d(32, 32, 3, padding: 1, generator: gen);
             var fc = new Linear(32 * 8 * 8, 1024, generator: gen);
@@ -140,11 +142,7 @@ public class FreezeTests
             Assert.Equal(estimate.InferenceBytes, measured.TotalBytes);
             var w = ((CpuStorage)fc.Weight.Storage).Floats;
             Assert.Equal(Gemm.KeepsRows(1024, 2048) ? 4L * 1024 * 2048 : 0, Gemm.KeptBytes(w));
-        }
-        finally
-        {
-            CpuParallel.Threads = saved;
-        }
+        });
     }
 
     private static void Negate(Tensor t) => t.CopyFrom(Tensor.FromArray(t.ToArray().Select(v => -v).ToArray(), t.Shape));
