@@ -96,6 +96,11 @@ public class KernelAllocationTests
         cases["Gemm small rows 4x4096x1024"] = () => B.Gemm(false, false, 1, 4, 4096, 1024, ga, 0, 1024, 0, gb, 0, 4096, 0, 0f, gc, 0, 4096, 0);
         cases["Gemm small rows At 8x1024x256"] = () => B.Gemm(true, false, 1, 8, 1024, 256, ga, 0, 8, 0, gb, 0, 1024, 0, 1f, gc, 0, 1024, 0);
         cases["Gemm tiny 16x16x16"] = () => B.Gemm(false, false, 1, 16, 16, 16, ga, 0, 16, 0, gb, 0, 16, 0, 0f, gc, 0, 16, 0);
+        // One row times a frozen weight matrix: from its kept transposed copy (AVX-512), half the inputs' rows skipped.
+        Storage frozen = Floats(2048 * 1024, 40), input = Floats(1024, 41), output = Floats(2048, 42);
+        frozen.SetFrozen(true);
+        for (int i = 0; i < 1024; i += 2) ((CpuStorage)input).Floats[i] = 0f;
+        cases["Gemm frozen row 1x2048x1024"] = () => B.Gemm(false, true, 1, 1, 2048, 1024, input, 0, 1024, 0, frozen, 0, 1024, 0, 0f, output, 0, 2048, 0);
 
         // Padding and pooling over [8, 16, 32, 32] (128 planes).
         const int planes = 128, side = 32;

@@ -53,7 +53,7 @@ public static partial class Gemm
     /// </summary>
     internal static unsafe void FrozenRow(int n, int k, float* a, float[] w, float beta, float* c)
     {
-        var wt = KeptTransposes.GetValue(w, _ => Transpose(w, n, k));
+        var wt = KeptTransposes.TryGetValue(w, out var kept) ? kept : KeepTranspose(w, n, k);
         int parts = CpuParallel.Threads;
         var scratch = ScratchPool.Rent(RowsScratch(n, k));
         fixed (float* s = scratch, pt = wt, pw = w)
@@ -164,6 +164,9 @@ public static partial class Gemm
         Sse.Prefetch0(r2 + t);
         Sse.Prefetch0(r3 + t);
     }
+
+    // The first call's copy, apart so that a warm call makes no closure.
+    private static float[] KeepTranspose(float[] w, int n, int k) => KeptTransposes.GetValue(w, _ => Transpose(w, n, k));
 
     /// <summary>W [n, k] transposed into a new [k, n] array, in 64x64 blocks split between the threads.</summary>
     private static float[] Transpose(float[] w, int n, int k)
