@@ -94,7 +94,7 @@ public abstract class Module
 
     /// <summary>
     /// Copies values into the parameters and buffers. With <paramref name="strict"/>, every name must match in both
-    /// directions; shapes must always match.
+    /// directions; shapes must always match, and no parameter may be frozen. Nothing is copied unless all of it can be.
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
@@ -109,13 +109,19 @@ public abstract class Module
                     (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
                     (unexpected.Count > 0 ? $"unexpected {string.Join(", ", unexpected)}" : ""));
         }
-        foreach (var (name, target) in own)
+        // Everything is checked before anything is copied, so a refused load leaves the model as it was.
+        var load = own.Where(e => state.ContainsKey(e.Key)).ToList();
+        foreach (var (name, target) in load)
         {
-            if (!state.TryGetValue(name, out var value)) continue;
+            var value = state[name];
             if (!Shapes.Equal(value.ShapeSpan, target.ShapeSpan))
                 throw new ArgumentException($"state dict entry '{name}' has shape {value.ShapeString}, the model expects {target.ShapeString}");
-            target.CopyFrom(value);
         }
+        var frozen = load.Where(e => e.Value.Storage.Frozen).Select(e => e.Key).ToList();
+        if (frozen.Count > 0)
+            throw new InvalidOperationException($"cannot load into frozen parameters ({string.Join(", ", frozen)}): the module was frozen " +
+                "(Module.Freeze), which promises its values will not change; call Unfreeze() first");
+        foreach (var (name, target) in load) target.CopyFrom(state[name]);
     }
 
     /// <summary>Sets training mode on this module and every descendant.</summary>

@@ -21,11 +21,18 @@ public class FreezeTests
         var copy = Assert.Throws<InvalidOperationException>(() => layer.Weight.CopyFrom(Tensor.Zeros(3, 6)));
         Assert.Contains("frozen", copy.Message);
         Assert.Contains("Unfreeze", copy.Message);
-        Assert.Throws<InvalidOperationException>(() => layer.LoadStateDict(new Dictionary<string, Tensor>
+        // Only the weight is frozen here: the load names it and copies nothing, the bias included.
+        var biasBefore = layer.Bias!.ToArray();
+        layer.Bias!.Storage.SetFrozen(false);
+        layer.Bias!.RequiresGrad = true;
+        var load = Assert.Throws<InvalidOperationException>(() => layer.LoadStateDict(new Dictionary<string, Tensor>
         {
             ["weight"] = Tensor.Zeros(3, 6),
-            ["bias"] = Tensor.Zeros(3),
+            ["bias"] = Tensor.Ones(3),
         }));
+        Assert.Contains("weight", load.Message);
+        Assert.DoesNotContain("bias", load.Message);
+        Assert.Equal(biasBefore, layer.Bias!.ToArray());
         Assert.Throws<InvalidOperationException>(() => layer.Weight.ZeroInPlace());
         Assert.Throws<InvalidOperationException>(() => layer.Weight.RequiresGrad = true);
         // An in-place ReLU of a frozen tensor makes a new one instead of writing over it.

@@ -85,4 +85,19 @@ public class ModuleTests
         var = t.ToArray().Select(v => (double)v * v).Average();
         Assert.InRange(var, 2.0 / (128 + 256) * 0.95, 2.0 / (128 + 256) * 1.05);
     }
+
+    [Fact]
+    public void ARefusedLoadCopiesNothing()
+    {
+        var layer = new Linear(4, 2, generator: new Generator(1));
+        var before = layer.Weight.ToArray();
+        // The weight comes first and fits; the bias does not.
+        var e = Assert.Throws<ArgumentException>(() => layer.LoadStateDict(new Dictionary<string, Tensor>
+        {
+            ["weight"] = Tensor.Zeros(2, 4),
+            ["bias"] = Tensor.Zeros(3),
+        }));
+        Assert.Contains("bias", e.Message);
+        Assert.Equal(before, layer.Weight.ToArray());
+    }
 }
