@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Fovea.Backends.Cpu;
 
@@ -17,13 +16,6 @@ public static partial class Gemm
 
     /// <summary>Most outputs: each thread's partial sums (n floats) stay in L2 while the rows stream past them.</summary>
     private const int MaxRowsOutputs = 1 << 14;
-
-    /// <summary>
-    /// How far ahead (floats) the row kernel touches each of its eight rows. Its rows are not consecutive in memory,
-    /// so near a row's end it touches the next eight rows' starts instead: without that, the first 2 KB of every row
-    /// came without a prefetch. 512 beat 256, 1024 and 2048 (with four rows at a time).
-    /// </summary>
-    private const int RowsAhead = 512;
 
     /// <summary>Transposed copies [k, n] of frozen weight matrices [n, k], by the weights array.</summary>
     private static readonly ConditionalWeakTable<float[], float[]> KeptTransposes = new();
@@ -92,18 +84,21 @@ public static partial class Gemm
     /// <summary>
     /// acc [n] += a(p)·(row p of wt) for p = nonzero[q], q in [q0, q1): eight rows at a time, then one. Eight against
     /// four (ms, 2 threads, alternated): 9216x4096 at 30% zeros 2.62-2.76 → 2.47-2.57, 4096x1000 at 50% 0.29-0.32
-    /// → 0.26-0.28: half the passes over the partial sums.
+    /// → 0.26-0.28: half the passes over the partial sums. Each row is touched <see cref="PrefetchAhead"/> floats
+    /// ahead, as the dot kernels touch theirs (512 beat 256, 1024 and 2048 here too, four rows at a time). The rows
+    /// are not consecutive in memory, so near a row's end it touches the next eight rows' starts instead: without
+    /// that, the first 2 KB of every row came without a prefetch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Rows(int n, float* wt, float* a, int* nonzero, int q0, int q1, float* acc)
     {
-        int vectorEnd = n - n % Vector512<float>.Count, ahead = Math.Max(0, vectorEnd - RowsAhead);
+        int vectorEnd = n - n % Vector512<float>.Count, ahead = Math.Max(0, vectorEnd - PrefetchAhead);
         float* Row(int q) => wt + (long)nonzero[Math.Min(q, q1 - 1)] * n;
         int q = q0;
         for (; q + 8 <= q1; q += 8)
         {
             float* r0 = Row(q), r1 = Row(q + 1), r2 = Row(q + 2), r3 = Row(q + 3), r4 = Row(q + 4), r5 = Row(q + 5), r6 = Row(q + 6), r7 = Row(q + 7);
-            // The next eight rows, shifted back a row, so that t + RowsAhead past them is the next rows' start.
+            // The next eight rows, shifted back a row, so that t + PrefetchAhead past them is the next rows' start.
             float* n0 = Row(q + 8) - n, n1 = Row(q + 9) - n, n2 = Row(q + 10) - n, n3 = Row(q + 11) - n;
             float* n4 = Row(q + 12) - n, n5 = Row(q + 13) - n, n6 = Row(q + 14) - n, n7 = Row(q + 15) - n;
             float a0 = a[nonzero[q]], a1 = a[nonzero[q + 1]], a2 = a[nonzero[q + 2]], a3 = a[nonzero[q + 3]];
@@ -113,14 +108,14 @@ public static partial class Gemm
             int t = 0;
             for (; t < ahead; t += Vector512<float>.Count)
             {
-                Touch(r0, r1, r2, r3, t + RowsAhead);
-                Touch(r4, r5, r6, r7, t + RowsAhead);
+                PrefetchRows(r0, r1, r2, r3, t);
+                PrefetchRows(r4, r5, r6, r7, t);
                 EightRows(acc + t, r0 + t, r1 + t, r2 + t, r3 + t, r4 + t, r5 + t, r6 + t, r7 + t, x0, x1, x2, x3, x4, x5, x6, x7);
             }
             for (; t < vectorEnd; t += Vector512<float>.Count)
             {
-                Touch(n0, n1, n2, n3, t + RowsAhead);
-                Touch(n4, n5, n6, n7, t + RowsAhead);
+                PrefetchRows(n0, n1, n2, n3, t);
+                PrefetchRows(n4, n5, n6, n7, t);
                 EightRows(acc + t, r0 + t, r1 + t, r2 + t, r3 + t, r4 + t, r5 + t, r6 + t, r7 + t, x0, x1, x2, x3, x4, x5, x6, x7);
             }
             for (; t < n; t++) acc[t] += a0 * r0[t] + a1 * r1[t] + a2 * r2[t] + a3 * r3[t] + a4 * r4[t] + a5 * r5[t] + a6 * r6[t] + a7 * r7[t];
@@ -152,17 +147,6 @@ public static partial class Gemm
         s0 = Vector512.FusedMultiplyAdd(x6, Vector512.Load(r6), s0);
         s1 = Vector512.FusedMultiplyAdd(x7, Vector512.Load(r7), s1);
         (s0 + s1).Store(acc);
-    }
-
-    // Touches the line at offset t of each of four rows (a hint: it cannot fault past the end).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Touch(float* r0, float* r1, float* r2, float* r3, int t)
-    {
-        if (!Sse.IsSupported) return;
-        Sse.Prefetch0(r0 + t);
-        Sse.Prefetch0(r1 + t);
-        Sse.Prefetch0(r2 + t);
-        Sse.Prefetch0(r3 + t);
     }
 
     // The first call's copy, apart so that a warm call makes no closure.
