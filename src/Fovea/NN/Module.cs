@@ -145,13 +145,15 @@ public abstract class Module
     /// </summary>
     public Module Freeze()
     {
-        foreach (var p in Parameters())
-        {
-            p.RequiresGrad = false;
-            p.ClearGrad();
-            p.Storage.SetFrozen(true);
-        }
+        foreach (var p in Parameters()) FreezeParameter(p);
         return this;
+    }
+
+    private static void FreezeParameter(Parameter p)
+    {
+        p.RequiresGrad = false;
+        p.ClearGrad();
+        p.Storage.SetFrozen(true);
     }
 
     /// <summary>
@@ -191,11 +193,7 @@ public abstract class Module
     private static Parameter Moved(Parameter p, Device device)
     {
         var moved = new Parameter(p.Detach().To(device));
-        if (p.Storage.Frozen)
-        {
-            moved.RequiresGrad = false;
-            moved.Storage.SetFrozen(true);
-        }
+        if (p.Storage.Frozen) FreezeParameter(moved);
         return moved;
     }
 
