@@ -31,6 +31,8 @@ public static class Init
     // Other tensors are drawn on the host into one buffer and copied once.
     private static void Fill(Tensor t, SpanAction draw)
     {
+        // Drawn straight into the buffer, which CopyFrom's refusal would not see.
+        t.RequireWritable("initialising");
         if (t.Storage is CpuStorage { DType: DType.Float32 } cpu && t.IsContiguous)
         {
             draw(cpu.Floats.AsSpan(t.Offset, t.NumEl));

@@ -34,6 +34,8 @@ public class FreezeTests
         Assert.DoesNotContain("bias", load.Message);
         Assert.Equal(biasBefore, layer.Bias!.ToArray());
         Assert.Throws<InvalidOperationException>(() => layer.Weight.ZeroInPlace());
+        Assert.Throws<InvalidOperationException>(() => Init.Normal(layer.Weight, g: new Generator(2)));
+        Assert.Throws<InvalidOperationException>(() => Init.Constant(layer.Weight, 1f));
         Assert.Throws<InvalidOperationException>(() => layer.Weight.RequiresGrad = true);
         // An in-place ReLU of a frozen tensor makes a new one instead of writing over it.
         var relu = layer.Weight.ReluInPlace();
