@@ -137,10 +137,10 @@ public abstract class Module
     /// <summary>
     /// Promises that the parameters of this module and every descendant will not change, as an ONNX Runtime session's
     /// weights or those of <c>torch.jit.freeze</c> do not: they stop requiring grad, and Fovea's own writes into them
-    /// (<see cref="LoadStateDict"/>, <see cref="Tensor.CopyFrom"/>, <see cref="Tensor.ZeroInPlace"/>) are refused. In
-    /// exchange, kernels keep what they derive from the weights (a convolution's Winograd-transformed filters, a large
-    /// linear layer's transposed weights for a batch of one) and use it without checking the weights again on every
-    /// call. Values written straight into a frozen parameter's storage array are not seen. The mode (training or
+    /// (<see cref="LoadStateDict"/>, <see cref="Tensor.CopyFrom"/>, <see cref="Tensor.ZeroInPlace"/>,
+    /// <see cref="Init"/>) are refused. In exchange, kernels keep what they derive from the weights (a convolution's
+    /// Winograd-transformed filters, a large linear layer's transposed weights for a batch of one) and use it without
+    /// checking the weights again on every call. Values written straight into a frozen parameter's storage array are not seen. The mode (training or
     /// evaluation) stays as it is: a frozen part of a model (a pretrained backbone) can sit under a trained head.
     /// </summary>
     public Module Freeze()
